@@ -1,0 +1,182 @@
+// Package app assembles torii from its parts: configuration, store,
+// service and HTTP server. `torii serve`, the end-to-end tests and the load
+// tool all start torii through it, so they exercise the real start-up.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toriihq/torii/config"
+	"github.com/toriihq/torii/password"
+	"github.com/toriihq/torii/ratelimit"
+	"github.com/toriihq/torii/service"
+	"github.com/toriihq/torii/sqlstore"
+	"github.com/toriihq/torii/web"
+)
+
+// pruneInterval is how often expired sessions and old audit rows are
+// deleted in the background.
+const pruneInterval = time.Hour
+
+// App is a running torii: the parts, wired.
+type App struct {
+	Config  *config.Config
+	Store   *sqlstore.Store
+	Service *service.Service
+	Web     *web.Server
+	Log     *slog.Logger
+}
+
+// Options are the seams tests use; the zero value is production.
+type Options struct {
+	// Now replaces the clock.
+	Now func() time.Time
+	// Hasher replaces the password hasher (tests use cheaper parameters).
+	Hasher *password.Hasher
+}
+
+// NewLogger returns the logger the configuration asks for.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	hopts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogFormatJSON {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// OpenStore opens and migrates the configured database.
+func OpenStore(ctx context.Context, cfg *config.Config) (*sqlstore.Store, error) {
+	st, err := sqlstore.Open(ctx, cfg.Database.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", cfg.Database, err)
+	}
+	return st, nil
+}
+
+// New opens the database, applies migrations and builds the service and
+// HTTP server.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc := NewService(cfg, st, log, opts)
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	w, err := web.New(web.Options{
+		Service:           svc,
+		Logger:            log,
+		BaseURL:           base,
+		CookieName:        cfg.SessionCookieName(),
+		SecureCookies:     cfg.SecureCookies(),
+		SessionMax:        cfg.SessionMax,
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
+		AssistantEnabled:  cfg.AssistantEnabled(),
+		Registry:          prometheus.NewRegistry(),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log}, nil
+}
+
+// NewService builds the service for cfg over st; the CLI uses it without
+// the HTTP server.
+func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options) *service.Service {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	hasher := opts.Hasher
+	if hasher == nil {
+		hasher = password.New(password.DefaultParams, cfg.PasswordHashConcurrency, nil)
+	}
+	return service.New(service.Options{
+		Store:           st,
+		Hasher:          hasher,
+		Now:             now,
+		Logger:          log,
+		SessionIdle:     cfg.SessionIdle,
+		SessionMax:      cfg.SessionMax,
+		Signup:          string(cfg.Signup),
+		PasswordLogin:   cfg.PasswordLogin,
+		AllowedEmails:   cfg.AllowedEmails,
+		AdminEmails:     cfg.AdminEmails,
+		LoginPerAccount: limiter(cfg.RateLoginAccount, now),
+		LoginPerIP:      limiter(cfg.RateLoginIP, now),
+		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
+		AuditRetention:  cfg.AuditRetention,
+	})
+}
+
+func limiter(r config.Rate, now func() time.Time) *ratelimit.Limiter {
+	if !r.Enabled() {
+		return nil
+	}
+	return ratelimit.New(r.Limit, r.Window, now)
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish within the
+// configured timeout, and returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Web,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go a.pruneLoop(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (a *App) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		if err := a.Service.Prune(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("prune failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }

@@ -1,0 +1,180 @@
+// Package service holds torii's business rules: who may register and sign
+// in, how sessions live and die, what gets audited. The JSON API, the pages
+// and the CLI all call it, so none of them can bypass a rule another enforces.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/password"
+	"github.com/toriihq/torii/ratelimit"
+)
+
+// Signup modes (api.md TORII_SIGNUP).
+const (
+	SignupAuto     = "auto"
+	SignupExplicit = "explicit"
+	SignupClosed   = "closed"
+)
+
+// touchInterval bounds how often a session's last_activity is written: once
+// a minute is precise enough for "last seen" and idle expiry, and keeps
+// authenticated reads from turning into writes.
+const touchInterval = time.Minute
+
+// Options configures a Service. The zero value of every optional field is a
+// safe default.
+type Options struct {
+	Store  torii.Store
+	Hasher *password.Hasher
+	// Now is the clock (default time.Now); tests inject their own.
+	Now func() time.Time
+	// Rand is the source of session tokens (default crypto/rand.Reader).
+	Rand   io.Reader
+	Logger *slog.Logger
+
+	SessionIdle time.Duration // default 336h
+	SessionMax  time.Duration // default 720h
+	// Signup is SignupAuto (default), SignupExplicit or SignupClosed.
+	Signup string
+	// PasswordLogin enables the password endpoints.
+	PasswordLogin bool
+	// AllowedEmails are normalised `user@x.com` and `@x.com` entries from
+	// the environment; empty means everyone may sign in.
+	AllowedEmails []string
+	// AdminEmails get the admin role when they sign in.
+	AdminEmails []string
+
+	// Limits on attempts; nil disables a limit.
+	LoginPerAccount  *ratelimit.Limiter
+	LoginPerIP       *ratelimit.Limiter
+	RegisterPerIP    *ratelimit.Limiter
+	AuditRetention   time.Duration
+	DisableAuthCache bool
+}
+
+// Service implements the rules. It is safe for concurrent use.
+type Service struct {
+	store  torii.Store
+	hasher *password.Hasher
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	opts   Options
+	cache  *principalCache
+}
+
+// New returns a Service for opts.
+func New(opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = 336 * time.Hour
+	}
+	if opts.SessionMax <= 0 {
+		opts.SessionMax = 720 * time.Hour
+	}
+	if opts.Signup == "" {
+		opts.Signup = SignupAuto
+	}
+	if opts.Hasher == nil {
+		opts.Hasher = password.New(password.DefaultParams, 0, opts.Rand)
+	}
+	s := &Service{
+		store:  opts.Store,
+		hasher: opts.Hasher,
+		now:    opts.Now,
+		rand:   opts.Rand,
+		log:    opts.Logger,
+		opts:   opts,
+	}
+	if !opts.DisableAuthCache {
+		s.cache = newPrincipalCache()
+	}
+	return s
+}
+
+// Meta describes the request behind an action, for sessions and the audit
+// log.
+type Meta struct {
+	IP        string
+	UserAgent string
+}
+
+// Config is what a client may know about how sign-in works here.
+type Config struct {
+	PasswordLogin bool
+	Signup        string
+}
+
+// PublicConfig reports the sign-in settings the pages and /auth/config show.
+func (s *Service) PublicConfig() Config {
+	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup}
+}
+
+// Allowed reports whether email may sign in under the allowlist: an empty
+// allowlist admits everyone; otherwise the exact address or its `@domain`.
+func (s *Service) Allowed(email string) bool {
+	if len(s.opts.AllowedEmails) == 0 {
+		return true
+	}
+	email = torii.NormalizeEmail(email)
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return false
+	}
+	domain := email[at:]
+	return slices.ContainsFunc(s.opts.AllowedEmails, func(p string) bool {
+		return p == email || p == domain
+	})
+}
+
+func (s *Service) isBootstrapAdmin(email string) bool {
+	return slices.Contains(s.opts.AdminEmails, torii.NormalizeEmail(email))
+}
+
+// audit appends an event; a failure to audit is logged, never fatal to the
+// action it records (the action already happened).
+func (s *Service) audit(ctx context.Context, event string, userID *int64, email string, m Meta, detail map[string]any) {
+	_, err := s.store.AppendAudit(context.WithoutCancel(ctx), torii.AuditEvent{
+		At: s.now().UTC(), Event: event, UserID: userID, Email: email,
+		IP: m.IP, UserAgent: m.UserAgent, Detail: detail,
+	})
+	if err != nil {
+		s.log.Error("audit append failed", "event", event, "err", err)
+	}
+}
+
+// Prune deletes expired sessions and audit rows older than the retention.
+// The server runs it periodically.
+func (s *Service) Prune(ctx context.Context) error {
+	now := s.now().UTC()
+	if _, err := s.store.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	if s.opts.AuditRetention > 0 {
+		if _, err := s.store.PruneAudit(ctx, now.Add(-s.opts.AuditRetention)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Ping checks the store.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+func ptr[T any](v T) *T { return &v }

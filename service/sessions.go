@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/toriihq/torii"
+)
+
+// tokenBytes is the size of a session token: 256 bits from crypto/rand, far
+// beyond the 128 bits security.md F.30 asks for.
+const tokenBytes = 32
+
+// Principal is an authenticated caller: the user, the session it came
+// through, its admin roles and its linked identities (so that answering
+// "who am I" needs no further reads).
+type Principal struct {
+	User       torii.User
+	Session    torii.Session
+	Roles      []string
+	Identities []torii.Identity
+}
+
+// Profile returns the principal as a Profile.
+func (p Principal) Profile() Profile {
+	return Profile{User: p.User, Identities: p.Identities, Roles: p.Roles}
+}
+
+// IsAdmin reports whether the principal holds the admin role.
+func (p Principal) IsAdmin() bool { return slices.Contains(p.Roles, torii.RoleAdmin) }
+
+// SessionID returns the id under which a session token is stored: the hex
+// SHA-256 of the token. A fast hash is right here because the token is 256
+// random bits, not a guessable password.
+func SessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) newToken() (string, error) {
+	b := make([]byte, tokenBytes)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// startSession creates a new session for u and returns its token. Every
+// sign-in gets a fresh session (no fixation: a token from before sign-in is
+// never promoted).
+func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (string, error) {
+	token, err := s.newToken()
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	err = s.store.CreateSession(ctx, torii.Session{
+		ID:           SessionID(token),
+		UserID:       u.ID,
+		IP:           m.IP,
+		UserAgent:    truncate(m.UserAgent, 512),
+		CreatedAt:    now,
+		LastActivity: now,
+		ExpiresAt:    now.Add(s.opts.SessionMax),
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+var errUnauthorized = torii.Errorf(torii.EUnauthorized, "Sign in to continue.")
+
+// Authenticate resolves a session token to its principal. It fails with
+// UNAUTHORIZED for an unknown, revoked, idle or expired session, with
+// USER_INACTIVE for a disabled account and NOT_ALLOWED when the allowlist no
+// longer admits the user.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if token == "" || len(token) > 128 {
+		return Principal{}, errUnauthorized
+	}
+	id := SessionID(token)
+	now := s.now().UTC()
+	p, ok := s.cache.get(id, now)
+	if !ok {
+		var err error
+		if p, err = s.loadPrincipal(ctx, id); err != nil {
+			return Principal{}, err
+		}
+		s.cache.put(p, now)
+	}
+	if !p.Session.Live(now, s.opts.SessionIdle) {
+		s.cache.forget(id)
+		return Principal{}, errUnauthorized
+	}
+	if err := s.checkAccess(p.User); err != nil {
+		return Principal{}, err
+	}
+	if now.Sub(p.Session.LastActivity) >= touchInterval {
+		if err := s.store.TouchSession(ctx, id, now); err != nil {
+			return Principal{}, err
+		}
+		p.Session.LastActivity = now
+		s.cache.touched(id, now)
+	}
+	return p, nil
+}
+
+func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, error) {
+	sess, err := s.store.SessionByID(ctx, id)
+	if errors.Is(err, torii.ErrNotFound) {
+		return Principal{}, errUnauthorized
+	} else if err != nil {
+		return Principal{}, err
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if errors.Is(err, torii.ErrNotFound) {
+		return Principal{}, errUnauthorized
+	} else if err != nil {
+		return Principal{}, err
+	}
+	roles, err := s.store.UserRoles(ctx, u.ID)
+	if err != nil {
+		return Principal{}, err
+	}
+	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{User: u, Session: sess, Roles: roles, Identities: ids}, nil
+}
+
+// checkAccess applies the rules that can take away a signed-in user's
+// access: status and allowlist.
+func (s *Service) checkAccess(u torii.User) error {
+	if u.Status != torii.StatusActive {
+		return torii.Errorf(torii.EUserInactive, "This account is disabled.")
+	}
+	if !s.Allowed(u.Email) {
+		return torii.Errorf(torii.ENotAllowed, "This account is not allowed to sign in.")
+	}
+	return nil
+}
+
+// Logout revokes the principal's session server-side.
+func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
+	err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, s.now().UTC())
+	s.cache.forget(p.Session.ID)
+	if err != nil && !errors.Is(err, torii.ErrNotFound) {
+		return err
+	}
+	s.audit(ctx, torii.AuditLogout, &p.User.ID, p.User.Email, m, nil)
+	return nil
+}
+
+// Sessions lists the principal's live sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, p Principal) ([]torii.Session, error) {
+	all, err := s.store.ListUserSessions(ctx, p.User.ID, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	return slices.DeleteFunc(all, func(x torii.Session) bool {
+		return !x.Live(now, s.opts.SessionIdle)
+	}), nil
+}
+
+// RevokeSession signs out one of the principal's own sessions (NOT_FOUND if
+// it is someone else's: ids are never confirmed across users).
+func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, m Meta) error {
+	if err := s.store.RevokeSession(ctx, p.User.ID, id, s.now().UTC()); err != nil {
+		return err
+	}
+	s.cache.forget(id)
+	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": 1})
+	return nil
+}
+
+// RevokeOtherSessions signs out every session of the principal but the
+// current one.
+func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, m Meta) error {
+	ids, err := s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, s.now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.cache.forget(id)
+	}
+	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": len(ids)})
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so stored text stays valid UTF-8.
+	for n > 0 && n < len(s) && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}

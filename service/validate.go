@@ -1,0 +1,68 @@
+package service
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/toriihq/torii"
+)
+
+// Field limits. Emails follow RFC 5321's 254-octet path limit; names are
+// display names, so a generous bound that still fits a line.
+const (
+	maxEmailBytes = 254
+	maxNameRunes  = 100
+)
+
+// fieldErrors collects validation failures by field name.
+type fieldErrors map[string]string
+
+func (f fieldErrors) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return torii.Invalid(f)
+}
+
+// checkEmail validates an already normalised email address.
+func (f fieldErrors) checkEmail(email string) {
+	switch {
+	case email == "":
+		f["email"] = "is required"
+	case len(email) > maxEmailBytes:
+		f["email"] = "is too long"
+	case !plausibleEmail(email):
+		f["email"] = "is not a valid email address"
+	}
+}
+
+// checkName validates a trimmed display name.
+func (f fieldErrors) checkName(name string) {
+	switch {
+	case name == "":
+		f["name"] = "is required"
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		f["name"] = "must be at most 100 characters"
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		f["name"] = "must not contain control characters"
+	}
+}
+
+// plausibleEmail accepts a bare addr-spec with a dotted domain: the forms
+// people type, not the whole of RFC 5322 (no display names, no comments).
+func plausibleEmail(email string) bool {
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	domain := email[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// cleanName trims a display name and folds inner runs of white space.
+func cleanName(name string) string {
+	return strings.Join(strings.Fields(name), " ")
+}

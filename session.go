@@ -1,0 +1,66 @@
+package torii
+
+import "time"
+
+// Session is a server-side sign-in session (seed 003's sessions table). ID is
+// the hash of the token held in the browser's cookie: the token itself is
+// never stored, so a copy of the database cannot be replayed as cookies.
+type Session struct {
+	ID           string
+	UserID       int64
+	IP           string
+	UserAgent    string
+	CreatedAt    time.Time
+	LastActivity time.Time
+	ExpiresAt    time.Time // the absolute limit
+	RevokedAt    *time.Time
+}
+
+// Live reports whether the session may still be used at now, given the idle
+// timeout.
+func (s Session) Live(now time.Time, idle time.Duration) bool {
+	if s.RevokedAt != nil || !now.Before(s.ExpiresAt) {
+		return false
+	}
+	return idle <= 0 || now.Before(s.LastActivity.Add(idle))
+}
+
+// AuditEvent is one row of the audit log.
+type AuditEvent struct {
+	ID        int64
+	At        time.Time
+	Event     string
+	UserID    *int64
+	Email     string
+	IP        string
+	UserAgent string
+	// Detail is a small JSON-encodable object (reason codes, changed fields).
+	Detail map[string]any
+}
+
+// Audit event names (api.md, admin audit endpoint).
+const (
+	AuditSignInSuccess   = "signin.success"
+	AuditSignInFailure   = "signin.failure"
+	AuditRegister        = "register"
+	AuditLink            = "link"
+	AuditUnlink          = "unlink"
+	AuditLogout          = "logout"
+	AuditSessionRevoke   = "session.revoke"
+	AuditPasswordChange  = "password.change"
+	AuditUserStatus      = "user.status"
+	AuditUserRoles       = "user.roles"
+	AuditAllowlistAdd    = "allowlist.add"
+	AuditAllowlistRemove = "allowlist.remove"
+	AuditTokenReuse      = "token.reuse"
+	AuditUserCreate      = "user.create"
+)
+
+// AuditFilter narrows ListAudit. Results are newest first.
+type AuditFilter struct {
+	UserID *int64
+	Event  string
+	// Before pages backwards: only events with a smaller id.
+	Before int64
+	Limit  int
+}

@@ -1,0 +1,66 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/toriihq/torii"
+)
+
+const identityCols = `id, user_id, issuer, subject, email, created_at`
+
+func scanIdentity(sc scanner) (torii.Identity, error) {
+	var id torii.Identity
+	err := sc.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, timeCol{&id.CreatedAt})
+	return id, err
+}
+
+// CreateIdentity implements torii.IdentityStore. CreatedAt defaults to now;
+// ErrNotFound if the user does not exist. The email is kept as the provider
+// gave it: it records what the link was made with.
+func (s *Store) CreateIdentity(ctx context.Context, id torii.Identity) (torii.Identity, error) {
+	if id.CreatedAt.IsZero() {
+		id.CreatedAt = s.now()
+	}
+	id.CreatedAt = ts(id.CreatedAt)
+	err := s.writer().queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		id.UserID, id.Issuer, id.Subject, id.Email, s.f.t(id.CreatedAt)).Scan(&id.ID)
+	if err != nil {
+		return torii.Identity{}, s.f.err("create identity", err)
+	}
+	return id, nil
+}
+
+// IdentityBySubject implements torii.IdentityStore.
+func (s *Store) IdentityBySubject(ctx context.Context, issuer, subject string) (torii.Identity, error) {
+	id, err := scanIdentity(s.reader().queryRow(ctx,
+		`SELECT `+identityCols+` FROM identities WHERE issuer = ? AND subject = ?`, issuer, subject))
+	return id, s.f.err("identity by subject", err)
+}
+
+// IdentitiesByUser implements torii.IdentityStore. A user without
+// identities, or no user at all, gets an empty list.
+func (s *Store) IdentitiesByUser(ctx context.Context, userID int64) ([]torii.Identity, error) {
+	rows, err := s.reader().query(ctx,
+		`SELECT `+identityCols+` FROM identities WHERE user_id = ? ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, s.f.err("identities by user", err)
+	}
+	defer rows.Close()
+	ids := []torii.Identity{}
+	for rows.Next() {
+		id, err := scanIdentity(rows)
+		if err != nil {
+			return nil, s.f.err("identities by user", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.f.err("identities by user", rows.Err())
+}
+
+// DeleteIdentity implements torii.IdentityStore. The user id is part of the
+// condition so that a caller can never unlink another user's identity.
+func (s *Store) DeleteIdentity(ctx context.Context, userID, id int64) error {
+	res, err := s.writer().exec(ctx, `DELETE FROM identities WHERE id = ? AND user_id = ?`, id, userID)
+	return s.changed("delete identity", res, err)
+}

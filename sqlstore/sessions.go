@@ -1,0 +1,122 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/toriihq/torii"
+)
+
+const sessionCols = `id, user_id, ip_address, user_agent, created_at, last_activity, expires_at, revoked_at`
+
+func scanSession(sc scanner) (torii.Session, error) {
+	var ss torii.Session
+	err := sc.Scan(&ss.ID, &ss.UserID, &ss.IP, &ss.UserAgent, timeCol{&ss.CreatedAt},
+		timeCol{&ss.LastActivity}, timeCol{&ss.ExpiresAt}, nullTimeCol{&ss.RevokedAt})
+	return ss, err
+}
+
+// CreateSession implements torii.SessionStore. ErrConflict if the id is
+// taken, ErrNotFound if the user does not exist.
+func (s *Store) CreateSession(ctx context.Context, ss torii.Session) error {
+	_, err := s.writer().exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
+		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt))
+	return s.f.err("create session", err)
+}
+
+// SessionByID implements torii.SessionStore.
+func (s *Store) SessionByID(ctx context.Context, id string) (torii.Session, error) {
+	ss, err := scanSession(s.reader().queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	return ss, s.f.err("session by id", err)
+}
+
+// TouchSession implements torii.SessionStore. It runs on every
+// authenticated request, so the usual case is one UPDATE by primary key;
+// only when it changes nothing does a second query tell a missing session
+// (ErrNotFound) from one already touched later (nil).
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	res, err := s.writer().exec(ctx,
+		`UPDATE sessions SET last_activity = ? WHERE id = ? AND last_activity < ?`,
+		s.f.t(at), id, s.f.t(at))
+	n, err := s.affected("touch session", res, err)
+	if err != nil || n > 0 {
+		return err
+	}
+	var one int
+	err = s.reader().queryRow(ctx, `SELECT 1 FROM sessions WHERE id = ?`, id).Scan(&one)
+	return s.f.err("touch session", err)
+}
+
+// RevokeSession implements torii.SessionStore.
+func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) error {
+	res, err := s.writer().exec(ctx,
+		`UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
+		s.f.t(at), id, userID)
+	return s.changed("revoke session", res, err)
+}
+
+// RevokeUserSessions implements torii.SessionStore. A live session is one
+// neither revoked nor expired at `at`; the ids come back sorted. One UPDATE
+// … RETURNING is one transaction on both backends, so the revocation and
+// the list of ids agree.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, except string, at time.Time) ([]string, error) {
+	rows, err := s.writer().query(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`,
+		s.f.t(at), userID, except, s.f.t(at))
+	if err != nil {
+		return nil, s.f.err("revoke user sessions", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.f.err("revoke user sessions", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.f.err("revoke user sessions", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// revokeAll revokes every unrevoked session of a user inside a transaction
+// that changes the user (deactivation, deletion).
+func (s *Store) revokeAll(ctx context.Context, c conn, userID int64, at time.Time) error {
+	_, err := c.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+		s.f.t(at), userID)
+	return s.f.err("revoke sessions", err)
+}
+
+// ListUserSessions implements torii.SessionStore. Ties on created_at are
+// broken by id so that the order is stable from one call to the next.
+func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]torii.Session, error) {
+	rows, err := s.reader().query(ctx, `SELECT `+sessionCols+` FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC, id DESC`, userID, s.f.t(now))
+	if err != nil {
+		return nil, s.f.err("list user sessions", err)
+	}
+	defer rows.Close()
+	list := []torii.Session{}
+	for rows.Next() {
+		ss, err := scanSession(rows)
+		if err != nil {
+			return nil, s.f.err("list user sessions", err)
+		}
+		list = append(list, ss)
+	}
+	return list, s.f.err("list user sessions", rows.Err())
+}
+
+// DeleteExpiredSessions implements torii.SessionStore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.writer().exec(ctx, `DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`,
+		s.f.t(before), s.f.t(before))
+	return s.affected("delete expired sessions", res, err)
+}

@@ -1,0 +1,279 @@
+// Package sqlstore implements torii.Store on SQLite and PostgreSQL with one
+// set of queries. What differs between the two lives in a small flavor
+// (flavor.go); the rules of the contract are checked on both by the
+// conformance suite in package storetest.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/toriihq/torii"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// PostgreSQL pool settings. 20 connections serve a busy instance without
+// exhausting a default max_connections (100) when a few instances share the
+// database; idle connections are closed after a few minutes and every
+// connection is recycled hourly so that a failover or a restarted pooler
+// (PgBouncer) is picked up.
+const (
+	pgMaxOpenConns    = 20
+	pgMaxIdleConns    = 10
+	pgConnMaxIdleTime = 5 * time.Minute
+	pgConnMaxLifetime = time.Hour
+)
+
+// sqlitePragmas apply to every SQLite connection: WAL lets readers run while
+// the writer writes; busy_timeout makes a connection wait for a lock rather
+// than fail at once; synchronous(NORMAL) is safe under WAL and much faster
+// than FULL; foreign keys are off by default in SQLite.
+const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+// Store is a torii.Store backed by SQLite or PostgreSQL. Its methods are safe
+// for concurrent use.
+type Store struct {
+	// read serves plain reads, write every write and every transaction. For
+	// SQLite write is a pool of one connection whose transactions begin
+	// IMMEDIATE: writers queue in Go instead of failing with SQLITE_BUSY,
+	// and a transaction that reads then writes can never deadlock on the
+	// lock upgrade. For PostgreSQL both are the same pool.
+	read, write *sql.DB
+	f           flavor
+	now         func() time.Time
+}
+
+var _ torii.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn: a postgres:// or
+// postgresql:// URL selects PostgreSQL, anything else is the path of a
+// SQLite file (created if missing). Open does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(pgMaxOpenConns)
+	db.SetMaxIdleConns(pgMaxIdleConns)
+	db.SetConnMaxIdleTime(pgConnMaxIdleTime)
+	db.SetConnMaxLifetime(pgConnMaxLifetime)
+	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now}
+	if err := s.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	// Two pools on one in-memory database would be two databases, and a
+	// query string would be silently dropped by the driver.
+	if path == "" || strings.Contains(path, ":memory:") || strings.Contains(path, "mode=memory") {
+		return nil, errors.New("sqlstore: SQLite needs a file path")
+	}
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlstore: SQLite path %q must not carry parameters", path)
+	}
+	// The writer is opened and pinged first: it switches the file to WAL,
+	// which is persistent, before any reader connects.
+	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	// query_only turns a write sent to the reader by mistake into an error
+	// instead of a SQLITE_BUSY under load.
+	read, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	s := &Store{read: read, write: write, f: sqliteFlavor, now: time.Now}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	return s, nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.f.name }
+
+// Migrate applies the embedded migrations that the database lacks; running
+// it again is a no-op. On PostgreSQL it holds an advisory lock, keyed by the
+// database and schema, so that instances starting together take turns.
+// Goose's version table lives in the current schema (search_path).
+func (s *Store) Migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+s.f.name)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if s.f.name == postgresFlavor.name {
+		id, err := s.migrationLockID(ctx)
+		if err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(s.f.goose, s.write, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrationLockID derives the advisory lock id from the database and schema,
+// so that migrations of unrelated schemas (tests) never wait for each other.
+func (s *Store) migrationLockID(ctx context.Context) (int64, error) {
+	var name string
+	if err := s.write.QueryRowContext(ctx, "SELECT current_database() || '.' || current_schema()").Scan(&name); err != nil {
+		return 0, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("torii.migrate." + name))
+	return int64(h.Sum64()), nil
+}
+
+// Ping checks that both pools reach the database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if s.read != s.write {
+		return s.read.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs queries written with ? placeholders on a pool or a transaction,
+// rebinding them for the flavor.
+type conn struct {
+	q querier
+	f flavor
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.f.rebind(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.f.rebind(query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.f.rebind(query), args...)
+}
+
+// reader is for plain reads, writer for single-statement writes.
+func (s *Store) reader() conn { return conn{s.read, s.f} }
+func (s *Store) writer() conn { return conn{s.write, s.f} }
+
+// inTx runs fn in a transaction on the writer, committing if fn returns nil.
+// fn's error is returned as is so that callers' sentinels survive.
+func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	if err := fn(conn{tx, s.f}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.f.err("commit", err)
+	}
+	return nil
+}
+
+// changed turns a write that changed no row into ErrNotFound.
+func (s *Store) changed(op string, res sql.Result, err error) error {
+	n, err := s.affected(op, res, err)
+	if err == nil && n == 0 {
+		return torii.ErrNotFound
+	}
+	return err
+}
+
+// affected returns how many rows a write changed.
+func (s *Store) affected(op string, res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, s.f.err(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.f.err(op, err)
+}
+
+// limit applies the list defaults: 50 rows unless asked, never more than 100.
+func limit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// Page sizes of the List methods.
+const (
+	defaultLimit = 50
+	maxLimit     = 100
+)
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }

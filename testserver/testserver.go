@@ -1,0 +1,205 @@
+// Package testserver starts a real torii for tests: the same cli.Run that
+// `torii serve` runs, on a loopback port, over a fresh SQLite file (or a
+// PostgreSQL schema), stopped and cleaned up when the test ends.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/cli"
+	"github.com/toriihq/torii/password"
+)
+
+// FastHasher is an argon2id hasher with tiny parameters, so tests that sign
+// in many times stay quick. Production parameters are tested in package
+// password and measured by the load tool.
+func FastHasher() *password.Hasher {
+	return password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4, nil)
+}
+
+// Server is a running torii.
+type Server struct {
+	URL  string
+	Logs *SyncBuffer
+	// Env is the environment the server was started with.
+	Env map[string]string
+	// Database is the TORII_DATABASE it uses.
+	Database string
+}
+
+// Options adjust a test server.
+type Options struct {
+	// Env adds or overrides variables (TORII_BASE_URL and TORII_DATABASE
+	// are set by Start unless given).
+	Env map[string]string
+	// AppOptions are passed through (clock, hasher); the hasher defaults
+	// to FastHasher.
+	AppOptions app.Options
+}
+
+// Start runs torii until the test ends.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"TORII_BASE_URL":  "http://" + ln.Addr().String(),
+		"TORII_DATABASE":  filepath.Join(t.TempDir(), "torii.db"),
+		"TORII_LOG_LEVEL": "debug",
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	if opts.AppOptions.Hasher == nil {
+		opts.AppOptions.Hasher = FastHasher()
+	}
+	logs := &SyncBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		done <- cli.Run(ctx, []string{"serve"}, cli.Env{
+			Stdout: logs, Stderr: logs,
+			Getenv:     func(k string) string { return env[k] },
+			Ready:      func(addr string) { ready <- addr },
+			AppOptions: opts.AppOptions,
+			Listener:   ln,
+		})
+	}()
+	select {
+	case <-ready:
+	case code := <-done:
+		cancel()
+		t.Fatalf("torii exited with %d before it was ready:\n%s", code, logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("torii exited with %d:\n%s", code, logs.String())
+		}
+	})
+	return &Server{URL: env["TORII_BASE_URL"], Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+}
+
+// Client is an HTTP client with its own cookie jar: one browser.
+type Client struct {
+	t    testing.TB
+	base string
+	HTTP *http.Client
+}
+
+// Client returns a new client (a fresh cookie jar) for the server. It does
+// not follow redirects, so tests can assert on them.
+func (s *Server) Client(t testing.TB) *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{t: t, base: s.URL, HTTP: &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+// Response is a read response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic map.
+func (r *Response) JSON() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// Decode decodes the body into v.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// ErrorCode returns error.code of a JSON error body, or "".
+func (r *Response) ErrorCode() string {
+	e, _ := r.JSON()["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+// Do sends a request; body may be nil, a string (sent as is) or any value
+// (sent as JSON). Extra headers come in pairs.
+func (c *Client) Do(method, path string, body any, headers ...string) *Response {
+	c.t.Helper()
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ctype = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, ctype = bytes.NewReader(b), "application/json"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd, ctype = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writes (server logs).
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

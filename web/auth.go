@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
+)
+
+// apiFunc is a JSON handler that reports failure by returning an error;
+// api writes it in the one error shape.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// authedFunc is an apiFunc for a signed-in caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, p service.Principal) error
+
+func (s *Server) api(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) authed(h authedFunc) http.Handler {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.principal(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)), p)
+	})
+}
+
+// principal authenticates the request by its session cookie.
+func (s *Server) principal(r *http.Request) (service.Principal, error) {
+	if p, ok := r.Context().Value(principalKey).(service.Principal); ok {
+		return p, nil
+	}
+	c, err := r.Cookie(s.opts.CookieName)
+	if err != nil || c.Value == "" {
+		return service.Principal{}, torii.Errorf(torii.EUnauthorized, "Sign in to continue.")
+	}
+	return s.svc.Authenticate(r.Context(), c.Value)
+}
+
+func (s *Server) meta(r *http.Request) service.Meta {
+	return service.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+}
+
+// setSessionCookie hands the browser a new session token. HttpOnly keeps it
+// from scripts, SameSite=Lax from cross-site POSTs, and over https the
+// __Host- prefix pins it to this host with Secure and Path=/.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.opts.CookieName,
+		Value:    token,
+		Path:     "/",
+		MaxAge:   int(s.opts.SessionMax.Seconds()),
+		HttpOnly: true,
+		Secure:   s.opts.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.opts.CookieName,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   s.opts.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+}

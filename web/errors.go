@@ -1,0 +1,78 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/toriihq/torii"
+)
+
+// statusByCode maps every error code to its HTTP status (api.md §2). It is
+// the one place where domain errors become HTTP.
+var statusByCode = map[string]int{
+	torii.EBadRequest:          http.StatusBadRequest,
+	torii.EGoogleNotConfigured: http.StatusBadRequest,
+	torii.EAssistantOff:        http.StatusBadRequest,
+	torii.EUnauthorized:        http.StatusUnauthorized,
+	torii.EInvalidCredentials:  http.StatusUnauthorized,
+	torii.EPasswordNotSet:      http.StatusUnauthorized,
+	torii.EUserInactive:        http.StatusForbidden,
+	torii.EEmailNotVerified:    http.StatusForbidden,
+	torii.ENotAllowed:          http.StatusForbidden,
+	torii.EForbidden:           http.StatusForbidden,
+	torii.EUserNotFound:        http.StatusNotFound,
+	torii.ENotFound:            http.StatusNotFound,
+	torii.EEmailAlreadyExists:  http.StatusConflict,
+	torii.EConflict:            http.StatusConflict,
+	torii.EValidation:          http.StatusUnprocessableEntity,
+	torii.ERateLimited:         http.StatusTooManyRequests,
+	torii.EInternal:            http.StatusInternalServerError,
+	torii.EServiceUnavailable:  http.StatusServiceUnavailable,
+}
+
+// StatusOf returns the HTTP status for err's code.
+func StatusOf(err error) int {
+	if st, ok := statusByCode[torii.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// writeError answers err in the JSON error shape. Uncoded errors are logged
+// with the request id and answered with a generic 500: their text may hold
+// internals a client must not see.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := torii.ErrorCode(err)
+	status := StatusOf(err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
+	}
+	var e *torii.Error
+	var fields map[string]string
+	if errors.As(err, &e) {
+		fields = e.Fields
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
+		}
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: torii.ErrorMessage(err), Fields: fields}})
+}
+
+// retryAfterSeconds formats a Retry-After value, rounded up so a client that
+// waits exactly that long is not refused again.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(int(math.Ceil(d.Seconds())))
+}

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
+)
+
+// maxFormBody bounds page form posts, like maxJSONBody for the API.
+const maxFormBody = 64 << 10
+
+// pagePrincipal returns the signed-in principal of a page request, if any.
+func (s *Server) pagePrincipal(r *http.Request) (service.Principal, bool) {
+	p, err := s.principal(r)
+	return p, err == nil
+}
+
+// parseForm reads a bounded form body.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return torii.Errorf(torii.EBadRequest, "The form could not be read.")
+	}
+	return nil
+}
+
+func loginURL(next string) string {
+	if next == "/" || next == "" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, ok := s.pagePrincipal(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	d := pageData{Title: "Sign in", Next: next}
+	if r.URL.Query().Has("signed_out") {
+		d.Notice = "You have signed out."
+	}
+	s.render(w, r, http.StatusOK, "login", d)
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	email := r.PostForm.Get("email")
+	res, err := s.svc.Login(r.Context(), email, r.PostForm.Get("password"), s.meta(r))
+	s.metrics.signIn("password", resultOf(err))
+	if err != nil {
+		s.formError(w, r, "login", pageData{Title: "Sign in", Next: next, Form: map[string]string{"email": email}}, err)
+		return
+	}
+	s.setSessionCookie(w, res.Token)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, ok := s.pagePrincipal(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "register", pageData{Title: "Create your account", Next: next})
+}
+
+func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	in := service.RegisterInput{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
+	res, err := s.svc.Register(r.Context(), in, s.meta(r))
+	s.metrics.signIn("register", resultOf(err))
+	if err != nil {
+		form := map[string]string{"email": in.Email, "name": in.Name}
+		s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, Form: form}, err)
+		return
+	}
+	s.setSessionCookie(w, res.Token)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// formError re-renders a form page with the error: field messages next to
+// their inputs, anything else above the form.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, d pageData, err error) {
+	status := StatusOf(err)
+	if status >= 500 {
+		s.renderError(w, r, err)
+		return
+	}
+	var e *torii.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		d.Fields = e.Fields
+		d.Error = "Please correct the fields below."
+	} else {
+		d.Error = torii.ErrorMessage(err)
+	}
+	if e != nil && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
+	}
+	s.render(w, r, status, page, d)
+}
+
+func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
+	if p, ok := s.pagePrincipal(r); ok {
+		if err := s.svc.Logout(r.Context(), p, s.meta(r)); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}

@@ -1,0 +1,20 @@
+package web
+
+import "net/http"
+
+func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.pagePrincipal(r)
+	if !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Home", User: &p.User, IsAdmin: p.IsAdmin()})
+}
+
+func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, "error", pageData{
+		Title: "Page not found",
+		Error: "There is no page at this address.",
+		Data:  map[string]any{"Status": http.StatusNotFound},
+	})
+}

@@ -1,0 +1,40 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes registers every route of the server, so the whole surface can be
+// read in one place.
+func (s *Server) routes(mux *http.ServeMux) {
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+
+	// JSON API: auth.
+	mux.Handle("GET /api/v1/auth/config", s.api(s.authConfig))
+	mux.Handle("POST /api/v1/auth/register", s.api(s.register))
+	mux.Handle("POST /api/v1/auth/login", s.api(s.login))
+	mux.Handle("POST /api/v1/auth/logout", s.authed(s.logout))
+	mux.Handle("GET /api/v1/me", s.authed(s.me))
+	mux.Handle("GET /api/v1/me/sessions", s.authed(s.mySessions))
+	mux.Handle("DELETE /api/v1/me/sessions", s.authed(s.revokeOtherSessions))
+	mux.Handle("DELETE /api/v1/me/sessions/{id}", s.authed(s.revokeSession))
+	mux.Handle("/api/", s.api(notFound))
+
+	// Pages.
+	mux.Handle("GET /static/", staticFiles())
+	mux.HandleFunc("GET /{$}", s.homePage)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("GET /register", s.registerPage)
+	mux.HandleFunc("POST /register", s.registerSubmit)
+	mux.HandleFunc("POST /logout", s.logoutSubmit)
+	mux.HandleFunc("GET /account", s.accountPage)
+	mux.HandleFunc("POST /account/sessions/revoke", s.revokeSessionSubmit)
+	mux.HandleFunc("POST /account/sessions/revoke-others", s.revokeOthersSubmit)
+	mux.HandleFunc("/", s.notFoundPage)
+}

@@ -1,0 +1,91 @@
+// Package web serves torii over HTTP: the JSON API under /api/v1, the
+// server-rendered pages, and the operational endpoints. Handlers are thin:
+// they decode, call the service, and encode; the rules live in package
+// service.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toriihq/torii/service"
+)
+
+// Options configures a Server.
+type Options struct {
+	Service *service.Service
+	Logger  *slog.Logger
+	// BaseURL is the public URL (TORII_BASE_URL); its origin is trusted by
+	// the cross-origin protection.
+	BaseURL *url.URL
+	// CookieName is torii_session, or __Host-torii_session over https.
+	CookieName string
+	// SecureCookies sets the Secure attribute (base URL is https).
+	SecureCookies bool
+	// SessionMax is the cookie's Max-Age; the server enforces the real
+	// idle and absolute limits.
+	SessionMax time.Duration
+	// TrustProxyHeaders takes the client IP from X-Forwarded-For.
+	TrustProxyHeaders bool
+	// AssistantEnabled is reported by /api/v1/auth/config.
+	AssistantEnabled bool
+	// Registry receives the server's metrics (default: a new registry).
+	Registry *prometheus.Registry
+}
+
+// Server is torii's HTTP front.
+type Server struct {
+	opts    Options
+	svc     *service.Service
+	log     *slog.Logger
+	pages   *pages
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.BaseURL == nil {
+		opts.BaseURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if opts.CookieName == "" {
+		opts.CookieName = "torii_session"
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:    opts,
+		svc:     opts.Service,
+		log:     opts.Logger,
+		pages:   pg,
+		metrics: newMetrics(opts.Registry),
+	}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(opts.BaseURL.Scheme + "://" + opts.BaseURL.Host); err != nil {
+		return nil, err
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, cop.Handler(mux)))
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, forbiddenCrossOrigin)
+}
