@@ -113,6 +113,10 @@ func New(opts Options) *Service {
 type Meta struct {
 	IP        string
 	UserAgent string
+	// PresentedToken is the session token the request arrived with, if
+	// any. A sign-in revokes it, so the cookie a browser held before
+	// signing in is dead afterwards (security.md F.31).
+	PresentedToken string
 }
 
 // Config is what a client may know about how sign-in works here.

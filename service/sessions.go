@@ -55,6 +55,9 @@ func (s *Service) newToken() (string, error) {
 // sign-in gets a fresh session (no fixation: a token from before sign-in is
 // never promoted).
 func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (string, error) {
+	if err := s.retirePresented(ctx, m); err != nil {
+		return "", err
+	}
 	token, err := s.newToken()
 	if err != nil {
 		return "", err
@@ -73,6 +76,30 @@ func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (strin
 		return "", err
 	}
 	return token, nil
+}
+
+// retirePresented revokes the session a signing-in request carried, whoever
+// it belonged to.
+func (s *Service) retirePresented(ctx context.Context, m Meta) error {
+	if m.PresentedToken == "" || len(m.PresentedToken) > 128 {
+		return nil
+	}
+	id := SessionID(m.PresentedToken)
+	old, err := s.store.SessionByID(ctx, id)
+	if errors.Is(err, torii.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.cache.forget(id)
+	if old.RevokedAt != nil {
+		return nil
+	}
+	err = s.store.RevokeSession(ctx, old.UserID, id, s.now().UTC())
+	if errors.Is(err, torii.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 var errUnauthorized = torii.Errorf(torii.EUnauthorized, "Sign in to continue.")

@@ -107,10 +107,10 @@ func (s *Store) lockUser(ctx context.Context, c conn, id int64) (torii.User, err
 // UpdateUser implements torii.UserStore. update must not call the store: on
 // SQLite the transaction holds the only writer connection.
 //
-// If update leaves UpdatedAt as it was, the store sets it to now. If the
-// update deactivates or deletes the user, its sessions are revoked in the
-// same transaction, as SetUserStatus does: the rule holds whichever method
-// is used.
+// UpdatedAt is written as update leaves it: the caller owns the clock and
+// sets it. If the update deactivates or deletes the user, its sessions are
+// revoked at the new UpdatedAt in the same transaction, as SetUserStatus
+// does, so that data-model.md's rule holds whichever method deactivates.
 func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.User) error) (torii.User, error) {
 	var u torii.User
 	err := s.inTx(ctx, func(c conn) error {
@@ -123,9 +123,6 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.Use
 			return err
 		}
 		u.ID, u.CreatedAt = old.ID, old.CreatedAt
-		if u.UpdatedAt.Equal(old.UpdatedAt) {
-			u.UpdatedAt = s.now()
-		}
 		if u, err = cleanUser(u); err != nil {
 			return err
 		}

@@ -88,8 +88,8 @@ func newUser(t *testing.T, s torii.Store, email string) torii.User {
 	return u
 }
 
-// newSession creates a session of userID created at t0 that expires after
-// ttl.
+// newSession creates a session of userID, created (and last active) at
+// created, that expires ttl later.
 func newSession(t *testing.T, s torii.Store, userID int64, id string, created time.Time, ttl time.Duration) torii.Session {
 	t.Helper()
 	ss := torii.Session{ID: id, UserID: userID, IP: "192.0.2.1", UserAgent: "test",
@@ -109,7 +109,8 @@ func deleteUser(t *testing.T, s torii.Store, id int64, when time.Time) {
 	ok(t, err)
 }
 
-// ids lists the ids of users, for comparing lists by identity.
+// userIDs, sessionIDs and auditIDs reduce lists to ids, for comparing them
+// by identity and order.
 func userIDs(users []torii.User) []int64 {
 	out := make([]int64, len(users))
 	for i, u := range users {

@@ -31,6 +31,7 @@ func FastHasher() *password.Hasher {
 
 // Server is a running torii.
 type Server struct {
+	// URL is where the server listens (the base URL may name another host).
 	URL  string
 	Logs *SyncBuffer
 	// Env is the environment the server was started with.
@@ -92,7 +93,7 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Errorf("torii exited with %d:\n%s", code, logs.String())
 		}
 	})
-	return &Server{URL: env["TORII_BASE_URL"], Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+	return &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
 }
 
 // Client is an HTTP client with its own cookie jar: one browser.

@@ -46,7 +46,11 @@ func (s *Server) principal(r *http.Request) (service.Principal, error) {
 }
 
 func (s *Server) meta(r *http.Request) service.Meta {
-	return service.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	m := service.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	if c, err := r.Cookie(s.opts.CookieName); err == nil {
+		m.PresentedToken = c.Value
+	}
+	return m
 }
 
 // setSessionCookie hands the browser a new session token. HttpOnly keeps it

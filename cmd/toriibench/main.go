@@ -1,0 +1,413 @@
+// Command toriibench is torii's load tool. In one run, in one process, it
+// measures
+//
+//   - authenticated GET /api/v1/me requests per second and latency against a
+//     bare net/http handler serving the same body (the ceiling), and
+//   - password sign-ins per second, latency and peak memory against raw
+//     argon2id hashing with the same parameters,
+//
+// and prints the ratios next to the targets. torii is started the way
+// `torii serve` starts (cli.Run on a loopback listener) with the production
+// configuration, except that the sign-in and registration rate limits are
+// off so that what is measured is the server, not the limiter.
+//
+//	go run ./cmd/toriibench -scenario all -duration 10s
+//
+// See docs/benchmarks.md for the method and the figures.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type options struct {
+	scenario    string
+	clients     int
+	waitClients int
+	loginUsers  int
+	duration    time.Duration
+	warmup      time.Duration
+	database    string
+	logFile     string
+	logLevel    string
+	hashConc    int
+	jsonOut     bool
+	cpuProfile  string
+	stdout      io.Writer
+	stderr      io.Writer
+}
+
+// Report is everything a run measured (the -json output).
+type Report struct {
+	Machine  Machine           `json:"machine"`
+	Config   map[string]string `json:"config"`
+	Me       *MeResult         `json:"me,omitempty"`
+	Login    *LoginResult      `json:"login,omitempty"`
+	Started  time.Time         `json:"started"`
+	Finished time.Time         `json:"finished"`
+}
+
+// Machine describes where the figures come from.
+type Machine struct {
+	CPUModel   string `json:"cpuModel"`
+	NumCPU     int    `json:"numCPU"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"goVersion"`
+	OS         string `json:"os"`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := options{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login or all")
+	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
+	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
+	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each phase")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each phase")
+	fs.StringVar(&o.database, "database", "", "SQLite file, or a postgres:// URL (a fresh schema is created in it and dropped); default a temporary SQLite file")
+	fs.StringVar(&o.logFile, "log", "", "file for the server's logs (default: discarded)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "TORII_LOG_LEVEL of the server (info is the default users run)")
+	fs.IntVar(&o.hashConc, "hash-concurrency", 0, "TORII_PASSWORD_HASH_CONCURRENCY of the server (0: its default, the number of CPUs)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (server included) to this file")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "toriibench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
+	if !doMe && !doLogin {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login or all, not %q\n", o.scenario)
+		return 2
+	}
+	if o.clients < 1 || o.loginUsers < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
+		fmt.Fprintln(stderr, "toriibench: -clients and -login-users must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
+		return 2
+	}
+	if err := bench1(ctx, o, doMe, doLogin); err != nil {
+		fmt.Fprintf(stderr, "toriibench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// errFailures is returned when a phase counted errors; the results are
+// still printed.
+var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
+
+func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}()
+	}
+
+	var logs io.Writer = io.Discard
+	if o.logFile != "" {
+		f, err := os.Create(o.logFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		bw := &lockedWriter{w: bufio.NewWriterSize(f, 64<<10)}
+		defer bw.flush()
+		logs = bw
+	}
+
+	dsn, dbKind, cleanup, err := prepareDatabase(ctx, o.database)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	env := map[string]string{
+		"TORII_LOG_LEVEL":          o.logLevel,
+		"TORII_RATE_LOGIN_IP":      "off",
+		"TORII_RATE_LOGIN_ACCOUNT": "off",
+		"TORII_RATE_REGISTER_IP":   "off",
+	}
+	if o.hashConc > 0 {
+		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
+	}
+	srv, err := startTorii(dsn, env, logs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+
+	maxClients := o.clients
+	if doLogin {
+		maxClients = max(maxClients, o.waitClients)
+	}
+	b := &bench{
+		opts:  o,
+		tr:    newTransport(maxClients),
+		torii: srv,
+		log:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	defer b.tr.CloseIdleConnections()
+
+	rep := &Report{
+		Machine: machine(),
+		Config: map[string]string{
+			"database":                        dbKind,
+			"TORII_LOG_LEVEL":                 o.logLevel,
+			"TORII_RATE_LOGIN_IP":             "off",
+			"TORII_RATE_LOGIN_ACCOUNT":        "off",
+			"TORII_RATE_REGISTER_IP":          "off",
+			"TORII_PASSWORD_HASH_CONCURRENCY": envOr(env, "TORII_PASSWORD_HASH_CONCURRENCY", "default (NumCPU)"),
+			"logs":                            logsTo(o.logFile),
+			"clients":                         fmt.Sprint(o.clients),
+			"duration":                        o.duration.String(),
+			"warmup":                          o.warmup.String(),
+		},
+		Started: time.Now(),
+	}
+	fmt.Fprintf(o.stderr, "toriibench: torii at %s over %s\n", srv.URL, dbKind)
+	if doMe {
+		fmt.Fprintln(o.stderr, "scenario me")
+		if rep.Me, err = b.scenarioMe(ctx); err != nil {
+			return fmt.Errorf("scenario me: %w", err)
+		}
+	}
+	if doLogin {
+		fmt.Fprintln(o.stderr, "scenario login")
+		if rep.Login, err = b.scenarioLogin(ctx); err != nil {
+			return fmt.Errorf("scenario login: %w", err)
+		}
+	}
+	rep.Finished = time.Now()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	if o.jsonOut {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(o.stdout, rep)
+	}
+	if failures(rep) > 0 {
+		return errFailures
+	}
+	return nil
+}
+
+// lockedWriter serialises writes to a buffered log file.
+type lockedWriter struct {
+	mu lockedBuffer // only its mutex is used
+	w  *bufio.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.mu.Lock()
+	defer l.mu.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) flush() {
+	l.mu.mu.Lock()
+	defer l.mu.mu.Unlock()
+	_ = l.w.Flush()
+}
+
+func envOr(env map[string]string, k, def string) string {
+	if v, ok := env[k]; ok {
+		return v
+	}
+	return def
+}
+
+func logsTo(file string) string {
+	if file == "" {
+		return "discarded (written to io.Discard, still formatted)"
+	}
+	return file
+}
+
+func machine() Machine {
+	m := Machine{
+		NumCPU:     runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion:  runtime.Version(),
+		OS:         runtime.GOOS + "/" + runtime.GOARCH,
+		CPUModel:   "unknown",
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+func failures(r *Report) int64 {
+	var n int64
+	if r.Me != nil {
+		n += r.Me.Torii.Stats.Errors + r.Me.Bare.Stats.Errors
+	}
+	if r.Login != nil {
+		n += r.Login.Raw.Stats.Errors + r.Login.Login.Stats.Errors
+		if r.Login.Waiting != nil {
+			n += r.Login.Waiting.Stats.Errors
+		}
+	}
+	return n
+}
+
+func printReport(w io.Writer, r *Report) {
+	m := r.Machine
+	fmt.Fprintf(w, "\ntoriibench — %s\n", r.Started.Format(time.RFC3339))
+	fmt.Fprintf(w, "machine:  %s, %d CPUs (GOMAXPROCS %d), %s, %s\n", m.CPUModel, m.NumCPU, m.GOMAXPROCS, m.GoVersion, m.OS)
+	fmt.Fprintf(w, "server:   torii via cli.Run(serve) in this process on 127.0.0.1, %s\n", r.Config["database"])
+	fmt.Fprintf(w, "          TORII_LOG_LEVEL=%s, logs %s\n", r.Config["TORII_LOG_LEVEL"], r.Config["logs"])
+	fmt.Fprintf(w, "          rate limits off for the bench: TORII_RATE_LOGIN_IP=off TORII_RATE_LOGIN_ACCOUNT=off TORII_RATE_REGISTER_IP=off\n")
+	fmt.Fprintf(w, "load:     closed loop, keep-alive, %s warm-up + %s measured per phase; the load generator shares the CPUs\n",
+		r.Config["warmup"], r.Config["duration"])
+
+	if me := r.Me; me != nil {
+		fmt.Fprintf(w, "\nGET /api/v1/me with a session cookie, %d clients (body %d bytes)\n", me.Torii.Stats.Clients, me.BodyBytes)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "\treq/s\tp50\tp90\tp99\tmax\terrors\t")
+		for _, p := range []Phase{me.Torii, me.Bare} {
+			s := p.Stats
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", p.Name, fmtRate(s.PerSec), fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "ratio torii/bare: %.1f %% (target ≥ %.0f %%) %s\n", 100*me.Ratio, 100*me.Target, verdict(me.Pass))
+		loud(w, me.Torii, me.Bare)
+	}
+	if l := r.Login; l != nil {
+		fmt.Fprintf(w, "\npassword sign-in, %s, server hash concurrency %d, %d accounts\n", l.Params, l.HashConcurrency, l.Users)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "\tclients\tops/s\tp50\tp90\tp99\tmax\terrors\tRSS before\tpeak RSS\t")
+		phases := []Phase{l.Raw, l.Login}
+		if l.Waiting != nil {
+			phases = append(phases, *l.Waiting)
+		}
+		for _, p := range phases {
+			s := p.Stats
+			before, peak := "-", "-"
+			if p.Memory != nil {
+				before, peak = fmtMiB(p.Memory.BaseRSS), fmtMiB(p.Memory.PeakRSS)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", p.Name, s.Clients, fmtRate(s.PerSec),
+				fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors, before, peak)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "ratio sign-ins/raw hashes: %.1f %% (target ≥ %.0f %%) %s\n", 100*l.Ratio, 100*l.Target, verdict(l.Pass))
+		if l.Waiting != nil && l.Login.Memory != nil && l.Waiting.Memory != nil {
+			fmt.Fprintf(w, "peak RSS with %d clients vs %d: %s vs %s (whole process: server and load generator)\n",
+				l.Waiting.Stats.Clients, l.Login.Stats.Clients, fmtMiB(l.Waiting.Memory.PeakRSS), fmtMiB(l.Login.Memory.PeakRSS))
+		}
+		if l.Raw.Memory != nil && !l.Raw.Memory.HWMReset {
+			fmt.Fprintln(w, "note: VmHWM could not be reset; peak RSS is the highest VmRSS sampled every 5 ms")
+		}
+		phases = append(phases[:0], l.Raw, l.Login)
+		if l.Waiting != nil {
+			phases = append(phases, *l.Waiting)
+		}
+		loud(w, phases...)
+	}
+	fmt.Fprintln(w)
+}
+
+func verdict(pass bool) string {
+	if pass {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+// loud prints the errors of phases that had any, so they cannot be missed.
+func loud(w io.Writer, phases ...Phase) {
+	for _, p := range phases {
+		if p.Stats.Errors > 0 {
+			fmt.Fprintf(w, "!!! ERRORS in %q: %d failed requests: %s\n", p.Name, p.Stats.Errors, errorSummary(p.Stats.ErrorKinds))
+		}
+	}
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+func fmtRate(r float64) string {
+	if r < 1000 {
+		return fmt.Sprintf("%.1f", r)
+	}
+	s := fmt.Sprintf("%.0f", r)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func fmtMiB(b int64) string {
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+}
