@@ -23,6 +23,8 @@ const (
 	// stepTimeout bounds one step (a wait, a click and its page load), so a
 	// missing element fails the test quickly and says which step it was.
 	stepTimeout = 15 * time.Second
+
+	viewportWidth, viewportHeight = 1280, 800
 )
 
 // findChromium returns the browser to drive: $TORII_CHROMIUM, else the
@@ -105,8 +107,10 @@ func newBrowser(t testing.TB) context.Context {
 			t.Logf("chromium output:\n%s", output.String())
 		}
 	})
-	// The first action starts the browser and opens the tab.
-	if err := chromedp.Do(ctx); err != nil {
+	// The first action starts the browser and opens the tab. A fixed
+	// desktop-sized viewport (the headless window is about 780x440) keeps
+	// layouts and screenshots the same on every machine.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
 		t.Fatalf("start %s: %v\nchromium output:\n%s", path, err, output.String())
 	}
 	return ctx
