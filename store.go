@@ -15,6 +15,7 @@ import (
 type Store interface {
 	UserStore
 	IdentityStore
+	GoogleStore
 	RoleStore
 	SessionStore
 	AuditStore

@@ -18,11 +18,16 @@ func scanIdentity(sc scanner) (torii.Identity, error) {
 // ErrNotFound if the user does not exist. The email is kept as the provider
 // gave it: it records what the link was made with.
 func (s *Store) CreateIdentity(ctx context.Context, id torii.Identity) (torii.Identity, error) {
+	return s.insertIdentity(ctx, s.writer(), id)
+}
+
+// insertIdentity inserts an identity on c (a pool or a transaction).
+func (s *Store) insertIdentity(ctx context.Context, c conn, id torii.Identity) (torii.Identity, error) {
 	if id.CreatedAt.IsZero() {
 		id.CreatedAt = s.now()
 	}
 	id.CreatedAt = ts(id.CreatedAt)
-	err := s.writer().queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, created_at)
+	err := c.queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		id.UserID, id.Issuer, id.Subject, id.Email, s.f.t(id.CreatedAt)).Scan(&id.ID)
 	if err != nil {

@@ -64,11 +64,17 @@ func (s *Store) CreateUser(ctx context.Context, u torii.User) (torii.User, error
 		u.CreatedAt = s.now()
 	}
 	u.UpdatedAt = u.CreatedAt
+	return s.insertUser(ctx, s.writer(), u)
+}
+
+// insertUser inserts a user on c (a pool or a transaction), applying
+// CreateUser's defaults.
+func (s *Store) insertUser(ctx context.Context, c conn, u torii.User) (torii.User, error) {
 	u, err := cleanUser(u)
 	if err != nil {
 		return torii.User{}, err
 	}
-	err = s.writer().queryRow(ctx, `INSERT INTO users (email, email_verified, name, avatar_url,
+	err = c.queryRow(ctx, `INSERT INTO users (email, email_verified, name, avatar_url,
 		password_hash, status, is_first_login, last_login_at, created_at, updated_at, deleted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Email, u.EmailVerified, u.Name, u.AvatarURL, nullString(u.PasswordHash), string(u.Status),
