@@ -80,3 +80,16 @@ type GoogleStore interface {
 	// the user does not exist.
 	LinkIdentity(ctx context.Context, l IdentityLink) (LinkResult, error)
 }
+
+// IDClaims is what a verified ID token says about its user.
+type IDClaims struct {
+	// Issuer is the configured issuer (for Google, whichever of its two
+	// spellings the token used), so identities are keyed one way only.
+	Issuer        string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Picture       string
+	HostedDomain  string
+}

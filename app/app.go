@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toriihq/torii/config"
+	"github.com/toriihq/torii/oidc"
 	"github.com/toriihq/torii/password"
 	"github.com/toriihq/torii/ratelimit"
 	"github.com/toriihq/torii/service"
@@ -74,7 +75,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
-	svc := NewService(cfg, st, log, opts)
+	var google *oidc.Client
+	if cfg.GoogleEnabled() {
+		google = NewGoogle(cfg, log, opts)
+		// Discovery runs in the background, retried until it succeeds;
+		// until then the Google endpoints answer 503 and the first
+		// request waits for the attempt under way.
+		go google.Run(ctx)
+	}
+	svc := newService(cfg, st, log, opts, google)
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		st.Close()
@@ -99,8 +108,31 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 }
 
 // NewService builds the service for cfg over st; the CLI uses it without
-// the HTTP server.
+// the HTTP server (and without Google sign-in).
 func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options) *service.Service {
+	return newService(cfg, st, log, opts, nil)
+}
+
+// NewGoogle returns the OpenID provider client for cfg (Google, or the
+// provider TORII_OIDC_ISSUER names). It does not contact the provider
+// until Run.
+func NewGoogle(cfg *config.Config, log *slog.Logger, opts Options) *oidc.Client {
+	return oidc.New(oidc.Config{
+		Issuer:       cfg.OIDCIssuer,
+		ClientID:     cfg.GoogleClientID,
+		ClientSecret: cfg.GoogleClientSecret.Reveal(),
+		RedirectURL:  cfg.GoogleRedirectURL(),
+		HostedDomain: cfg.GoogleHostedDomain,
+		Now:          opts.Now,
+		Logger:       log,
+	})
+}
+
+// googleStartRate bounds code-flow starts per client IP: each stores a
+// row until it expires, so an unbounded GET must not grow the table.
+var googleStartRate = config.Rate{Limit: 60, Window: time.Minute}
+
+func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options, google *oidc.Client) *service.Service {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -109,7 +141,7 @@ func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	if hasher == nil {
 		hasher = password.New(password.DefaultParams, cfg.PasswordHashConcurrency, nil)
 	}
-	return service.New(service.Options{
+	so := service.Options{
 		Store:           st,
 		Hasher:          hasher,
 		Now:             now,
@@ -124,7 +156,13 @@ func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		LoginPerIP:      limiter(cfg.RateLoginIP, now),
 		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
 		AuditRetention:  cfg.AuditRetention,
-	})
+	}
+	if google != nil {
+		so.Google, so.GoogleClientID = google, cfg.GoogleClientID
+		so.GoogleCodeFlow = cfg.GoogleClientSecret.IsSet()
+		so.GoogleStartPerIP = limiter(googleStartRate, now)
+	}
+	return service.New(so)
 }
 
 func limiter(r config.Rate, now func() time.Time) *ratelimit.Limiter {

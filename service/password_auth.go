@@ -156,12 +156,16 @@ func (s *Service) Login(ctx context.Context, emailIn, plain string, m Meta) (Sig
 	return s.completeSignIn(ctx, u, m, "password")
 }
 
-// completeSignIn records a successful sign-in and starts a session.
-func (s *Service) completeSignIn(ctx context.Context, u torii.User, m Meta, method string) (SignIn, error) {
+// completeSignIn records a successful sign-in and starts a session. The
+// extra functions change the user in the same write (a provider's avatar).
+func (s *Service) completeSignIn(ctx context.Context, u torii.User, m Meta, method string, extra ...func(*torii.User)) (SignIn, error) {
 	now := s.now().UTC()
 	u, err := s.store.UpdateUser(ctx, u.ID, func(x *torii.User) error {
 		x.LastLoginAt = &now
 		x.IsFirstLogin = false
+		for _, f := range extra {
+			f(x)
+		}
 		return nil
 	})
 	if err != nil {

@@ -58,6 +58,16 @@ type Options struct {
 	RegisterPerIP    *ratelimit.Limiter
 	AuditRetention   time.Duration
 	DisableAuthCache bool
+
+	// Google is the OpenID provider; nil turns Google sign-in off (every
+	// Google endpoint answers GOOGLE_NOT_CONFIGURED).
+	Google GoogleProvider
+	// GoogleClientID is told to the pages (GIS needs it).
+	GoogleClientID string
+	// GoogleCodeFlow enables the redirect (code) flow: a client secret is set.
+	GoogleCodeFlow bool
+	// GoogleStartPerIP limits code-flow starts, each of which stores a row.
+	GoogleStartPerIP *ratelimit.Limiter
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -123,11 +133,13 @@ type Meta struct {
 type Config struct {
 	PasswordLogin bool
 	Signup        string
+	// Google is nil when Google sign-in is off.
+	Google *GoogleConfig
 }
 
 // PublicConfig reports the sign-in settings the pages and /auth/config show.
 func (s *Service) PublicConfig() Config {
-	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup}
+	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup, Google: s.googleConfig()}
 }
 
 // Allowed reports whether email may sign in under the allowlist: an empty
@@ -168,6 +180,9 @@ func (s *Service) audit(ctx context.Context, event string, userID *int64, email 
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now().UTC()
 	if _, err := s.store.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteExpiredOAuthStates(ctx, now); err != nil {
 		return err
 	}
 	if s.opts.AuditRetention > 0 {

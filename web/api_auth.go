@@ -18,13 +18,23 @@ type authConfigJSON struct {
 	Assistant     bool              `json:"assistant"`
 }
 
+// googleConfigJSON adds to api.md's {clientId}: gis (the provider is
+// Google, so the page may load Google Identity Services) and codeFlow (a
+// client secret is set, so /auth/google/login works).
 type googleConfigJSON struct {
 	ClientID string `json:"clientId"`
+	GIS      bool   `json:"gis"`
+	CodeFlow bool   `json:"codeFlow"`
 }
 
 func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) error {
 	c := s.svc.PublicConfig()
+	var google *googleConfigJSON
+	if g := c.Google; g != nil {
+		google = &googleConfigJSON{ClientID: g.ClientID, GIS: g.GIS, CodeFlow: g.CodeFlow}
+	}
 	writeJSON(w, http.StatusOK, authConfigJSON{
+		Google:        google,
 		PasswordLogin: c.PasswordLogin,
 		Signup:        c.Signup,
 		Assistant:     s.opts.AssistantEnabled,

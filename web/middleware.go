@@ -94,14 +94,25 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 // securityHeaders sets the headers every answer carries. The CSP allows no
-// inline script or style: every script is a file under /static/.
-func securityHeaders(https bool, next http.Handler) http.Handler {
+// inline script or style: every script is a file under /static/. With gis
+// (Google is the provider) it also allows what Google Identity Services
+// needs, and nothing more of Google's: its client script, its stylesheet,
+// and its frames and requests under /gsi/.
+func securityHeaders(https, gis bool, next http.Handler) http.Handler {
+	script, style, connect, frame := "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-src 'none'"
+	if gis {
+		script += " https://accounts.google.com/gsi/client"
+		style += " https://accounts.google.com/gsi/style"
+		connect += " https://accounts.google.com/gsi/"
+		frame = "frame-src https://accounts.google.com/gsi/"
+	}
 	csp := strings.Join([]string{
 		"default-src 'self'",
-		"script-src 'self'",
-		"style-src 'self'",
+		script,
+		style,
 		"img-src 'self' data: https:",
-		"connect-src 'self'",
+		connect,
+		frame,
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'self'",

@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
 )
 
 type accountView struct {
@@ -11,6 +13,9 @@ type accountView struct {
 	Identities   []torii.Identity
 	Sessions     []torii.Session
 	CurrentID    string
+	HasPassword  bool
+	// CanUnlink is false when the only identity is the only way to sign in.
+	CanUnlink bool
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -19,18 +24,102 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
 		return
 	}
+	d := pageData{}
+	switch {
+	case r.URL.Query().Has("linked"):
+		d.Notice = "Your Google account is linked. You can sign in with it from now on."
+	case r.URL.Query().Has("unlinked"):
+		d.Notice = "The Google account is no longer linked."
+	case r.URL.Query().Has("password"):
+		d.Notice = "Your password is saved. Other devices were signed out."
+	}
+	s.renderAccount(w, r, p, http.StatusOK, d)
+}
+
+// renderAccount shows /account for p, with d's notice or errors.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service.Principal, status int, d pageData) {
 	sessions, err := s.svc.Sessions(r.Context(), p)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	view := accountView{
+	cfg := s.svc.PublicConfig()
+	d.Title, d.User, d.IsAdmin = "Your account", &p.User, p.IsAdmin()
+	d.GoogleAction = "Link a Google account"
+	d.Data = accountView{
 		AuthProvider: p.Profile().AuthProvider(),
 		Identities:   p.Identities,
 		Sessions:     sessions,
 		CurrentID:    p.Session.ID,
+		HasPassword:  p.User.HasPassword(),
+		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
 	}
-	s.render(w, r, http.StatusOK, "account", pageData{Title: "Your account", User: &p.User, IsAdmin: p.IsAdmin(), Data: view})
+	s.render(w, r, status, "account", d)
+}
+
+// accountPasswordSubmit is POST /account/password: set or change the
+// password (PUT /api/v1/me/password for forms).
+func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.pagePrincipal(r)
+	if !ok {
+		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	err := s.svc.SetPassword(r.Context(), p, r.PostForm.Get("currentPassword"), r.PostForm.Get("newPassword"), s.meta(r))
+	if err != nil {
+		s.accountError(w, r, p, err)
+		return
+	}
+	http.Redirect(w, r, "/account?password=1", http.StatusSeeOther)
+}
+
+// accountUnlinkSubmit is POST /account/identities/unlink.
+func (s *Server) accountUnlinkSubmit(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.pagePrincipal(r)
+	if !ok {
+		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	if err == nil {
+		err = s.svc.UnlinkIdentity(r.Context(), p, id, s.meta(r))
+	} else {
+		err = torii.ErrNotFound
+	}
+	if err != nil {
+		s.accountError(w, r, p, err)
+		return
+	}
+	http.Redirect(w, r, "/account?unlinked=1", http.StatusSeeOther)
+}
+
+// accountError re-renders /account with the error of a form on it.
+func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.Principal, err error) {
+	status := StatusOf(err)
+	if status >= 500 {
+		s.renderError(w, r, err)
+		return
+	}
+	d := pageData{Error: torii.ErrorMessage(err)}
+	if e, ok := err.(*torii.Error); ok && len(e.Fields) > 0 {
+		d.Fields = e.Fields
+		if e.Message == "Some fields are invalid." {
+			d.Error = "Please correct the fields below."
+		}
+	}
+	// The principal may be stale after a change: read it again.
+	if fresh, ok := s.pagePrincipal(r); ok {
+		p = fresh
+	}
+	s.renderAccount(w, r, p, status, d)
 }
 
 func (s *Server) revokeSessionSubmit(w http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	d := pageData{Title: "Sign in", Next: next}
+	d := pageData{Title: "Sign in", Next: next, GoogleAction: "Sign in with Google"}
 	if r.URL.Query().Has("signed_out") {
 		d.Notice = "You have signed out."
 	}
@@ -57,7 +57,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	res, err := s.svc.Login(r.Context(), email, r.PostForm.Get("password"), s.meta(r))
 	s.metrics.signIn("password", resultOf(err))
 	if err != nil {
-		s.formError(w, r, "login", pageData{Title: "Sign in", Next: next, Form: map[string]string{"email": email}}, err)
+		s.formError(w, r, "login", pageData{Title: "Sign in", Next: next, GoogleAction: "Sign in with Google", Form: map[string]string{"email": email}}, err)
 		return
 	}
 	s.setSessionCookie(w, res.Token)
@@ -70,7 +70,18 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "register", pageData{Title: "Create your account", Next: next})
+	d := pageData{Title: "Create your account", Next: next, GoogleAction: "Sign up with Google"}
+	if credential := cookieValue(r, s.pendingCookieName()); credential != "" && s.svc.GoogleEnabled() {
+		claims, err := s.svc.PendingGoogle(r.Context(), credential)
+		if err == nil {
+			d.Data = registerView{Pending: &claims}
+			d.Form = map[string]string{"name": claims.Name}
+		} else {
+			s.clearCookie(w, s.pendingCookieName())
+			d.Notice = "Your Google sign-in has expired. Sign in with Google again to finish creating your account."
+		}
+	}
+	s.render(w, r, http.StatusOK, "register", d)
 }
 
 func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +95,7 @@ func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
 	s.metrics.signIn("register", resultOf(err))
 	if err != nil {
 		form := map[string]string{"email": in.Email, "name": in.Name}
-		s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, Form: form}, err)
+		s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, GoogleAction: "Sign up with Google", Form: form}, err)
 		return
 	}
 	s.setSessionCookie(w, res.Token)

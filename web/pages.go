@@ -47,10 +47,11 @@ func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		t, err := template.New(base).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", name)
+		// Files named _*.html hold partials shared by several pages.
+		t, err := template.New(base).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", name, err)
 		}
@@ -73,7 +74,10 @@ type pageData struct {
 	Form   map[string]string
 	Notice string
 	Next   string
-	Data   any
+	// GoogleAction labels the Google button ("Sign in with Google"); empty
+	// hides it.
+	GoogleAction string
+	Data         any
 }
 
 // render executes a page into a buffer first, so a template error becomes a

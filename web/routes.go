@@ -23,6 +23,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/me/sessions", s.authed(s.mySessions))
 	mux.Handle("DELETE /api/v1/me/sessions", s.authed(s.revokeOtherSessions))
 	mux.Handle("DELETE /api/v1/me/sessions/{id}", s.authed(s.revokeSession))
+
+	// JSON API: Google sign-in, linking, password.
+	mux.Handle("POST /api/v1/auth/google", s.api(s.googleSignIn))
+	mux.Handle("POST /api/v1/auth/google/register", s.api(s.googleRegister))
+	mux.Handle("POST /api/v1/me/identities", s.authed(s.linkIdentity))
+	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
+	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
 	mux.Handle("/api/", s.api(notFound))
 
 	// Pages.
@@ -36,5 +43,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", s.accountPage)
 	mux.HandleFunc("POST /account/sessions/revoke", s.revokeSessionSubmit)
 	mux.HandleFunc("POST /account/sessions/revoke-others", s.revokeOthersSubmit)
+	mux.HandleFunc("POST /account/password", s.accountPasswordSubmit)
+	mux.HandleFunc("POST /account/identities/unlink", s.accountUnlinkSubmit)
+
+	// Google sign-in pages: the code flow, GIS redirect mode, registration.
+	mux.HandleFunc("GET /auth/google/login", s.googleLogin)
+	mux.HandleFunc("POST /auth/google/link", s.googleLinkStart)
+	mux.HandleFunc("GET /auth/google/callback", s.googleCallback)
+	mux.HandleFunc(googleRedirectRoute, s.googleRedirect)
+	mux.HandleFunc("POST /register/google", s.registerGoogleSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
 }

@@ -78,10 +78,20 @@ func New(opts Options) (*Server, error) {
 	if err := cop.AddTrustedOrigin(opts.BaseURL.Scheme + "://" + opts.BaseURL.Host); err != nil {
 		return nil, err
 	}
+	// Google posts GIS redirect-mode credentials from its own origin; that
+	// route checks Google's double-submit token instead (security.md C.17).
+	cop.AddInsecureBypassPattern(googleRedirectRoute)
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, cop.Handler(mux)))
+	gis := false
+	if g := opts.Service.PublicConfig().Google; g != nil {
+		gis = g.GIS
+	}
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, gis, cop.Handler(mux)))
 	return s, nil
 }
+
+// googleRedirectRoute is GIS redirect mode's login_uri.
+const googleRedirectRoute = "POST /auth/google/redirect"
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

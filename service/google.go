@@ -1,0 +1,254 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/toriihq/torii"
+)
+
+// GoogleProvider is the OpenID provider as the rules need it. Package oidc
+// implements it; every token check (signature, iss, aud/azp, exp, iat, sub,
+// nonce, hd) happens in Verify, so no caller can skip one.
+type GoogleProvider interface {
+	// Verify checks a raw ID token and returns its claims; nonce is checked
+	// when not empty. Errors are coded: UNAUTHORIZED, NOT_ALLOWED (hosted
+	// domain), SERVICE_UNAVAILABLE (provider not discovered yet).
+	Verify(ctx context.Context, rawIDToken, nonce string) (torii.IDClaims, error)
+	// AuthCodeURL returns the authorization URL for state and nonce, with
+	// the S256 challenge of a fresh PKCE verifier, which it also returns.
+	AuthCodeURL(ctx context.Context, state, nonce string) (url, verifier string, err error)
+	// Exchange redeems a code with its verifier and returns the raw ID token.
+	Exchange(ctx context.Context, code, verifier string) (string, error)
+	// IsGoogle reports whether the provider is Google itself.
+	IsGoogle() bool
+}
+
+// GoogleConfig is what a client may know about Google sign-in.
+type GoogleConfig struct {
+	ClientID string
+	// GIS is true when the provider is Google: the pages then load Google
+	// Identity Services (button and One Tap).
+	GIS bool
+	// CodeFlow is true when a client secret is set, so the redirect flow
+	// (/auth/google/login) works.
+	CodeFlow bool
+}
+
+// GoogleSignIn is the result of a Google sign-in.
+type GoogleSignIn struct {
+	SignIn
+	// IsNewUser is true when the sign-in created the account.
+	IsNewUser bool
+}
+
+// Sign-in methods, as recorded in the audit log and metrics.
+const (
+	MethodGoogle     = "google"      // an ID token posted by GIS (JS callback or redirect mode)
+	MethodGoogleCode = "google_code" // the authorization-code flow
+)
+
+var errGoogleOff = torii.Errorf(torii.EGoogleNotConfigured, "Google sign-in is not configured on this server.")
+
+// GoogleEnabled reports whether Google sign-in is configured.
+func (s *Service) GoogleEnabled() bool { return s.opts.Google != nil }
+
+func (s *Service) googleConfig() *GoogleConfig {
+	if s.opts.Google == nil {
+		return nil
+	}
+	return &GoogleConfig{ClientID: s.opts.GoogleClientID, GIS: s.opts.Google.IsGoogle(), CodeFlow: s.opts.GoogleCodeFlow}
+}
+
+// SignInWithGoogle verifies a GIS credential (an ID token) and signs its
+// user in, linking or creating the account as seed 002 and security.md D
+// say. Errors: GOOGLE_NOT_CONFIGURED, UNAUTHORIZED, EMAIL_NOT_VERIFIED,
+// NOT_ALLOWED, USER_INACTIVE, USER_NOT_FOUND (signup explicit),
+// BAD_REQUEST (no usable email), RATE_LIMITED, SERVICE_UNAVAILABLE.
+func (s *Service) SignInWithGoogle(ctx context.Context, credential string, m Meta) (GoogleSignIn, error) {
+	if s.opts.Google == nil {
+		return GoogleSignIn{}, errGoogleOff
+	}
+	if ok, retry := check(s.opts.LoginPerIP, m.IP); !ok {
+		return GoogleSignIn{}, errRateLimited(retry)
+	}
+	claims, err := s.opts.Google.Verify(ctx, credential, "")
+	if err != nil {
+		return GoogleSignIn{}, s.googleFailed(ctx, nil, "", m, MethodGoogle, err)
+	}
+	return s.signInClaims(ctx, claims, m, MethodGoogle, true)
+}
+
+// signInClaims applies the linking rules to verified claims:
+//  1. a user is found by (issuer, sub), never by email alone (D.20);
+//  2. else a user with the same email is linked only if the provider says
+//     the email is verified (D.21), with the pre-account-takeover rule of
+//     D.22 applied in the store's transaction;
+//  3. else a user is created, if the allowlist and the signup mode allow.
+//
+// retry allows one more pass when a concurrent sign-in of the same person
+// created the identity or the user between our read and our write.
+func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, method string, retry bool) (GoogleSignIn, error) {
+	id, err := s.store.IdentityBySubject(ctx, c.Issuer, c.Subject)
+	if err == nil {
+		return s.signInLinked(ctx, id, c, m, method)
+	} else if !errors.Is(err, torii.ErrNotFound) {
+		return GoogleSignIn{}, err
+	}
+	email := torii.NormalizeEmail(c.Email)
+	fields := fieldErrors{}
+	if fields.checkEmail(email); len(fields) > 0 {
+		return GoogleSignIn{}, s.googleFailed(ctx, nil, email, m, method,
+			torii.Errorf(torii.EBadRequest, "Your Google account did not share a usable email address."))
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		res, err := s.autoLink(ctx, u, c, m, method)
+		if errors.Is(err, torii.ErrConflict) && retry {
+			return s.signInClaims(ctx, c, m, method, false)
+		} else if err != nil {
+			return GoogleSignIn{}, err
+		}
+		si, err := s.completeSignIn(ctx, res.User, m, method, withPicture(c.Picture))
+		return GoogleSignIn{SignIn: si}, err
+	case !errors.Is(err, torii.ErrNotFound):
+		return GoogleSignIn{}, err
+	}
+	if err := s.mayCreate(email); err != nil {
+		return GoogleSignIn{}, s.googleFailed(ctx, nil, email, m, method, err)
+	}
+	si, err := s.createGoogleUser(ctx, c, email, nameFromClaims(c), m, method)
+	if errors.Is(err, torii.ErrConflict) && retry {
+		return s.signInClaims(ctx, c, m, method, false)
+	}
+	return GoogleSignIn{SignIn: si, IsNewUser: err == nil}, err
+}
+
+// signInLinked signs in the user an identity belongs to.
+func (s *Service) signInLinked(ctx context.Context, id torii.Identity, c torii.IDClaims, m Meta, method string) (GoogleSignIn, error) {
+	u, err := s.store.UserByID(ctx, id.UserID)
+	if errors.Is(err, torii.ErrNotFound) {
+		return GoogleSignIn{}, s.googleFailed(ctx, &id.UserID, c.Email, m, method,
+			torii.Errorf(torii.EUnauthorized, "The account linked to this Google account no longer exists."))
+	} else if err != nil {
+		return GoogleSignIn{}, err
+	}
+	if err := s.checkAccess(u); err != nil {
+		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
+	}
+	si, err := s.completeSignIn(ctx, u, m, method, withPicture(c.Picture))
+	return GoogleSignIn{SignIn: si}, err
+}
+
+// autoLink links the identity to the existing account with its email
+// (security.md D.21, D.22).
+func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, m Meta, method string) (torii.LinkResult, error) {
+	if !c.EmailVerified {
+		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method,
+			torii.Errorf(torii.EEmailNotVerified, "Your Google account's email address is not verified, so it cannot be linked to the existing account with that address."))
+	}
+	if err := s.checkAccess(u); err != nil {
+		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
+	}
+	res, err := s.store.LinkIdentity(ctx, torii.IdentityLink{
+		Identity:    torii.Identity{UserID: u.ID, Issuer: c.Issuer, Subject: c.Subject, Email: c.Email},
+		VerifyEmail: true, ResetUnverified: true, At: s.now().UTC(),
+	})
+	if err != nil {
+		return torii.LinkResult{}, err
+	}
+	s.cache.forgetUser(u.ID)
+	detail := map[string]any{"how": "automatic", "method": method, "issuer": c.Issuer, "subject": c.Subject}
+	if res.Reset {
+		// security.md D.22: the address was never verified, so whoever set
+		// the password may not own it. The owner can set a new one.
+		detail["passwordCleared"], detail["sessionsRevoked"] = true, true
+		s.log.Warn("linked an unverified password account: password cleared, sessions revoked", "user", u.ID)
+	}
+	s.audit(ctx, torii.AuditLink, &u.ID, u.Email, m, detail)
+	return res, nil
+}
+
+// mayCreate says whether an unknown person with this email may get an
+// account at their first Google sign-in (security.md D.24).
+func (s *Service) mayCreate(email string) error {
+	if !s.Allowed(email) {
+		return torii.Errorf(torii.ENotAllowed, "This account is not allowed to sign in.")
+	}
+	switch s.opts.Signup {
+	case SignupExplicit:
+		return torii.Errorf(torii.EUserNotFound, "There is no account for this Google account yet. Register first.")
+	case SignupClosed:
+		return torii.Errorf(torii.ENotAllowed, "Sign-up is closed here. Ask an administrator for an account.")
+	}
+	return nil
+}
+
+// createGoogleUser creates an account with its identity in one
+// transaction and signs it in. ErrConflict (uncoded) when the email or the
+// identity was taken meanwhile.
+func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email, name string, m Meta, method string) (SignIn, error) {
+	now := s.now().UTC()
+	u, _, err := s.store.CreateUserWithIdentity(ctx, torii.User{
+		Email: email, EmailVerified: c.EmailVerified, Name: name, AvatarURL: picture(c.Picture),
+		Status: torii.StatusActive, IsFirstLogin: true, LastLoginAt: &now, CreatedAt: now,
+	}, torii.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, CreatedAt: now})
+	if err != nil {
+		return SignIn{}, err
+	}
+	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": method, "issuer": c.Issuer, "subject": c.Subject})
+	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
+		return SignIn{}, err
+	}
+	token, err := s.startSession(ctx, u, m)
+	if err != nil {
+		return SignIn{}, err
+	}
+	s.audit(ctx, torii.AuditSignInSuccess, &u.ID, u.Email, m, map[string]any{"method": method})
+	return SignIn{User: u, Token: token}, nil
+}
+
+// googleFailed records a failed Google sign-in (audit, per-IP limit) and
+// returns err. The audit detail keeps the internal reason (which check
+// failed), which clients never see.
+func (s *Service) googleFailed(ctx context.Context, userID *int64, email string, m Meta, method string, err error) error {
+	code := torii.ErrorCode(err)
+	if code == torii.EServiceUnavailable || code == torii.EInternal {
+		return err
+	}
+	add(s.opts.LoginPerIP, m.IP)
+	s.audit(ctx, torii.AuditSignInFailure, userID, email, m, map[string]any{"reason": code, "method": method, "detail": truncate(err.Error(), 300)})
+	return err
+}
+
+// nameFromClaims picks a display name: the provider's, else the email's
+// local part (seed 002).
+func nameFromClaims(c torii.IDClaims) string {
+	if n := cleanName(c.Name); n != "" {
+		return truncateRunes(n, maxNameRunes)
+	}
+	local, _, _ := cutLast(torii.NormalizeEmail(c.Email), "@")
+	if local == "" {
+		return "User"
+	}
+	return truncateRunes(local, maxNameRunes)
+}
+
+// picture keeps an avatar URL only if it is https and of sane length: it
+// ends up in an <img src>.
+func picture(u string) string {
+	if len(u) > 2048 || !hasPrefixFold(u, "https://") {
+		return ""
+	}
+	return u
+}
+
+// withPicture refreshes the avatar from the provider at each sign-in.
+func withPicture(p string) func(*torii.User) {
+	return func(u *torii.User) {
+		if p := picture(p); p != "" {
+			u.AvatarURL = p
+		}
+	}
+}
