@@ -1,8 +1,8 @@
 package web
 
 import (
-	"errors"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
 
