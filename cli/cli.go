@@ -69,6 +69,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = migrate(ctx, rest, env)
 	case "user":
 		err = userCmd(ctx, rest, env)
+	case "dev-idp":
+		err = devIDP(ctx, rest, env)
 	case "gen-secret":
 		err = genSecret(env)
 	case "version":
@@ -114,6 +116,7 @@ const usage = `Usage:
   torii user list [--status active|inactive] [--query Q]
   torii user set-status E active|inactive
   torii user grant E admin
+  torii dev-idp [--addr 127.0.0.1:9090] a local OpenID provider for development and tests
   torii gen-secret                    print a random 32-byte hex secret
   torii version
 

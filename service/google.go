@@ -22,6 +22,8 @@ type GoogleProvider interface {
 	Exchange(ctx context.Context, code, verifier string) (string, error)
 	// IsGoogle reports whether the provider is Google itself.
 	IsGoogle() bool
+	// Issuer returns the configured issuer URL.
+	Issuer() string
 }
 
 // GoogleConfig is what a client may know about Google sign-in.
@@ -33,6 +35,8 @@ type GoogleConfig struct {
 	// CodeFlow is true when a client secret is set, so the redirect flow
 	// (/auth/google/login) works.
 	CodeFlow bool
+	// Issuer is the provider's issuer URL (pages allow forms to lead there).
+	Issuer string
 }
 
 // GoogleSignIn is the result of a Google sign-in.
@@ -57,7 +61,8 @@ func (s *Service) googleConfig() *GoogleConfig {
 	if s.opts.Google == nil {
 		return nil
 	}
-	return &GoogleConfig{ClientID: s.opts.GoogleClientID, GIS: s.opts.Google.IsGoogle(), CodeFlow: s.opts.GoogleCodeFlow}
+	return &GoogleConfig{ClientID: s.opts.GoogleClientID, GIS: s.opts.Google.IsGoogle(),
+		CodeFlow: s.opts.GoogleCodeFlow, Issuer: s.opts.Google.Issuer()}
 }
 
 // SignInWithGoogle verifies a GIS credential (an ID token) and signs its

@@ -93,14 +93,26 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// cspExtras are the sources the CSP adds for Google sign-in.
+type cspExtras struct {
+	// gis allows Google Identity Services (the provider is Google).
+	gis bool
+	// formAction is the provider's origin, where forms may lead.
+	formAction string
+}
+
 // securityHeaders sets the headers every answer carries. The CSP allows no
-// inline script or style: every script is a file under /static/. With gis
-// (Google is the provider) it also allows what Google Identity Services
+// inline script or style: every script is a file under /static/. With
+// extra.gis (Google is the provider) it also allows what Google Identity Services
 // needs, and nothing more of Google's: its client script, its stylesheet,
 // and its frames and requests under /gsi/.
-func securityHeaders(https, gis bool, next http.Handler) http.Handler {
+func securityHeaders(https bool, extra cspExtras, next http.Handler) http.Handler {
 	script, style, connect, frame := "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-src 'none'"
-	if gis {
+	form := "form-action 'self'"
+	if extra.formAction != "" {
+		form += " " + extra.formAction
+	}
+	if extra.gis {
 		script += " https://accounts.google.com/gsi/client"
 		style += " https://accounts.google.com/gsi/style"
 		connect += " https://accounts.google.com/gsi/"
@@ -115,7 +127,7 @@ func securityHeaders(https, gis bool, next http.Handler) http.Handler {
 		frame,
 		"object-src 'none'",
 		"base-uri 'none'",
-		"form-action 'self'",
+		form,
 		"frame-ancestors 'none'",
 	}, "; ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

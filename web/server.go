@@ -82,11 +82,18 @@ func New(opts Options) (*Server, error) {
 	// route checks Google's double-submit token instead (security.md C.17).
 	cop.AddInsecureBypassPattern(googleRedirectRoute)
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	gis := false
+	var csp cspExtras
 	if g := opts.Service.PublicConfig().Google; g != nil {
-		gis = g.GIS
+		csp.gis = g.GIS
+		if g.CodeFlow {
+			// "Link a Google account" is a form whose answer redirects to
+			// the provider; browsers apply form-action to that redirect.
+			if u, err := url.Parse(g.Issuer); err == nil {
+				csp.formAction = u.Scheme + "://" + u.Host
+			}
+		}
 	}
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, gis, cop.Handler(mux)))
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux)))
 	return s, nil
 }
 
