@@ -19,6 +19,7 @@ import (
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/config"
+	"github.com/toriihq/torii/sqlstore"
 )
 
 // Version is set at build time with -ldflags "-X …/cli.Version=v1.2.3";
@@ -159,7 +160,16 @@ func migrate(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env, *db)
+	// Opening the store applies the migrations.
+	return withStore(ctx, env, *db, func(cfg *config.Config, _ *sqlstore.Store) error {
+		fmt.Fprintf(env.Stdout, "database %s is up to date\n", cfg.Database)
+		return nil
+	})
+}
+
+// withStore opens (and migrates) the configured database for f.
+func withStore(ctx context.Context, env Env, database string, f func(*config.Config, *sqlstore.Store) error) error {
+	cfg, err := loadConfig(env, database)
 	if err != nil {
 		return err
 	}
@@ -168,8 +178,7 @@ func migrate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(env.Stdout, "database %s is up to date\n", cfg.Database)
-	return nil
+	return f(cfg, st)
 }
 
 func newFlagSet(name string, env Env) *flag.FlagSet {

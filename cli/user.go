@@ -9,7 +9,9 @@ import (
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/config"
 	"github.com/toriihq/torii/service"
+	"github.com/toriihq/torii/sqlstore"
 )
 
 func userCmd(ctx context.Context, args []string, env Env) error {
@@ -33,16 +35,9 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 // withService opens the configured database and runs f with a service over
 // it, so the CLI applies exactly the rules the API does.
 func withService(ctx context.Context, env Env, database string, f func(*service.Service) error) error {
-	cfg, err := loadConfig(env, database)
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return f(app.NewService(cfg, st, newLogger(env), env.AppOptions))
+	return withStore(ctx, env, database, func(cfg *config.Config, st *sqlstore.Store) error {
+		return f(app.NewService(cfg, st, newLogger(env), env.AppOptions))
+	})
 }
 
 func userCreate(ctx context.Context, args []string, env Env) error {
