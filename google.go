@@ -70,10 +70,18 @@ type GoogleStore interface {
 	// DeleteExpiredOAuthStates removes states that expired before `before`
 	// and returns how many.
 	DeleteExpiredOAuthStates(ctx context.Context, before time.Time) (int64, error)
+	// UserByIdentity returns the identity (issuer, subject) and its user in
+	// one read, the user even if deleted (DeletedAt set) so the caller can
+	// tell "unknown" from "gone". ErrNotFound if no such identity.
+	UserByIdentity(ctx context.Context, issuer, subject string) (User, Identity, error)
 	// CreateUserWithIdentity creates u (as CreateUser does) and links id to
 	// it (id.UserID is ignored) in one transaction. ErrConflict, with
 	// nothing created, if the email or the (issuer, subject) pair is taken.
 	CreateUserWithIdentity(ctx context.Context, u User, id Identity) (User, Identity, error)
+	// CreateSessionAudited stores a session and appends the audit event of
+	// the sign-in that started it in one transaction: one commit per
+	// sign-in instead of two. Errors as CreateSession.
+	CreateSessionAudited(ctx context.Context, s Session, e AuditEvent) error
 	// LinkIdentity creates l.Identity for its user and applies l's effects
 	// on the user in one transaction. ErrConflict, with nothing changed, if
 	// the (issuer, subject) pair already belongs to any user; ErrNotFound if

@@ -94,9 +94,9 @@ func (s *Service) SignInWithGoogle(ctx context.Context, credential string, m Met
 // retry allows one more pass when a concurrent sign-in of the same person
 // created the identity or the user between our read and our write.
 func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, method string, retry bool) (GoogleSignIn, error) {
-	id, err := s.store.IdentityBySubject(ctx, c.Issuer, c.Subject)
+	u, _, err := s.store.UserByIdentity(ctx, c.Issuer, c.Subject)
 	if err == nil {
-		return s.signInLinked(ctx, id, c, m, method)
+		return s.signInLinked(ctx, u, c, m, method)
 	} else if !errors.Is(err, torii.ErrNotFound) {
 		return GoogleSignIn{}, err
 	}
@@ -106,7 +106,7 @@ func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, me
 		return GoogleSignIn{}, s.googleFailed(ctx, nil, email, m, method,
 			torii.Errorf(torii.EBadRequest, "Your Google account did not share a usable email address."))
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err = s.store.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
 		res, err := s.autoLink(ctx, u, c, m, method)
@@ -131,13 +131,10 @@ func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, me
 }
 
 // signInLinked signs in the user an identity belongs to.
-func (s *Service) signInLinked(ctx context.Context, id torii.Identity, c torii.IDClaims, m Meta, method string) (GoogleSignIn, error) {
-	u, err := s.store.UserByID(ctx, id.UserID)
-	if errors.Is(err, torii.ErrNotFound) {
-		return GoogleSignIn{}, s.googleFailed(ctx, &id.UserID, c.Email, m, method,
+func (s *Service) signInLinked(ctx context.Context, u torii.User, c torii.IDClaims, m Meta, method string) (GoogleSignIn, error) {
+	if u.DeletedAt != nil {
+		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, c.Email, m, method,
 			torii.Errorf(torii.EUnauthorized, "The account linked to this Google account no longer exists."))
-	} else if err != nil {
-		return GoogleSignIn{}, err
 	}
 	if err := s.checkAccess(u); err != nil {
 		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
@@ -206,11 +203,10 @@ func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email,
 	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
 		return SignIn{}, err
 	}
-	token, err := s.startSession(ctx, u, m)
+	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
 	if err != nil {
 		return SignIn{}, err
 	}
-	s.audit(ctx, torii.AuditSignInSuccess, &u.ID, u.Email, m, map[string]any{"method": method})
 	return SignIn{User: u, Token: token}, nil
 }
 

@@ -158,28 +158,45 @@ func (s *Service) Login(ctx context.Context, emailIn, plain string, m Meta) (Sig
 
 // completeSignIn records a successful sign-in and starts a session. The
 // extra functions change the user in the same write (a provider's avatar).
+// last_login_at is precise to touchInterval, like a session's last
+// activity: a sign-in that changes nothing else within that interval of the
+// previous one does not write the user again.
 func (s *Service) completeSignIn(ctx context.Context, u torii.User, m Meta, method string, extra ...func(*torii.User)) (SignIn, error) {
 	now := s.now().UTC()
-	u, err := s.store.UpdateUser(ctx, u.ID, func(x *torii.User) error {
+	apply := func(x *torii.User) error {
 		x.LastLoginAt = &now
 		x.IsFirstLogin = false
 		for _, f := range extra {
 			f(x)
 		}
 		return nil
-	})
-	if err != nil {
-		return SignIn{}, err
+	}
+	if signInChanges(u, apply, now) {
+		var err error
+		if u, err = s.store.UpdateUser(ctx, u.ID, apply); err != nil {
+			return SignIn{}, err
+		}
 	}
 	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
 		return SignIn{}, err
 	}
-	token, err := s.startSession(ctx, u, m)
+	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
 	if err != nil {
 		return SignIn{}, err
 	}
-	s.audit(ctx, torii.AuditSignInSuccess, &u.ID, u.Email, m, map[string]any{"method": method})
 	return SignIn{User: u, Token: token}, nil
+}
+
+// signInChanges reports whether apply changes u beyond moving a recent
+// last_login_at forward.
+func signInChanges(u torii.User, apply func(*torii.User) error, now time.Time) bool {
+	if u.LastLoginAt == nil || now.Sub(*u.LastLoginAt) >= touchInterval || now.Before(*u.LastLoginAt) {
+		return true
+	}
+	next := u
+	_ = apply(&next)
+	next.LastLoginAt = u.LastLoginAt
+	return next != u
 }
 
 func (s *Service) loginFailed(ctx context.Context, u *torii.User, email string, m Meta, reason string) {

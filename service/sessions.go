@@ -55,6 +55,12 @@ func (s *Service) newToken() (string, error) {
 // sign-in gets a fresh session (no fixation: a token from before sign-in is
 // never promoted).
 func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (string, error) {
+	return s.startSessionAudited(ctx, u, m, "", nil)
+}
+
+// startSessionAudited starts a session as startSession does and, when
+// event is set, records it in the audit log in the same write.
+func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta, event string, detail map[string]any) (string, error) {
 	if err := s.retirePresented(ctx, m); err != nil {
 		return "", err
 	}
@@ -63,7 +69,7 @@ func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (strin
 		return "", err
 	}
 	now := s.now().UTC()
-	err = s.store.CreateSession(ctx, torii.Session{
+	sess := torii.Session{
 		ID:           SessionID(token),
 		UserID:       u.ID,
 		IP:           m.IP,
@@ -71,7 +77,13 @@ func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (strin
 		CreatedAt:    now,
 		LastActivity: now,
 		ExpiresAt:    now.Add(s.opts.SessionMax),
-	})
+	}
+	if event == "" {
+		err = s.store.CreateSession(ctx, sess)
+	} else {
+		err = s.store.CreateSessionAudited(ctx, sess, torii.AuditEvent{At: now, Event: event, UserID: &u.ID,
+			Email: u.Email, IP: m.IP, UserAgent: m.UserAgent, Detail: detail})
+	}
 	if err != nil {
 		return "", err
 	}

@@ -37,6 +37,11 @@ func scanAudit(sc scanner) (torii.AuditEvent, error) {
 // is stored as NULL and read back as nil; its values come back as JSON
 // decodes them (numbers as float64).
 func (s *Store) AppendAudit(ctx context.Context, e torii.AuditEvent) (torii.AuditEvent, error) {
+	return s.insertAudit(ctx, s.writer(), e)
+}
+
+// insertAudit appends e on c (a pool or a transaction).
+func (s *Store) insertAudit(ctx context.Context, c conn, e torii.AuditEvent) (torii.AuditEvent, error) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
@@ -53,7 +58,7 @@ func (s *Store) AppendAudit(ctx context.Context, e torii.AuditEvent) (torii.Audi
 	if e.UserID != nil {
 		userID = *e.UserID
 	}
-	err := s.writer().queryRow(ctx, `INSERT INTO audit_log (at, user_id, event, email, ip, user_agent, detail)
+	err := c.queryRow(ctx, `INSERT INTO audit_log (at, user_id, event, email, ip, user_agent, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		s.f.t(e.At), userID, e.Event, e.Email, e.IP, e.UserAgent, detail).Scan(&e.ID)
 	if err != nil {

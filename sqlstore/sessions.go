@@ -20,7 +20,12 @@ func scanSession(sc scanner) (torii.Session, error) {
 // CreateSession implements torii.SessionStore. ErrConflict if the id is
 // taken, ErrNotFound if the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, ss torii.Session) error {
-	_, err := s.writer().exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
+	return s.insertSession(ctx, s.writer(), ss)
+}
+
+// insertSession stores a session on c (a pool or a transaction).
+func (s *Store) insertSession(ctx context.Context, c conn, ss torii.Session) error {
+	_, err := c.exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
 		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt))

@@ -56,6 +56,10 @@ type Store struct {
 	read, write *sql.DB
 	f           flavor
 	now         func() time.Time
+	// readStmts and writeStmts cache prepared statements (SQLite only).
+	readStmts, writeStmts *stmtCache
+	// signIns group-commits sign-in writes (SQLite only).
+	signIns *signInBatcher
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -119,11 +123,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s := &Store{read: read, write: write, f: sqliteFlavor, now: time.Now}
+	s := &Store{read: read, write: write, f: sqliteFlavor, now: time.Now,
+		readStmts: newStmtCache(read), writeStmts: newStmtCache(write)}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
+	s.signIns = newSignInBatcher(s)
 	return s, nil
 }
 
@@ -186,6 +192,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.signIns.close()
+	s.readStmts.close()
+	s.writeStmts.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -201,27 +210,62 @@ type querier interface {
 }
 
 // conn runs queries written with ? placeholders on a pool or a transaction,
-// rebinding them for the flavor.
+// rebinding them for the flavor. With a statement cache, each query is
+// prepared once per connection instead of at every call.
 type conn struct {
-	q querier
-	f flavor
+	q     querier
+	f     flavor
+	stmts *stmtCache
+	tx    *sql.Tx
+	// missed collects queries of a transaction that were not cached yet:
+	// they are prepared after it ends, because preparing needs a free
+	// connection and SQLite's writer pool has only the one the
+	// transaction holds.
+	missed *[]string
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return c.q.ExecContext(ctx, c.f.rebind(query), args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return c.q.QueryContext(ctx, c.f.rebind(query), args...)
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return c.q.QueryRowContext(ctx, c.f.rebind(query), args...)
 }
 
+// stmt returns the cached prepared statement for query, bound to the
+// transaction if there is one, or nil to run the query unprepared.
+func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	q := c.f.rebind(query)
+	if c.tx == nil {
+		return c.stmts.get(ctx, q)
+	}
+	st := c.stmts.lookup(q)
+	if st == nil {
+		if c.stmts != nil {
+			*c.missed = append(*c.missed, q)
+		}
+		return nil
+	}
+	// The transaction's connection reuses its own preparation of st.
+	return c.tx.StmtContext(ctx, st)
+}
+
 // reader is for plain reads, writer for single-statement writes.
-func (s *Store) reader() conn { return conn{s.read, s.f} }
-func (s *Store) writer() conn { return conn{s.write, s.f} }
+func (s *Store) reader() conn { return conn{q: s.read, f: s.f, stmts: s.readStmts} }
+func (s *Store) writer() conn { return conn{q: s.write, f: s.f, stmts: s.writeStmts} }
 
 // inTx runs fn in a transaction on the writer, committing if fn returns nil.
 // fn's error is returned as is so that callers' sentinels survive.
@@ -230,7 +274,13 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	if err := fn(conn{tx, s.f}); err != nil {
+	var missed []string
+	defer func() {
+		for _, q := range missed {
+			s.writeStmts.get(ctx, q)
+		}
+	}()
+	if err := fn(conn{q: tx, f: s.f, stmts: s.writeStmts, tx: tx, missed: &missed}); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -16,6 +16,8 @@ var googleTests = []test{
 	{"OAuthState_LinkUserMustExist", testOAuthStateLinkUser},
 	{"DeleteExpiredOAuthStates_OnlyExpired", testDeleteExpiredOAuthStates},
 	{"CreateUserWithIdentity_AllOrNothing", testCreateUserWithIdentity},
+	{"UserByIdentity_OneReadEvenForDeletedUsers", testUserByIdentity},
+	{"CreateSessionAudited_BothOrNeither", testCreateSessionAudited},
 	{"LinkIdentity_VerifiedEmailKeepsPasswordAndSessions", testLinkVerified},
 	{"LinkIdentity_UnverifiedEmailLosesPasswordAndSessionsAtomically", testLinkUnverifiedReset},
 	{"LinkIdentity_VerifyEmailWithoutReset", testLinkVerifyOnly},
@@ -243,4 +245,43 @@ func testLinkConflict(t *testing.T, s torii.Store) {
 	}
 	_, err = s.LinkIdentity(ctx, torii.IdentityLink{Identity: torii.Identity{UserID: 1 << 40, Issuer: google, Subject: "x"}, At: t0})
 	is(t, err, torii.ErrNotFound)
+}
+
+func testUserByIdentity(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := passwordUser(t, s, "ann@example.com", true)
+	id := newIdentity(t, s, u.ID, google, "sub-ann", t0)
+	gotU, gotID, err := s.UserByIdentity(ctx, google, "sub-ann")
+	ok(t, err)
+	same(t, "user", gotU, u)
+	same(t, "identity", gotID, id)
+	_, _, err = s.UserByIdentity(ctx, google, "sub-other")
+	is(t, err, torii.ErrNotFound)
+	_, _, err = s.UserByIdentity(ctx, "https://login.example.org", "sub-ann")
+	is(t, err, torii.ErrNotFound)
+
+	deleteUser(t, s, u.ID, at(time.Hour))
+	gotU, _, err = s.UserByIdentity(ctx, google, "sub-ann")
+	ok(t, err)
+	if gotU.DeletedAt == nil || !gotU.DeletedAt.Equal(at(time.Hour)) {
+		t.Fatalf("deleted user read back with DeletedAt %v", gotU.DeletedAt)
+	}
+}
+
+func testCreateSessionAudited(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "ann@example.com")
+	ss := torii.Session{ID: "s1", UserID: u.ID, IP: "192.0.2.1", UserAgent: "ua", CreatedAt: t0, LastActivity: t0, ExpiresAt: at(time.Hour)}
+	ev := torii.AuditEvent{At: t0, Event: torii.AuditSignInSuccess, UserID: &u.ID, Email: u.Email, Detail: map[string]any{"method": "google"}}
+	ok(t, s.CreateSessionAudited(ctx, ss, ev))
+	same(t, "session", session(t, s, "s1"), ss)
+	events := must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{}))
+	if len(events) != 1 || events[0].Event != torii.AuditSignInSuccess || *events[0].UserID != u.ID || events[0].Detail["method"] != "google" {
+		t.Fatalf("audit = %+v", events)
+	}
+	// A session id that is taken: neither the session nor the event is written.
+	is(t, s.CreateSessionAudited(ctx, ss, ev), torii.ErrConflict)
+	if n := len(must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{}))); n != 1 {
+		t.Fatalf("%d audit events after a failed write, want 1", n)
+	}
 }

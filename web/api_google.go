@@ -41,17 +41,13 @@ func (s *Server) googleSignIn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, res.Token)
-	status, ids := http.StatusOK, 1
+	status := http.StatusOK
 	if res.IsNewUser {
 		status = http.StatusCreated
-	} else {
-		p, err := s.svc.Profile(r.Context(), res.User.ID)
-		if err != nil {
-			return err
-		}
-		res.User, ids = p.User, len(p.Identities)
 	}
-	writeJSON(w, status, map[string]any{"user": userOf(res.User, ids), "isNewUser": res.IsNewUser})
+	// A user who just signed in with Google has at least one identity,
+	// which is all authProvider needs to know.
+	writeJSON(w, status, map[string]any{"user": userOf(res.User, 1), "isNewUser": res.IsNewUser})
 	return nil
 }
 

@@ -5,6 +5,8 @@
 //     bare net/http handler serving the same body (the ceiling), and
 //   - password sign-ins per second, latency and peak memory against raw
 //     argon2id hashing with the same parameters,
+//   - Google ID-token sign-ins per second (an in-process dev-idp signs the
+//     tokens in advance) against raw RS256 verifications,
 //
 // and prints the ratios next to the targets. torii is started the way
 // `torii serve` starts (cli.Run on a loopback listener) with the production
@@ -34,20 +36,22 @@ import (
 )
 
 type options struct {
-	scenario    string
-	clients     int
-	waitClients int
-	loginUsers  int
-	duration    time.Duration
-	warmup      time.Duration
-	database    string
-	logFile     string
-	logLevel    string
-	hashConc    int
-	jsonOut     bool
-	cpuProfile  string
-	stdout      io.Writer
-	stderr      io.Writer
+	scenario     string
+	clients      int
+	waitClients  int
+	loginUsers   int
+	googleTokens int
+	doGoogle     bool
+	duration     time.Duration
+	warmup       time.Duration
+	database     string
+	logFile      string
+	logLevel     string
+	hashConc     int
+	jsonOut      bool
+	cpuProfile   string
+	stdout       io.Writer
+	stderr       io.Writer
 }
 
 // Report is everything a run measured (the -json output).
@@ -56,6 +60,7 @@ type Report struct {
 	Config   map[string]string `json:"config"`
 	Me       *MeResult         `json:"me,omitempty"`
 	Login    *LoginResult      `json:"login,omitempty"`
+	Google   *GoogleResult     `json:"google,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 }
@@ -80,10 +85,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := options{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "me, login or all")
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google or all")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
 	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
 	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
+	fs.IntVar(&o.googleTokens, "google-tokens", 100000, "distinct ID tokens signed in advance for scenario google")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each phase")
 	fs.StringVar(&o.database, "database", "", "SQLite file, or a postgres:// URL (a fresh schema is created in it and dropped); default a temporary SQLite file")
@@ -103,8 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
-	if !doMe && !doLogin {
-		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login or all, not %q\n", o.scenario)
+	o.doGoogle = o.scenario == "google" || o.scenario == "all"
+	if !doMe && !doLogin && !o.doGoogle {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google or all, not %q\n", o.scenario)
 		return 2
 	}
 	if o.clients < 1 || o.loginUsers < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
@@ -167,6 +174,16 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 	if o.hashConc > 0 {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
 	}
+	var idp *benchIDP
+	if o.doGoogle {
+		if idp, err = startBenchIDP(); err != nil {
+			return err
+		}
+		defer idp.srv.Close()
+		for k, v := range idp.env() {
+			env[k] = v
+		}
+	}
 	srv, err := startTorii(dsn, env, logs)
 	if err != nil {
 		return err
@@ -216,6 +233,12 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 		fmt.Fprintln(o.stderr, "scenario login")
 		if rep.Login, err = b.scenarioLogin(ctx); err != nil {
 			return fmt.Errorf("scenario login: %w", err)
+		}
+	}
+	if o.doGoogle {
+		fmt.Fprintln(o.stderr, "scenario google")
+		if rep.Google, err = b.scenarioGoogle(ctx, idp); err != nil {
+			return fmt.Errorf("scenario google: %w", err)
 		}
 	}
 	rep.Finished = time.Now()
@@ -300,6 +323,9 @@ func failures(r *Report) int64 {
 			n += r.Login.Waiting.Stats.Errors
 		}
 	}
+	if g := r.Google; g != nil {
+		n += g.Raw.Stats.Errors + g.SignIn.Stats.Errors
+	}
 	return n
 }
 
@@ -356,6 +382,9 @@ func printReport(w io.Writer, r *Report) {
 			phases = append(phases, *l.Waiting)
 		}
 		loud(w, phases...)
+	}
+	if r.Google != nil {
+		printGoogle(w, r.Google)
 	}
 	fmt.Fprintln(w)
 }
