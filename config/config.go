@@ -353,6 +353,9 @@ func (c *Config) Warnings() []string {
 	if c.GoogleClientSecret.IsSet() && !c.GoogleEnabled() {
 		w = append(w, "TORII_GOOGLE_CLIENT_SECRET is set but TORII_GOOGLE_CLIENT_ID is empty: Google sign-in is off")
 	}
+	if c.GoogleEnabled() && !c.GoogleClientSecret.IsSet() && c.OIDCIssuer != DefaultOIDCIssuer {
+		w = append(w, "TORII_GOOGLE_CLIENT_SECRET is empty and TORII_OIDC_ISSUER is not Google: the redirect flow needs the secret and only Google offers the GIS button, so the pages show no sign-in button for this provider")
+	}
 	if c.GoogleHostedDomain != "" && !c.GoogleEnabled() {
 		w = append(w, "TORII_GOOGLE_HOSTED_DOMAIN is set but TORII_GOOGLE_CLIENT_ID is empty: Google sign-in is off")
 	}

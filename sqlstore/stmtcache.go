@@ -50,20 +50,34 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	if ok {
 		return st
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
-		return st
-	}
-	if len(c.m) >= maxCachedStmts {
+	if c.full() {
 		return nil
 	}
+	// Prepare without holding the lock: preparing waits for a free
+	// connection, and a transaction holding SQLite's only writer
+	// connection may be waiting for the lock in lookup.
 	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
 	if err != nil {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[query]; ok {
+		st.Close()
+		return old
+	}
+	if len(c.m) >= maxCachedStmts {
+		st.Close()
+		return nil
+	}
 	c.m[query] = st
 	return st
+}
+
+func (c *stmtCache) full() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m) >= maxCachedStmts
 }
 
 func (c *stmtCache) close() {

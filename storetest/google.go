@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ var googleTests = []test{
 	{"CreateUserWithIdentity_AllOrNothing", testCreateUserWithIdentity},
 	{"UserByIdentity_OneReadEvenForDeletedUsers", testUserByIdentity},
 	{"CreateSessionAudited_BothOrNeither", testCreateSessionAudited},
+	{"MixedConcurrentWrites_AllComplete", testMixedConcurrentWrites},
 	{"LinkIdentity_VerifiedEmailKeepsPasswordAndSessions", testLinkVerified},
 	{"LinkIdentity_UnverifiedEmailLosesPasswordAndSessionsAtomically", testLinkUnverifiedReset},
 	{"LinkIdentity_VerifyEmailWithoutReset", testLinkVerifyOnly},
@@ -283,5 +285,44 @@ func testCreateSessionAudited(t *testing.T, s torii.Store) {
 	is(t, s.CreateSessionAudited(ctx, ss, ev), torii.ErrConflict)
 	if n := len(must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{}))); n != 1 {
 		t.Fatalf("%d audit events after a failed write, want 1", n)
+	}
+}
+
+// testMixedConcurrentWrites runs the sign-in writes (batched on SQLite),
+// transactions and plain writes and reads at once on a fresh store, whose
+// statements are not prepared yet: all of them must complete.
+func testMixedConcurrentWrites(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "ann@example.com")
+	const workers, rounds = 6, 25
+	done := make(chan error, workers*rounds*4)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				id := label(fmt.Sprintf("w%d-", w), i)
+				done <- s.CreateSessionAudited(ctx, torii.Session{ID: id, UserID: u.ID, CreatedAt: t0, LastActivity: t0, ExpiresAt: at(time.Hour)},
+					torii.AuditEvent{At: t0, Event: torii.AuditSignInSuccess, UserID: &u.ID})
+				_, err := s.UpdateUser(ctx, u.ID, func(x *torii.User) error { x.Name = id; return nil })
+				done <- err
+				done <- s.CreateSession(ctx, torii.Session{ID: "plain-" + id, UserID: u.ID, CreatedAt: t0, LastActivity: t0, ExpiresAt: at(time.Hour)})
+				_, err = s.SessionByID(ctx, id)
+				done <- err
+			}
+		})
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(time.Minute):
+		t.Fatal("concurrent writes did not complete within a minute: a deadlock")
+	}
+	close(done)
+	for err := range done {
+		ok(t, err)
+	}
+	if n := len(must[[]torii.Session](t)(s.ListUserSessions(ctx, u.ID, t0))); n < 50 {
+		t.Fatalf("%d sessions listed (the list is capped), want at least 50", n)
 	}
 }

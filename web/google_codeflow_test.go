@@ -223,3 +223,48 @@ func TestCodeFlow_NextIsOnlyEverASameOriginPath(t *testing.T) {
 		t.Fatalf("a same-origin next was not kept: %q", r.Header.Get("Location"))
 	}
 }
+
+func TestCodeFlow_SecretsStayOutOfLogs(t *testing.T) {
+	g := startGoogle(t, nil)
+	c := g.srv.Client(t)
+	auth := g.startCodeFlow(t, c, "/")
+	callback := g.pick(t, c, auth, ada, "signin")
+	c.Do("GET", callback, nil)
+	cb, _ := url.Parse(callback)
+	credential := g.idp.Token(grace)
+	g.signIn(g.srv.Client(t), credential)
+	g.signIn(g.srv.Client(t), g.idp.Sign(g.claims(grace), tamperSignature))
+	logs := g.srv.Logs.String()
+	for name, secret := range map[string]string{
+		"client secret": testserver.IDPClientSecret, "state": auth.Query().Get("state"),
+		"nonce": auth.Query().Get("nonce"), "code": cb.Query().Get("code"), "ID token": credential,
+	} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the %s appears in the logs", name)
+		}
+	}
+}
+
+func TestCodeFlow_StateIsSingleUseAcrossInstancesOnOneDatabase(t *testing.T) {
+	g := startGoogle(t, nil)
+	env := g.idp.Env()
+	env["TORII_DATABASE"], env["TORII_BASE_URL"] = g.srv.Database, g.srv.URL
+	other := testserver.Start(t, testserver.Options{Env: env, AppOptions: appOpts(g.clock)})
+
+	c := g.srv.Client(t)
+	callback := g.pick(t, c, g.startCodeFlow(t, c, "/"), ada, "signin")
+	var binding string
+	u, _ := url.Parse(g.srv.URL)
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
+		if ck.Name == "torii_oauth" {
+			binding = ck.Value
+		}
+	}
+	// The flow started on one instance finishes on the other...
+	r := other.Client(t).Do("GET", callback, nil, "Cookie", "torii_oauth="+binding)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("callback on the second instance: %d %s", r.Status, r.Body)
+	}
+	// ...and is spent for both.
+	wantPage(t, c.Do("GET", callback, nil), http.StatusBadRequest, "already used")
+}

@@ -107,7 +107,7 @@ type cspExtras struct {
 // needs, and nothing more of Google's: its client script, its stylesheet,
 // and its frames and requests under /gsi/.
 func securityHeaders(https bool, extra cspExtras, next http.Handler) http.Handler {
-	script, style, connect, frame := "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-src 'none'"
+	script, style, connect, frame := "script-src 'self'", "style-src 'self'", "connect-src 'self'", ""
 	form := "form-action 'self'"
 	if extra.formAction != "" {
 		form += " " + extra.formAction
@@ -118,18 +118,22 @@ func securityHeaders(https bool, extra cspExtras, next http.Handler) http.Handle
 		connect += " https://accounts.google.com/gsi/"
 		frame = "frame-src https://accounts.google.com/gsi/"
 	}
-	csp := strings.Join([]string{
+	directives := []string{
 		"default-src 'self'",
 		script,
 		style,
 		"img-src 'self' data: https:",
 		connect,
-		frame,
+	}
+	if frame != "" {
+		directives = append(directives, frame)
+	}
+	csp := strings.Join(append(directives,
 		"object-src 'none'",
 		"base-uri 'none'",
 		form,
 		"frame-ancestors 'none'",
-	}, "; ")
+	), "; ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
