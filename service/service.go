@@ -77,6 +77,7 @@ type Service struct {
 	opts   Options
 	cache  *principalCache
 	keys   keyring
+	fwd    forwardTokens
 }
 
 // New returns a Service for opts.

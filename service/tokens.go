@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -259,4 +260,51 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 		return Principal{}, err
 	}
 	return Principal{User: u, Roles: roles, Identities: ids}, nil
+}
+
+// forwardTokenReuse is how much life a cached forward-auth token must have
+// left to be handed out again: more than half, so an upstream always
+// receives a token valid for at least 7.5 minutes.
+const forwardTokenReuse = AccessTokenTTL / 2
+
+// maxForwardTokens bounds the cache; reaching it empties it, which only
+// costs a signature per user.
+const maxForwardTokens = 10_000
+
+// forwardTokens caches the access tokens minted for forward-auth answers,
+// so a page that loads fifty assets costs one RSA signature, not fifty.
+type forwardTokens struct {
+	mu sync.Mutex
+	m  map[string]forwardToken
+}
+
+type forwardToken struct {
+	raw string
+	exp time.Time
+}
+
+// ForwardToken returns an access token for u and audience, for the
+// forward-auth answer to hand to the upstream (X-Auth-Request-Access-Token).
+// A token minted for the same user, unchanged since, and the same audience
+// is reused while it has more than half its life left.
+func (s *Service) ForwardToken(ctx context.Context, u torii.User, audience string) (string, error) {
+	now := s.now().UTC()
+	key := strconv.FormatInt(u.ID, 10) + "|" + strconv.FormatInt(u.UpdatedAt.UnixMicro(), 10) + "|" + audience
+	s.fwd.mu.Lock()
+	t, ok := s.fwd.m[key]
+	s.fwd.mu.Unlock()
+	if ok && t.exp.Sub(now) > forwardTokenReuse && !now.Before(t.exp.Add(-AccessTokenTTL)) {
+		return t.raw, nil
+	}
+	raw, err := s.accessToken(ctx, u, audience, now)
+	if err != nil {
+		return "", err
+	}
+	s.fwd.mu.Lock()
+	if s.fwd.m == nil || len(s.fwd.m) >= maxForwardTokens {
+		s.fwd.m = map[string]forwardToken{}
+	}
+	s.fwd.m[key] = forwardToken{raw: raw, exp: now.Add(AccessTokenTTL)}
+	s.fwd.mu.Unlock()
+	return raw, nil
 }

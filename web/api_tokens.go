@@ -70,7 +70,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 // forwardAuth, Caddy forward_auth): 200 with the X-Auth-Request-* headers
 // for a valid session cookie or Bearer token (for ?audience=, default the
 // base URL), else the error — 401 to sign in, 403 for a signed-in user who
-// may not pass. See docs/integrate.md.
+// may not pass. With ?audience= naming another audience than the base
+// URL, the answer also carries X-Auth-Request-Access-Token, a JWT for that
+// audience that the upstream can verify itself. See docs/integrate.md.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	aud, err := s.svc.TokenAudience(r.URL.Query().Get("audience"))
 	if err != nil {
@@ -83,6 +85,15 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("X-Auth-Request-User", strconv.FormatInt(p.User.ID, 10))
 	h.Set("X-Auth-Request-Email", p.User.Email)
+	// Only for an audience the proxy names: a token for torii's own
+	// audience would hand the upstream the user's full API access.
+	if aud != s.svc.Issuer() {
+		tok, err := s.svc.ForwardToken(r.Context(), p.User, aud)
+		if err != nil {
+			return err
+		}
+		h.Set("X-Auth-Request-Access-Token", tok)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": userOf(p.User, len(p.Identities))})
 	return nil
 }

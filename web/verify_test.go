@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/toriihq/torii/testserver"
 )
@@ -111,4 +112,37 @@ func TestVerify_SignedInButRefusedIs403(t *testing.T) {
 		t.Fatalf("set-status: %d %s", code, out)
 	}
 	wantError(t, bearer(srv, t, "GET", "/api/v1/auth/verify?redirect=true", p.AccessToken, "X-Forwarded-Uri", "/"), http.StatusForbidden, "USER_INACTIVE")
+}
+
+// With ?audience=, the upstream gets its own JWT, so it can verify the
+// caller itself (seed 000's app checks iss and aud) instead of trusting a
+// header; never a token for torii's own audience.
+func TestVerify_HandsUpstreamATokenForItsAudience(t *testing.T) {
+	srv, clock := startWithClock(t, map[string]string{"TORII_TOKEN_AUDIENCES": "https://dash.example.com"})
+	c := signedIn(t, srv, "ann@example.com")
+	r := c.Do("GET", "/api/v1/auth/verify?audience=https://dash.example.com", nil)
+	wantForwardAuthOK(t, r, "ann@example.com")
+	tok := r.Header.Get("X-Auth-Request-Access-Token")
+	if tok == "" {
+		t.Fatal("no X-Auth-Request-Access-Token")
+	}
+	if _, claims := claimsOf(t, tok); claims["aud"] != "https://dash.example.com" || claims["email"] != "ann@example.com" || claims["iss"] != srv.Env["TORII_BASE_URL"] {
+		t.Fatalf("claims = %v", claims)
+	}
+	wantStatus(t, "the handed token, where its audience is expected",
+		bearer(srv, t, "GET", "/api/v1/auth/verify?audience=https://dash.example.com", tok), http.StatusOK)
+	wantError(t, bearer(srv, t, "GET", "/api/v1/me", tok), http.StatusUnauthorized, "UNAUTHORIZED")
+
+	// Reused while more than half its life is left, then a fresh one.
+	clock.Advance(7 * time.Minute)
+	if again := c.Do("GET", "/api/v1/auth/verify?audience=https://dash.example.com", nil).Header.Get("X-Auth-Request-Access-Token"); again != tok {
+		t.Error("a new token after 7 min, want the cached one")
+	}
+	clock.Advance(time.Minute)
+	if again := c.Do("GET", "/api/v1/auth/verify?audience=https://dash.example.com", nil).Header.Get("X-Auth-Request-Access-Token"); again == tok {
+		t.Error("the same token after 8 min, want a fresh one")
+	}
+	if own := c.Do("GET", "/api/v1/auth/verify", nil).Header.Get("X-Auth-Request-Access-Token"); own != "" {
+		t.Error("verify without ?audience= handed out a token for torii's own API")
+	}
 }
