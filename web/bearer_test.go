@@ -19,7 +19,8 @@ import (
 
 func TestBearer_AcceptedByTheAPIWithoutSession(t *testing.T) {
 	srv, _ := startWithClock(t, nil)
-	p := mint(t, signedIn(t, srv, "ann@example.com"), "")
+	c := signedIn(t, srv, "ann@example.com")
+	p := mint(t, c, "")
 	me := bearer(srv, t, "GET", "/api/v1/me", p.AccessToken)
 	if me.Status != http.StatusOK || !strings.Contains(string(me.Body), `"email":"ann@example.com"`) {
 		t.Fatalf("/me with Bearer: %d %s", me.Status, me.Body)
@@ -40,6 +41,10 @@ func TestBearer_AcceptedByTheAPIWithoutSession(t *testing.T) {
 	}
 	wantError(t, bearer(srv, t, "POST", "/api/v1/auth/logout", p.AccessToken), http.StatusForbidden, "FORBIDDEN")
 	wantError(t, bearer(srv, t, "POST", "/api/v1/auth/token", p.AccessToken), http.StatusForbidden, "FORBIDDEN")
+	// "Every session but the current one" is every session.
+	wantStatus(t, "DELETE /me/sessions with Bearer", bearer(srv, t, "DELETE", "/api/v1/me/sessions", p.AccessToken), http.StatusNoContent)
+	wantError(t, c.Do("GET", "/api/v1/me", nil), http.StatusUnauthorized, "UNAUTHORIZED")
+	wantError(t, refresh(srv, t, p.RefreshToken), http.StatusUnauthorized, "UNAUTHORIZED")
 }
 
 func TestBearer_InvalidTokenIsNotRescuedByCookie(t *testing.T) {
