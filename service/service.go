@@ -58,6 +58,13 @@ type Options struct {
 	RegisterPerIP    *ratelimit.Limiter
 	AuditRetention   time.Duration
 	DisableAuthCache bool
+
+	// Issuer is the `iss` of the JWTs torii issues: the base URL. Bearer
+	// tokens must name it as their audience to be accepted by the API.
+	Issuer string
+	// TokenAudiences are the audiences a token may be minted for, Issuer
+	// first (config.TokenAudiences).
+	TokenAudiences []string
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -69,6 +76,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	cache  *principalCache
+	keys   keyring
+	fwd    forwardTokens
 }
 
 // New returns a Service for opts.
@@ -163,11 +172,17 @@ func (s *Service) audit(ctx context.Context, event string, userID *int64, email 
 	}
 }
 
-// Prune deletes expired sessions and audit rows older than the retention.
+// Prune deletes expired sessions, expired signing keys and audit rows
+// older than the retention.
 // The server runs it periodically.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now().UTC()
 	if _, err := s.store.DeleteExpiredSessions(ctx, now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	// Rotates a due signing key and deletes expired ones even when no
+	// token is being issued.
+	if _, err := s.signingKeys(ctx); err != nil {
 		return err
 	}
 	if s.opts.AuditRetention > 0 {
