@@ -19,6 +19,8 @@ type Store interface {
 	RoleStore
 	SessionStore
 	AuditStore
+	KeyStore
+	RefreshTokenStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
@@ -42,8 +44,7 @@ type UserStore interface {
 	// ErrConflict if the new email is taken.
 	UpdateUser(ctx context.Context, id int64, update func(*User) error) (User, error)
 	// SetUserStatus changes the status; setting StatusInactive revokes every
-	// session (and, once they exist, refresh tokens) of the user at `at` in
-	// the same transaction.
+	// session and refresh token of the user at `at` in the same transaction.
 	SetUserStatus(ctx context.Context, id int64, status UserStatus, at time.Time) (User, error)
 	// ListUsers returns users ordered by id.
 	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
@@ -85,11 +86,13 @@ type SessionStore interface {
 	SessionByID(ctx context.Context, id string) (Session, error)
 	// TouchSession sets last_activity to at, only if at is later.
 	TouchSession(ctx context.Context, id string, at time.Time) error
-	// RevokeSession marks one session of userID revoked (ErrNotFound if it
-	// is not that user's or already revoked).
+	// RevokeSession marks one session of userID revoked, and the refresh
+	// tokens minted from it, in one transaction (ErrNotFound if it is not
+	// that user's or already revoked).
 	RevokeSession(ctx context.Context, userID int64, id string, at time.Time) error
 	// RevokeUserSessions revokes every live session of userID except the one
-	// whose id is except (may be ""), and returns the ids it revoked.
+	// whose id is except (may be ""), with their refresh tokens, in one
+	// transaction, and returns the ids of the sessions it revoked.
 	RevokeUserSessions(ctx context.Context, userID int64, except string, at time.Time) ([]string, error)
 	// ListUserSessions returns the user's sessions that are neither revoked
 	// nor past their absolute expiry at now, newest first.

@@ -84,6 +84,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		go google.Run(ctx)
 	}
 	svc := newService(cfg, st, log, opts, google)
+	// The first start makes the first signing key, so the JWKS is never
+	// empty; a restart after a long stop rotates a due one.
+	if err := svc.EnsureSigningKeys(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		st.Close()
@@ -156,6 +162,8 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		LoginPerIP:      limiter(cfg.RateLoginIP, now),
 		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
 		AuditRetention:  cfg.AuditRetention,
+		Issuer:          cfg.BaseURL,
+		TokenAudiences:  cfg.TokenAudiences(),
 	}
 	if google != nil {
 		so.Google, so.GoogleClientID = google, cfg.GoogleClientID

@@ -59,6 +59,13 @@ type Options struct {
 	AuditRetention   time.Duration
 	DisableAuthCache bool
 
+	// Issuer is the `iss` of the JWTs torii issues: the base URL. Bearer
+	// tokens must name it as their audience to be accepted by the API.
+	Issuer string
+	// TokenAudiences are the audiences a token may be minted for, Issuer
+	// first (config.TokenAudiences).
+	TokenAudiences []string
+
 	// Google is the OpenID provider; nil turns Google sign-in off (every
 	// Google endpoint answers GOOGLE_NOT_CONFIGURED).
 	Google GoogleProvider
@@ -79,6 +86,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	cache  *principalCache
+	keys   keyring
+	fwd    forwardTokens
 }
 
 // New returns a Service for opts.
@@ -175,7 +184,8 @@ func (s *Service) audit(ctx context.Context, event string, userID *int64, email 
 	}
 }
 
-// Prune deletes expired sessions and audit rows older than the retention.
+// Prune deletes expired sessions, expired signing keys and audit rows
+// older than the retention.
 // The server runs it periodically.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now().UTC()
@@ -183,6 +193,11 @@ func (s *Service) Prune(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.store.DeleteExpiredOAuthStates(ctx, now); err != nil {
+		return err
+	}
+	// Rotates a due signing key and deletes expired ones even when no
+	// token is being issued.
+	if _, err := s.signingKeys(ctx); err != nil {
 		return err
 	}
 	if s.opts.AuditRetention > 0 {

@@ -187,8 +187,13 @@ func (s *Service) checkAccess(u torii.User) error {
 	return nil
 }
 
-// Logout revokes the principal's session server-side.
+// Logout revokes the principal's session server-side, with the refresh
+// tokens minted from it. A principal that came with a Bearer token has no
+// session to end: FORBIDDEN (access tokens expire on their own).
 func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
+	if p.Session.ID == "" {
+		return errNeedsSession
+	}
 	err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, s.now().UTC())
 	s.cache.forget(p.Session.ID)
 	if err != nil && !errors.Is(err, torii.ErrNotFound) {

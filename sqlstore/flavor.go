@@ -37,6 +37,11 @@ type flavor struct {
 	// isUnique and isForeignKey classify constraint violations.
 	isUnique     func(error) bool
 	isForeignKey func(error) bool
+	// lockTable is a statement (with %s for the table) that makes a
+	// transaction the only writer of a table until it ends, for updates
+	// that depend on the whole table rather than one row (signing keys).
+	// SQLite needs none: BEGIN IMMEDIATE already serialises writers.
+	lockTable string
 }
 
 // sqliteFlavor stores times as INTEGER unix microseconds (UTC): integers
@@ -68,6 +73,9 @@ var postgresFlavor = flavor{
 	isForeignKey: func(err error) bool {
 		return pgCode(err) == "23503"
 	},
+	// SHARE ROW EXCLUSIVE conflicts with itself and with writes, not with
+	// plain reads: the JWKS stays readable while keys rotate.
+	lockTable: "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE",
 }
 
 func sqliteCode(err error) int {

@@ -106,7 +106,10 @@ func TestPostgres_MigrateInSchemaTwiceIsNoop(t *testing.T) {
 			t.Errorf("table %s in schema %s: count %d, %v; want 1", table, schema, n, err)
 		}
 	}
-	files, _ := fs.Glob(migrations, "migrations/postgres/*.sql")
+	files, err := fs.Glob(migrations, "migrations/postgres/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var applied int
 	if err := s.read.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s.goose_db_version WHERE version_id > 0`, schema)).Scan(&applied); err != nil || applied != len(files) {
 		t.Errorf("applied migrations = %d, %v; want %d (one per file)", applied, err, len(files))

@@ -57,45 +57,60 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 
 // RevokeSession implements torii.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) error {
-	res, err := s.writer().exec(ctx,
-		`UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
-		s.f.t(at), id, userID)
-	return s.changed("revoke session", res, err)
+	return s.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx,
+			`UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL`,
+			s.f.t(at), id, userID)
+		if err := s.changed("revoke session", res, err); err != nil {
+			return err
+		}
+		return s.revokeRefreshTokens(ctx, c, userID, id, "", at)
+	})
 }
 
 // RevokeUserSessions implements torii.SessionStore. A live session is one
-// neither revoked nor expired at `at`; the ids come back sorted. One UPDATE
-// … RETURNING is one transaction on both backends, so the revocation and
-// the list of ids agree.
+// neither revoked nor expired at `at`; the ids come back sorted. UPDATE …
+// RETURNING makes the revocation and the list of ids agree; the refresh
+// tokens of every session but except go in the same transaction.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, except string, at time.Time) ([]string, error) {
-	rows, err := s.writer().query(ctx, `UPDATE sessions SET revoked_at = ?
-		WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`,
-		s.f.t(at), userID, except, s.f.t(at))
-	if err != nil {
-		return nil, s.f.err("revoke user sessions", err)
-	}
-	defer rows.Close()
 	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.f.err("revoke user sessions", err)
+	err := s.inTx(ctx, func(c conn) error {
+		rows, err := c.query(ctx, `UPDATE sessions SET revoked_at = ?
+			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`,
+			s.f.t(at), userID, except, s.f.t(at))
+		if err != nil {
+			return s.f.err("revoke user sessions", err)
 		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.f.err("revoke user sessions", err)
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return s.f.err("revoke user sessions", err)
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return s.f.err("revoke user sessions", err)
+		}
+		rows.Close()
+		return s.revokeRefreshTokens(ctx, c, userID, "", except, at)
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(ids)
 	return ids, nil
 }
 
-// revokeAll revokes every unrevoked session of a user inside a transaction
-// that changes the user (deactivation, deletion).
+// revokeAll revokes every unrevoked session and refresh token of a user
+// inside a transaction that changes the user (deactivation, deletion).
 func (s *Store) revokeAll(ctx context.Context, c conn, userID int64, at time.Time) error {
 	_, err := c.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 		s.f.t(at), userID)
-	return s.f.err("revoke sessions", err)
+	if err != nil {
+		return s.f.err("revoke sessions", err)
+	}
+	return s.revokeRefreshTokens(ctx, c, userID, "", "", at)
 }
 
 // ListUserSessions implements torii.SessionStore. Ties on created_at are

@@ -33,10 +33,22 @@ func (s *Server) authed(h authedFunc) http.Handler {
 	})
 }
 
-// principal authenticates the request by its session cookie.
+// principal authenticates the request by its Authorization: Bearer access
+// token (whose audience must be the base URL), or else by its session
+// cookie. A Bearer header that fails is not rescued by a cookie: the
+// caller chose the credential.
 func (s *Server) principal(r *http.Request) (service.Principal, error) {
 	if p, ok := r.Context().Value(principalKey).(service.Principal); ok {
 		return p, nil
+	}
+	return s.principalFor(r, s.svc.Issuer())
+}
+
+// principalFor authenticates as principal does, accepting Bearer tokens
+// minted for audience.
+func (s *Server) principalFor(r *http.Request, audience string) (service.Principal, error) {
+	if raw, ok := bearerToken(r); ok {
+		return s.svc.AuthenticateBearer(r.Context(), raw, audience)
 	}
 	c, err := r.Cookie(s.opts.CookieName)
 	if err != nil || c.Value == "" {
