@@ -136,6 +136,23 @@ func (p *Provider) Sign(claims Claims, opts ...SignOption) string {
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
+// SignWithHeader signs claims RS256 with the current key, adding extra to
+// the JOSE header (a `crit` list, say), for tests of header handling.
+func (p *Provider) SignWithHeader(claims Claims, extra map[string]any) string {
+	key := p.currentKey()
+	header := map[string]any{"alg": "RS256", "kid": key.id, "typ": "JWT"}
+	for k, v := range extra {
+		header[k] = v
+	}
+	input := b64JSON(header) + "." + b64JSON(claims)
+	sum := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(nil, key.key, crypto.SHA256, sum[:])
+	if err != nil {
+		panic(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
 // IDToken returns a valid ID token for u, issued to clientID.
 func (p *Provider) IDToken(u User, clientID string) string {
 	return p.Sign(p.Claims(u, clientID, ""))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,37 @@ func TestAuthCodeURL_CarriesS256ChallengeOfTheVerifier(t *testing.T) {
 	if q.Get("code_challenge_method") != "S256" || q.Get("state") != "state-1" || q.Get("nonce") != "nonce-1" ||
 		q.Get("hd") != "example.com" || len(verifier) < 43 || q.Get("code_challenge") == verifier {
 		t.Fatalf("authorize URL %s (verifier %q)", raw, verifier)
+	}
+}
+
+func TestVerify_HeaderEdgeCases(t *testing.T) {
+	p, srv := startIDP(t)
+	c := oidc.New(oidc.Config{Issuer: srv.URL, ClientID: "client", Now: func() time.Time { return t0 }})
+	claims := p.Claims(ada, "client", "")
+	if _, err := c.Verify(t.Context(), p.SignWithHeader(claims, nil), ""); err != nil {
+		t.Fatalf("plain RS256: %v", err)
+	}
+	for name, extra := range map[string]map[string]any{
+		"unknown critical header": {"crit": []string{"urn:example:unknown"}, "urn:example:unknown": true},
+		"unencoded payload":       {"b64": false, "crit": []string{"b64"}},
+		"kid of no key":           {"kid": "no-such-key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := c.Verify(t.Context(), p.SignWithHeader(claims, extra), ""); torii.ErrorCode(err) != torii.EUnauthorized {
+				t.Fatalf("accepted or wrong error: %v", err)
+			}
+		})
+	}
+	tok := p.SignWithHeader(claims, nil)
+	for name, bad := range map[string]string{
+		"padded signature": tok + "=",
+		"four parts":       tok + ".x",
+		"two parts":        tok[:strings.LastIndex(tok, ".")],
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := c.Verify(t.Context(), bad, ""); torii.ErrorCode(err) != torii.EUnauthorized {
+				t.Fatalf("accepted or wrong error: %v", err)
+			}
+		})
 	}
 }

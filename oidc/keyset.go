@@ -53,14 +53,11 @@ type keySet struct {
 // VerifySignature implements go-oidc's KeySet. The verifier has already
 // checked the algorithm against the allowed list before calling it.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSigned(jwt, allowedAlgs)
+	jws, err := parseJWS(jwt)
 	if err != nil {
-		return nil, fmt.Errorf("oidc: malformed jwt: %w", err)
+		return nil, err
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, errors.New("oidc: want exactly one signature")
-	}
-	kid := jws.Signatures[0].Header.KeyID
+	kid := jws.kid
 
 	keys, fresh := k.cached()
 	if fresh {
@@ -84,12 +81,12 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	return nil, fmt.Errorf("oidc: no key %q in the provider's key set verifies the token", kid)
 }
 
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) ([]byte, bool) {
+func verifyWith(jws *parsedJWS, keys []jose.JSONWebKey, kid string) ([]byte, bool) {
 	for i := range keys {
 		if kid != "" && keys[i].KeyID != kid {
 			continue
 		}
-		if payload, err := jws.Verify(&keys[i]); err == nil {
+		if payload, ok := jws.verify(&keys[i]); ok {
 			return payload, true
 		}
 	}
