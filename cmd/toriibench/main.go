@@ -324,7 +324,7 @@ func failures(r *Report) int64 {
 		}
 	}
 	if g := r.Google; g != nil {
-		n += g.Raw.Stats.Errors + g.SignIn.Stats.Errors
+		n += g.Raw.Stats.Errors + g.RawJose.Stats.Errors + g.SignIn.Stats.Errors
 	}
 	return n
 }
