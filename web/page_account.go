@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -109,9 +110,10 @@ func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.
 		return
 	}
 	d := pageData{Error: torii.ErrorMessage(err)}
-	if e, ok := err.(*torii.Error); ok && len(e.Fields) > 0 {
+	var e *torii.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
 		d.Fields = e.Fields
-		if e.Message == "Some fields are invalid." {
+		if e.Message == torii.Invalid(nil).Message {
 			d.Error = "Please correct the fields below."
 		}
 	}
