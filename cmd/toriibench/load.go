@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
+	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +42,135 @@ type Stats struct {
 	Max        time.Duration    `json:"maxNs"`
 }
 
+// histogram counts durations in log-linear buckets, HDR-style: exact below
+// 128 ns, then 64 buckets per power of two, so a bucket's midpoint is within
+// 0.8 % of any duration in it. It is safe for concurrent use and its size is
+// fixed, so recording adds nothing to the heap the server's GC sees.
+type histogram struct {
+	counts [histBuckets]atomic.Int64
+	max    atomic.Int64
+}
+
+const (
+	histSubBits = 6
+	histLinear  = 1 << (histSubBits + 1) // 128: values below are their own bucket
+	histBuckets = histLinear + 40<<histSubBits
+)
+
+func histIndex(v int64) int {
+	if v < histLinear {
+		return int(max(v, 0))
+	}
+	e := bits.Len64(uint64(v)) - (histSubBits + 1) // ≥ 1
+	m := v >> e                                    // in [64, 128)
+	return min(histLinear+(e-1)<<histSubBits+int(m-1<<histSubBits), histBuckets-1)
+}
+
+// histValue is the midpoint of bucket i.
+func histValue(i int) time.Duration {
+	if i < histLinear {
+		return time.Duration(i)
+	}
+	e := (i-histLinear)>>histSubBits + 1
+	m := int64((i-histLinear)&(1<<histSubBits-1) + 1<<histSubBits)
+	return time.Duration(m<<e + (int64(1)<<e)/2)
+}
+
+func (h *histogram) record(d time.Duration) {
+	v := int64(d)
+	h.counts[histIndex(v)].Add(1)
+	for {
+		m := h.max.Load()
+		if v <= m || h.max.CompareAndSwap(m, v) {
+			return
+		}
+	}
+}
+
+func (h *histogram) add(o *histogram) {
+	for i := range o.counts {
+		if n := o.counts[i].Load(); n != 0 {
+			h.counts[i].Add(n)
+		}
+	}
+	if m := o.max.Load(); m > h.max.Load() {
+		h.max.Store(m)
+	}
+}
+
+func (h *histogram) count() int64 {
+	var n int64
+	for i := range h.counts {
+		n += h.counts[i].Load()
+	}
+	return n
+}
+
+// quantile returns the nearest-rank p-quantile (the midpoint of its
+// bucket, never above the maximum).
+func (h *histogram) quantile(p float64) time.Duration {
+	n := h.count()
+	if n == 0 {
+		return 0
+	}
+	rank := max(int64(math.Ceil(p*float64(n))), 1)
+	var seen int64
+	for i := range h.counts {
+		seen += h.counts[i].Load()
+		if seen >= rank {
+			return min(histValue(i), time.Duration(h.max.Load()))
+		}
+	}
+	return time.Duration(h.max.Load())
+}
+
+// sample is the raw outcome of one or more closed-loop runs.
+type sample struct {
+	clients int
+	window  time.Duration
+	hist    histogram // latencies of successful operations
+	nerr    int64
+	errs    map[string]int64
+}
+
+// add merges o into s: the windows add up.
+func (s *sample) add(o *sample) {
+	s.clients = o.clients
+	s.window += o.window
+	s.hist.add(&o.hist)
+	s.addErrors(o.nerr, o.errs)
+}
+
+func (s *sample) addErrors(n int64, kinds map[string]int64) {
+	s.nerr += n
+	for k, v := range kinds {
+		if s.errs == nil {
+			s.errs = map[string]int64{}
+		}
+		s.errs[k] += v
+	}
+}
+
+// perSec is the throughput of successful operations.
+func (s *sample) perSec() float64 {
+	if s.window <= 0 {
+		return 0
+	}
+	return float64(s.hist.count()) / s.window.Seconds()
+}
+
+// stats summarises the sample.
+func (s *sample) stats() Stats {
+	return Stats{
+		Clients: s.clients, Window: s.window, OK: s.hist.count(), Errors: s.nerr, ErrorKinds: s.errs,
+		PerSec: s.perSec(),
+		P50:    s.hist.quantile(0.50),
+		P90:    s.hist.quantile(0.90),
+		P99:    s.hist.quantile(0.99),
+		Max:    time.Duration(s.hist.max.Load()),
+	}
+}
+
 // runLoad runs a closed loop: clients goroutines each start an operation,
 // wait for it to finish and start the next, for warmup and then window.
 // Operations completing during the warm-up are not counted; throughput is
@@ -46,16 +178,19 @@ type Stats struct {
 // by the window, and latencies are those of the same operations. When the
 // window ends the context of the operations still in flight is cancelled and
 // they are not counted.
-func runLoad(ctx context.Context, clients int, warmup, window time.Duration, mk newOp) Stats {
+//
+// atEnd, if not nil, runs when the window ends, before the operations in
+// flight are cancelled (to take a heap profile under load).
+func runLoad(ctx context.Context, clients int, warmup, window time.Duration, mk newOp, atEnd func()) *sample {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	type record struct {
-		lat  []time.Duration
-		errs map[string]int64
-		nerr int64
+	out := &sample{clients: clients, window: window}
+	type failures struct {
+		n     int64
+		kinds map[string]int64
 	}
-	recs := make([]record, clients)
+	fails := make([]failures, clients)
 	ops := make([]op, clients)
 	for i := range ops {
 		ops[i] = mk(i)
@@ -66,8 +201,7 @@ func runLoad(ctx context.Context, clients int, warmup, window time.Duration, mk 
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
-			r := &recs[i]
-			r.lat = make([]time.Duration, 0, 4096)
+			f := &fails[i]
 			do := ops[i]
 			for ctx.Err() == nil {
 				t0 := time.Now()
@@ -80,59 +214,30 @@ func runLoad(ctx context.Context, clients int, warmup, window time.Duration, mk 
 					continue
 				}
 				if err != nil {
-					if r.errs == nil {
-						r.errs = map[string]int64{}
+					if f.kinds == nil {
+						f.kinds = map[string]int64{}
 					}
-					r.nerr++
-					r.errs[err.Error()]++
+					f.n++
+					f.kinds[err.Error()]++
 					continue
 				}
-				r.lat = append(r.lat, t1.Sub(t0))
+				out.hist.record(t1.Sub(t0))
 			}
 		})
 	}
 	select {
 	case <-time.After(time.Until(end)):
+		if atEnd != nil {
+			atEnd()
+		}
 	case <-ctx.Done():
 	}
 	cancel()
 	wg.Wait()
-
-	st := Stats{Clients: clients, Window: window}
-	n := 0
-	for _, r := range recs {
-		n += len(r.lat)
+	for _, f := range fails {
+		out.addErrors(f.n, f.kinds)
 	}
-	all := make([]time.Duration, 0, n)
-	for _, r := range recs {
-		all = append(all, r.lat...)
-		st.Errors += r.nerr
-		if len(r.errs) > 0 && st.ErrorKinds == nil {
-			st.ErrorKinds = map[string]int64{}
-		}
-		for k, v := range r.errs {
-			st.ErrorKinds[k] += v
-		}
-	}
-	slices.Sort(all)
-	st.OK = int64(len(all))
-	st.PerSec = float64(st.OK) / window.Seconds()
-	st.P50 = percentile(all, 0.50)
-	st.P90 = percentile(all, 0.90)
-	st.P99 = percentile(all, 0.99)
-	if len(all) > 0 {
-		st.Max = all[len(all)-1]
-	}
-	return st
-}
-
-// percentile returns the nearest-rank p-quantile of sorted.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*p+0.999999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+	return out
 }
 
 // errorSummary lists the error kinds, most frequent first.

@@ -8,10 +8,12 @@
 //   - Google ID-token sign-ins per second (an in-process dev-idp signs the
 //     tokens in advance) against raw RS256 verifications,
 //
-// and prints the ratios next to the targets. torii is started the way
-// `torii serve` starts (cli.Run on a loopback listener) with the production
-// configuration, except that the sign-in and registration rate limits are
-// off so that what is measured is the server, not the limiter.
+// and prints the ratios next to the targets. The two sides of each ratio
+// are measured in alternating rounds, so that a machine whose speed drifts
+// affects both alike. torii is started the way `torii serve` starts
+// (cli.Run on a loopback listener) with the production configuration,
+// except that the sign-in and registration rate limits are off so that what
+// is measured is the server, not the limiter.
 //
 //	go run ./cmd/toriibench -scenario all -duration 10s
 //
@@ -31,25 +33,31 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/toriihq/torii/password"
 )
 
 type options struct {
-	scenario     string
-	clients      int
-	waitClients  int
-	loginUsers   int
+	scenario    string
+	clients     int
+	waitClients int
+	loginUsers  int
+	duration    time.Duration
+	warmup      time.Duration
+	database    string
+	logFile     string
+	logLevel    string
+	hashConc    int
+	jsonOut     bool
+	cpuProfile  string
+	memProfile  string
+	rounds      int
+	// googleTokens is the pool of ID tokens scenario google signs in advance.
 	googleTokens int
-	doGoogle     bool
-	duration     time.Duration
-	warmup       time.Duration
-	database     string
-	logFile      string
-	logLevel     string
-	hashConc     int
-	jsonOut      bool
-	cpuProfile   string
 	stdout       io.Writer
 	stderr       io.Writer
 }
@@ -75,7 +83,7 @@ type Machine struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -89,15 +97,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
 	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
 	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
-	fs.IntVar(&o.googleTokens, "google-tokens", 100000, "distinct ID tokens signed in advance for scenario google")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each phase")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each phase")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each side (split into -rounds for the two sides of a ratio)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each side's first run (later rounds: at most 1s)")
 	fs.StringVar(&o.database, "database", "", "SQLite file, or a postgres:// URL (a fresh schema is created in it and dropped); default a temporary SQLite file")
 	fs.StringVar(&o.logFile, "log", "", "file for the server's logs (default: discarded)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "TORII_LOG_LEVEL of the server (info is the default users run)")
 	fs.IntVar(&o.hashConc, "hash-concurrency", 0, "TORII_PASSWORD_HASH_CONCURRENCY of the server (0: its default, the number of CPUs)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (server included) to this file")
+	fs.IntVar(&o.googleTokens, "google-tokens", 100000, "distinct ID tokens signed in advance for scenario google")
+	fs.IntVar(&o.rounds, "rounds", 5, "alternating rounds in which the two sides of each ratio share -duration")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the whole process to this file at the end of the many-waiting sign-in phase, with its requests in flight")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -109,16 +119,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
-	o.doGoogle = o.scenario == "google" || o.scenario == "all"
-	if !doMe && !doLogin && !o.doGoogle {
+	doGoogle := o.scenario == "google" || o.scenario == "all"
+	if !doMe && !doLogin && !doGoogle {
 		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google or all, not %q\n", o.scenario)
 		return 2
 	}
-	if o.clients < 1 || o.loginUsers < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
-		fmt.Fprintln(stderr, "toriibench: -clients and -login-users must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
+	if o.clients < 1 || o.loginUsers < 1 || o.rounds < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
+		fmt.Fprintln(stderr, "toriibench: -clients, -login-users and -rounds must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
 		return 2
 	}
-	if err := bench1(ctx, o, doMe, doLogin); err != nil {
+	if err := runBench(ctx, o, doMe, doLogin, doGoogle); err != nil {
 		fmt.Fprintf(stderr, "toriibench: %v\n", err)
 		return 1
 	}
@@ -129,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // still printed.
 var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
 
-func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
+func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err error) {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -175,7 +185,7 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
 	}
 	var idp *benchIDP
-	if o.doGoogle {
+	if doGoogle {
 		if idp, err = startBenchIDP(); err != nil {
 			return err
 		}
@@ -219,6 +229,7 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 			"clients":                         fmt.Sprint(o.clients),
 			"duration":                        o.duration.String(),
 			"warmup":                          o.warmup.String(),
+			"rounds":                          fmt.Sprint(o.rounds),
 		},
 		Started: time.Now(),
 	}
@@ -235,7 +246,7 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 			return fmt.Errorf("scenario login: %w", err)
 		}
 	}
-	if o.doGoogle {
+	if doGoogle {
 		fmt.Fprintln(o.stderr, "scenario google")
 		if rep.Google, err = b.scenarioGoogle(ctx, idp); err != nil {
 			return fmt.Errorf("scenario google: %w", err)
@@ -263,19 +274,19 @@ func bench1(ctx context.Context, o options, doMe, doLogin bool) (err error) {
 
 // lockedWriter serialises writes to a buffered log file.
 type lockedWriter struct {
-	mu lockedBuffer // only its mutex is used
+	mu sync.Mutex
 	w  *bufio.Writer
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.mu.Lock()
-	defer l.mu.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
 
 func (l *lockedWriter) flush() {
-	l.mu.mu.Lock()
-	defer l.mu.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	_ = l.w.Flush()
 }
 
@@ -314,17 +325,8 @@ func machine() Machine {
 
 func failures(r *Report) int64 {
 	var n int64
-	if r.Me != nil {
-		n += r.Me.Torii.Stats.Errors + r.Me.Bare.Stats.Errors
-	}
-	if r.Login != nil {
-		n += r.Login.Raw.Stats.Errors + r.Login.Login.Stats.Errors
-		if r.Login.Waiting != nil {
-			n += r.Login.Waiting.Stats.Errors
-		}
-	}
-	if g := r.Google; g != nil {
-		n += g.Raw.Stats.Errors + g.RawJose.Stats.Errors + g.SignIn.Stats.Errors
+	for _, p := range allPhases(r) {
+		n += p.Stats.Errors
 	}
 	return n
 }
@@ -336,25 +338,28 @@ func printReport(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "server:   torii via cli.Run(serve) in this process on 127.0.0.1, %s\n", r.Config["database"])
 	fmt.Fprintf(w, "          TORII_LOG_LEVEL=%s, logs %s\n", r.Config["TORII_LOG_LEVEL"], r.Config["logs"])
 	fmt.Fprintf(w, "          rate limits off for the bench: TORII_RATE_LOGIN_IP=off TORII_RATE_LOGIN_ACCOUNT=off TORII_RATE_REGISTER_IP=off\n")
-	fmt.Fprintf(w, "load:     closed loop, keep-alive, %s warm-up + %s measured per phase; the load generator shares the CPUs\n",
-		r.Config["warmup"], r.Config["duration"])
+	fmt.Fprintf(w, "load:     closed loop, keep-alive, %s measured per side after a %s warm-up; the two sides of a ratio alternate in %s rounds;\n"+
+		"          the load generator shares the CPUs with the server\n",
+		r.Config["duration"], r.Config["warmup"], r.Config["rounds"])
 
 	if me := r.Me; me != nil {
 		fmt.Fprintf(w, "\nGET /api/v1/me with a session cookie, %d clients (body %d bytes)\n", me.Torii.Stats.Clients, me.BodyBytes)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "\treq/s\tp50\tp90\tp99\tmax\terrors\t")
+		fmt.Fprintln(tw, "\treq/s\tp50\tp90\tp99\tmax\terrors\tCPU self\tCPU others\t")
 		for _, p := range []Phase{me.Torii, me.Bare} {
 			s := p.Stats
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", p.Name, fmtRate(s.PerSec), fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", p.Name, fmtRate(s.PerSec), fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors,
+				fmtPct(p.CPU.Self), fmtPct(p.CPU.Others))
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "ratio torii/bare: %.1f %% (target ≥ %.0f %%) %s\n", 100*me.Ratio, 100*me.Target, verdict(me.Pass))
+		fmt.Fprintf(w, "ratio torii/bare: %.1f %% (target ≥ %.0f %%) %s%s\n", 100*me.Ratio, 100*me.Target, verdict(me.Pass), caveat(me.Torii, me.Bare))
+		fmt.Fprintf(w, "  per round: %s\n", fmtRatios(me.Rounds))
 		loud(w, me.Torii, me.Bare)
 	}
 	if l := r.Login; l != nil {
 		fmt.Fprintf(w, "\npassword sign-in, %s, server hash concurrency %d, %d accounts\n", l.Params, l.HashConcurrency, l.Users)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "\tclients\tops/s\tp50\tp90\tp99\tmax\terrors\tRSS before\tpeak RSS\t")
+		fmt.Fprintln(tw, "\tclients\tops/s\tp50\tp90\tp99\tmax\terrors\tRSS before\tpeak RSS\tCPU self\tCPU others\t")
 		phases := []Phase{l.Raw, l.Login}
 		if l.Waiting != nil {
 			phases = append(phases, *l.Waiting)
@@ -365,29 +370,90 @@ func printReport(w io.Writer, r *Report) {
 			if p.Memory != nil {
 				before, peak = fmtMiB(p.Memory.BaseRSS), fmtMiB(p.Memory.PeakRSS)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", p.Name, s.Clients, fmtRate(s.PerSec),
-				fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors, before, peak)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", p.Name, s.Clients, fmtRate(s.PerSec),
+				fmtDur(s.P50), fmtDur(s.P90), fmtDur(s.P99), fmtDur(s.Max), s.Errors, before, peak, fmtPct(p.CPU.Self), fmtPct(p.CPU.Others))
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "ratio sign-ins/raw hashes: %.1f %% (target ≥ %.0f %%) %s\n", 100*l.Ratio, 100*l.Target, verdict(l.Pass))
+		fmt.Fprintf(w, "ratio sign-ins/raw hashes: %.1f %% (target ≥ %.0f %%) %s%s\n", 100*l.Ratio, 100*l.Target, verdict(l.Pass), caveat(l.Raw, l.Login))
+		fmt.Fprintf(w, "  per round: %s\n", fmtRatios(l.Rounds))
 		if l.Waiting != nil && l.Login.Memory != nil && l.Waiting.Memory != nil {
 			fmt.Fprintf(w, "peak RSS with %d clients vs %d: %s vs %s (whole process: server and load generator)\n",
 				l.Waiting.Stats.Clients, l.Login.Stats.Clients, fmtMiB(l.Waiting.Memory.PeakRSS), fmtMiB(l.Login.Memory.PeakRSS))
+			if extra := l.Waiting.Stats.Clients - l.Login.Stats.Clients; extra > 0 {
+				fmt.Fprintf(w, "  %+.0f MiB for %d more waiting clients (connection state of both ends and GC headroom);\n"+
+					"  argon2id memory is bounded by the hash concurrency: an unbounded hasher would need %d × %d MiB = %.1f GiB more\n",
+					float64(l.Waiting.Memory.PeakRSS-l.Login.Memory.PeakRSS)/(1<<20), extra, extra, password.DefaultParams.Memory/1024,
+					float64(extra)*float64(password.DefaultParams.Memory)/(1<<20))
+			}
 		}
 		if l.Raw.Memory != nil && !l.Raw.Memory.HWMReset {
 			fmt.Fprintln(w, "note: VmHWM could not be reset; peak RSS is the highest VmRSS sampled every 5 ms")
-		}
-		phases = append(phases[:0], l.Raw, l.Login)
-		if l.Waiting != nil {
-			phases = append(phases, *l.Waiting)
 		}
 		loud(w, phases...)
 	}
 	if r.Google != nil {
 		printGoogle(w, r.Google)
 	}
+	if strings.HasPrefix(r.Config["database"], "PostgreSQL") {
+		fmt.Fprintln(w, "\nnote: with PostgreSQL the database server's CPU counts as \"CPU others\", so the disturbance check below is only indicative")
+	}
+	if busy := disturbed(r); len(busy) > 0 {
+		fmt.Fprintf(w, "\n!!! other processes used more than %.0f %% of the CPUs during: %s — these figures are disturbed; rerun on a quiet machine\n",
+			100*disturbedAbove, strings.Join(busy, ", "))
+	}
 	fmt.Fprintln(w)
 }
+
+// disturbedAbove is the share of the machine other processes may use in a
+// phase before its figures are flagged.
+const disturbedAbove = 0.05
+
+func allPhases(r *Report) []Phase {
+	var ps []Phase
+	if r.Me != nil {
+		ps = append(ps, r.Me.Torii, r.Me.Bare)
+	}
+	if r.Login != nil {
+		ps = append(ps, r.Login.Raw, r.Login.Login)
+		if r.Login.Waiting != nil {
+			ps = append(ps, *r.Login.Waiting)
+		}
+	}
+	if r.Google != nil {
+		ps = append(ps, r.Google.Raw, r.Google.RawJose, r.Google.SignIn)
+	}
+	return ps
+}
+
+func disturbed(r *Report) []string {
+	var names []string
+	for _, p := range allPhases(r) {
+		if p.CPU.Others > disturbedAbove {
+			names = append(names, fmt.Sprintf("%q (%s)", p.Name, fmtPct(p.CPU.Others)))
+		}
+	}
+	return names
+}
+
+// caveat marks a ratio whose phases other processes disturbed.
+func caveat(phases ...Phase) string {
+	for _, p := range phases {
+		if p.CPU.Others > disturbedAbove {
+			return " — but disturbed by other processes, not a valid measurement"
+		}
+	}
+	return ""
+}
+
+func fmtRatios(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.0f %%", 100*r)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtPct(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) }
 
 func verdict(pass bool) string {
 	if pass {

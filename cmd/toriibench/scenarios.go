@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,29 +54,34 @@ type Phase struct {
 	Name   string  `json:"name"`
 	Stats  Stats   `json:"stats"`
 	Memory *Memory `json:"memory,omitempty"`
+	CPU    CPU     `json:"cpu"`
 }
 
 // MeResult is the outcome of scenario me.
 type MeResult struct {
-	BodyBytes int     `json:"bodyBytes"`
-	Torii     Phase   `json:"torii"`
-	Bare      Phase   `json:"bare"`
-	Ratio     float64 `json:"ratio"`
-	Target    float64 `json:"target"`
-	Pass      bool    `json:"pass"`
+	BodyBytes int   `json:"bodyBytes"`
+	Torii     Phase `json:"torii"`
+	Bare      Phase `json:"bare"`
+	// Rounds are the ratios of the alternating rounds.
+	Rounds []float64 `json:"rounds"`
+	Ratio  float64   `json:"ratio"`
+	Target float64   `json:"target"`
+	Pass   bool      `json:"pass"`
 }
 
 // LoginResult is the outcome of scenario login.
 type LoginResult struct {
-	Params          string  `json:"params"`
-	HashConcurrency int     `json:"hashConcurrency"`
-	Users           int     `json:"users"`
-	Raw             Phase   `json:"raw"`
-	Login           Phase   `json:"login"`
-	Waiting         *Phase  `json:"waiting,omitempty"`
-	Ratio           float64 `json:"ratio"`
-	Target          float64 `json:"target"`
-	Pass            bool    `json:"pass"`
+	Params          string `json:"params"`
+	HashConcurrency int    `json:"hashConcurrency"`
+	Users           int    `json:"users"`
+	Raw             Phase  `json:"raw"`
+	Login           Phase  `json:"login"`
+	Waiting         *Phase `json:"waiting,omitempty"`
+	// Rounds are the ratios of the alternating rounds.
+	Rounds []float64 `json:"rounds"`
+	Ratio  float64   `json:"ratio"`
+	Target float64   `json:"target"`
+	Pass   bool      `json:"pass"`
 }
 
 // do sends req and reads the whole answer, returning its status and, if
@@ -178,24 +185,128 @@ func (b *bench) loginOp(emails []string) newOp {
 	}
 }
 
-// phase runs one measured closed loop, optionally watching memory, after a
-// GC so that earlier phases leave as little behind as possible.
-func (b *bench) phase(ctx context.Context, name string, clients int, watchMem bool, mk newOp) Phase {
-	b.progress("  %-44s %d clients, %s warm-up + %s …", name, clients, b.opts.warmup, b.opts.duration)
+// side is one of the two measurements a ratio compares.
+type side struct {
+	name     string
+	clients  int
+	watchMem bool
+	mk       newOp
+}
+
+// run measures one closed loop of sd, after letting the previous one
+// settle: requests cancelled at the end of a run may still be finishing in
+// the server (an argon2id run cannot be interrupted), and a GC leaves as
+// little as possible of earlier runs behind.
+func (b *bench) run(ctx context.Context, sd side, warmup, window time.Duration, atEnd func()) (*sample, CPU, time.Duration, *Memory) {
+	time.Sleep(300 * time.Millisecond)
 	runtime.GC()
 	var mw *memWatch
-	if watchMem {
+	if sd.watchMem {
 		mw = watchMemory()
 	}
-	st := runLoad(ctx, clients, b.opts.warmup, b.opts.duration, mk)
-	p := Phase{Name: name, Stats: st}
+	mark := markCPU()
+	smp := runLoad(ctx, sd.clients, warmup, window, sd.mk, atEnd)
+	cpu, wall := mark.since(), time.Since(mark.wall)
+	var mem *Memory
 	if mw != nil {
 		m := mw.Stop()
-		p.Memory = &m
+		mem = &m
+	}
+	return smp, cpu, wall, mem
+}
+
+// phase measures sd in one go.
+func (b *bench) phase(ctx context.Context, sd side, atEnd func()) Phase {
+	b.progress("  %-44s %d clients, %s warm-up + %s …", sd.name, sd.clients, b.opts.warmup, b.opts.duration)
+	smp, cpu, _, mem := b.run(ctx, sd, b.opts.warmup, b.opts.duration, atEnd)
+	b.tr.CloseIdleConnections()
+	p := Phase{Name: sd.name, Stats: smp.stats(), CPU: cpu, Memory: mem}
+	b.progress(" %s/s (CPU: this process %.0f %%, others %.0f %%)\n", fmtRate(p.Stats.PerSec), 100*cpu.Self, 100*cpu.Others)
+	return p
+}
+
+// pair measures the two sides of a ratio in alternating rounds — a b, b a,
+// a b, … — each side getting -duration in all, so that a machine whose speed
+// drifts during the run (a shared VM) affects both sides alike. The first
+// run of each side is preceded by the full warm-up, later ones by a shorter
+// one (the connections stay open between rounds). It returns both phases
+// and the ratio a/b of each round.
+func (b *bench) pair(ctx context.Context, a, bb side) (Phase, Phase, []float64) {
+	rounds := b.opts.rounds
+	window := b.opts.duration / time.Duration(rounds)
+	rewarm := min(b.opts.warmup, time.Second)
+	b.progress("  %s vs %s: %d rounds of %s each (+ warm-up) …\n", a.name, bb.name, rounds, window)
+	type acc struct {
+		smp        sample
+		self, oth  float64 // CPU shares × wall seconds
+		wall       float64
+		mem        *Memory
+		warmedOnce bool
+	}
+	var accs [2]acc
+	sides := [2]side{a, bb}
+	ratios := make([]float64, 0, rounds)
+	for r := range rounds {
+		var perSec, others [2]float64
+		order := [2]int{0, 1}
+		if r%2 == 1 {
+			order = [2]int{1, 0}
+		}
+		for _, i := range order {
+			ac := &accs[i]
+			warm := rewarm
+			if !ac.warmedOnce {
+				warm, ac.warmedOnce = b.opts.warmup, true
+			}
+			smp, cpu, wall, mem := b.run(ctx, sides[i], warm, window, nil)
+			ac.smp.add(smp)
+			ac.self += cpu.Self * wall.Seconds()
+			ac.oth += cpu.Others * wall.Seconds()
+			ac.wall += wall.Seconds()
+			if mem != nil {
+				if ac.mem == nil {
+					ac.mem = mem
+				} else {
+					ac.mem.PeakRSS = max(ac.mem.PeakRSS, mem.PeakRSS)
+				}
+			}
+			perSec[i], others[i] = smp.perSec(), cpu.Others
+		}
+		ratios = append(ratios, perSec[0]/max(perSec[1], 1e-9))
+		b.progress("    round %d/%d: %s/s vs %s/s = %.0f %% (CPU of other processes: %.0f %%, %.0f %%)\n", r+1, rounds,
+			fmtRate(perSec[0]), fmtRate(perSec[1]), 100*ratios[len(ratios)-1], 100*others[0], 100*others[1])
 	}
 	b.tr.CloseIdleConnections()
-	b.progress(" %s/s\n", fmtRate(st.PerSec))
-	return p
+	var out [2]Phase
+	for i := range accs {
+		ac := &accs[i]
+		out[i] = Phase{Name: sides[i].name, Stats: ac.smp.stats(), Memory: ac.mem}
+		if ac.wall > 0 {
+			out[i].CPU = CPU{Self: ac.self / ac.wall, Others: ac.oth / ac.wall}
+		}
+		b.progress("    %-44s %s/s (CPU: this process %.0f %%, others %.0f %%)\n", out[i].Name, fmtRate(out[i].Stats.PerSec),
+			100*out[i].CPU.Self, 100*out[i].CPU.Others)
+	}
+	return out[0], out[1], ratios
+}
+
+// heapProfile writes the -memprofile, if asked for: the live heap while the
+// sign-in requests are in flight (and, with -wait-clients, waiting).
+func (b *bench) heapProfile() {
+	if b.opts.memProfile == "" {
+		return
+	}
+	f, err := os.Create(b.opts.memProfile)
+	if err == nil {
+		runtime.GC() // up-to-date live heap
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		b.progress("\ntoriibench: -memprofile: %v\n", err)
+	}
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -225,10 +336,9 @@ func (b *bench) scenarioMe(ctx context.Context) (*MeResult, error) {
 	defer stopBare()
 
 	r := &MeResult{BodyBytes: len(body), Target: meTarget}
-	r.Torii = b.phase(ctx, "torii GET /api/v1/me (authenticated)", b.opts.clients, false,
-		b.getOp(b.torii.URL+"/api/v1/me", cookie))
-	r.Bare = b.phase(ctx, "bare net/http, same body (ceiling)", b.opts.clients, false,
-		b.getOp(bareURL+"/api/v1/me", cookie))
+	r.Torii, r.Bare, r.Rounds = b.pair(ctx,
+		side{name: "torii GET /api/v1/me (authenticated)", clients: b.opts.clients, mk: b.getOp(b.torii.URL+"/api/v1/me", cookie)},
+		side{name: "bare net/http, same body (ceiling)", clients: b.opts.clients, mk: b.getOp(bareURL+"/api/v1/me", cookie)})
 	if r.Bare.Stats.PerSec > 0 {
 		r.Ratio = r.Torii.Stats.PerSec / r.Bare.Stats.PerSec
 	}
@@ -257,16 +367,18 @@ func (b *bench) scenarioLogin(ctx context.Context) (*LoginResult, error) {
 	}
 
 	h := password.New(password.DefaultParams, 0, nil)
-	r.Raw = b.phase(ctx, fmt.Sprintf("raw argon2id Hash, %d goroutines", runtime.NumCPU()), runtime.NumCPU(), true,
-		func(int) op {
+	raw := side{name: fmt.Sprintf("raw argon2id Hash, %d goroutines", runtime.NumCPU()), clients: runtime.NumCPU(), watchMem: true,
+		mk: func(int) op {
 			return func(ctx context.Context) error {
 				_, err := h.Hash(ctx, benchPassword)
 				return err
 			}
-		})
-	r.Login = b.phase(ctx, "torii POST /api/v1/auth/login", b.opts.clients, true, b.loginOp(emails))
+		}}
+	login := side{name: "torii POST /api/v1/auth/login", clients: b.opts.clients, watchMem: true, mk: b.loginOp(emails)}
+	r.Login, r.Raw, r.Rounds = b.pair(ctx, login, raw)
 	if b.opts.waitClients > 0 {
-		w := b.phase(ctx, "torii POST /api/v1/auth/login (many waiting)", b.opts.waitClients, true, b.loginOp(emails))
+		login.name, login.clients = "torii POST /api/v1/auth/login (many waiting)", b.opts.waitClients
+		w := b.phase(ctx, login, b.heapProfile)
 		r.Waiting = &w
 	}
 	if r.Raw.Stats.PerSec > 0 {
