@@ -114,6 +114,16 @@ func (s *Service) retirePresented(ctx context.Context, m Meta) error {
 	return err
 }
 
+// missingIsUnauthorized turns a row that is gone (a session, a refresh
+// token, a user) into UNAUTHORIZED: to the caller it is a credential that no
+// longer works, not a missing resource.
+func missingIsUnauthorized(err error) error {
+	if errors.Is(err, torii.ErrNotFound) {
+		return errUnauthorized
+	}
+	return err
+}
+
 var errUnauthorized = torii.Errorf(torii.EUnauthorized, "Sign in to continue.")
 
 // Authenticate resolves a session token to its principal. It fails with
@@ -153,16 +163,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 
 func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, error) {
 	sess, err := s.store.SessionByID(ctx, id)
-	if errors.Is(err, torii.ErrNotFound) {
-		return Principal{}, errUnauthorized
-	} else if err != nil {
-		return Principal{}, err
+	if err != nil {
+		return Principal{}, missingIsUnauthorized(err)
 	}
 	u, err := s.store.UserByID(ctx, sess.UserID)
-	if errors.Is(err, torii.ErrNotFound) {
-		return Principal{}, errUnauthorized
-	} else if err != nil {
-		return Principal{}, err
+	if err != nil {
+		return Principal{}, missingIsUnauthorized(err)
 	}
 	roles, err := s.store.UserRoles(ctx, u.ID)
 	if err != nil {

@@ -106,16 +106,12 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (TokenPair,
 	id := SessionID(token)
 	now := s.now().UTC()
 	rt, err := s.store.RefreshTokenByID(ctx, id)
-	if errors.Is(err, torii.ErrNotFound) {
-		return TokenPair{}, errUnauthorized
-	} else if err != nil {
-		return TokenPair{}, err
+	if err != nil {
+		return TokenPair{}, missingIsUnauthorized(err)
 	}
 	u, err := s.store.UserByID(ctx, rt.UserID)
-	if errors.Is(err, torii.ErrNotFound) {
-		return TokenPair{}, errUnauthorized
-	} else if err != nil {
-		return TokenPair{}, err
+	if err != nil {
+		return TokenPair{}, missingIsUnauthorized(err)
 	}
 	if err := s.checkAccess(u); err != nil {
 		if _, rerr := s.store.RevokeRefreshChain(ctx, rt.ChainID, now); rerr != nil {
@@ -124,10 +120,8 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (TokenPair,
 		return TokenPair{}, err
 	}
 	sess, err := s.store.SessionByID(ctx, rt.SessionID)
-	if errors.Is(err, torii.ErrNotFound) {
-		return TokenPair{}, errUnauthorized
-	} else if err != nil {
-		return TokenPair{}, err
+	if err != nil {
+		return TokenPair{}, missingIsUnauthorized(err)
 	}
 	if !sess.Live(now, s.opts.SessionIdle) {
 		return TokenPair{}, errUnauthorized
@@ -243,10 +237,8 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 		return Principal{}, errUnauthorized
 	}
 	u, err := s.store.UserByID(ctx, uid)
-	if errors.Is(err, torii.ErrNotFound) {
-		return Principal{}, errUnauthorized
-	} else if err != nil {
-		return Principal{}, err
+	if err != nil {
+		return Principal{}, missingIsUnauthorized(err)
 	}
 	if err := s.checkAccess(u); err != nil {
 		return Principal{}, err

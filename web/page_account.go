@@ -61,13 +61,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 // accountPasswordSubmit is POST /account/password: set or change the
 // password (PUT /api/v1/me/password for forms).
 func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.pagePrincipal(r)
+	p, ok := s.accountForm(w, r)
 	if !ok {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	err := s.svc.SetPassword(r.Context(), p, r.PostForm.Get("currentPassword"), r.PostForm.Get("newPassword"), s.meta(r))
@@ -80,13 +75,8 @@ func (s *Server) accountPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 
 // accountUnlinkSubmit is POST /account/identities/unlink.
 func (s *Server) accountUnlinkSubmit(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.pagePrincipal(r)
+	p, ok := s.accountForm(w, r)
 	if !ok {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
@@ -125,13 +115,8 @@ func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.
 }
 
 func (s *Server) revokeSessionSubmit(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.pagePrincipal(r)
+	p, ok := s.accountForm(w, r)
 	if !ok {
-		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		s.renderError(w, r, err)
 		return
 	}
 	id := r.PostForm.Get("id")
@@ -158,4 +143,20 @@ func (s *Server) revokeOthersSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// accountForm starts every /account form post: a signed-out browser is sent
+// to sign in, and the bounded form is parsed. It reports whether the
+// handler should go on.
+func (s *Server) accountForm(w http.ResponseWriter, r *http.Request) (service.Principal, bool) {
+	p, ok := s.pagePrincipal(r)
+	if !ok {
+		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
+		return p, false
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return p, false
+	}
+	return p, true
 }
