@@ -21,6 +21,8 @@ type Store interface {
 	AuditStore
 	KeyStore
 	RefreshTokenStore
+	RoomStore
+	MessageStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
