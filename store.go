@@ -21,6 +21,8 @@ type Store interface {
 	AuditStore
 	KeyStore
 	RefreshTokenStore
+	GroupStore
+	AllowlistStore
 	RoomStore
 	MessageStore
 
