@@ -15,6 +15,7 @@ var roomTests = []test{
 	{"CreateRoom_BadVisibilityOrGroupIsValidationError", testCreateRoomInvalid},
 	{"RoomsVisibleTo_PublicAndOwnPrivateOnly", testRoomsVisibleToPrivate},
 	{"RoomByID_MissingIsNotFound", testRoomByIDMissing},
+	{"RoomsVisibleTo_GroupRoomsOfOwnGroupsOnly", testRoomsVisibleToGroups},
 }
 
 var messageTests = []test{
@@ -280,4 +281,23 @@ func testMessagesAfterConcurrent(t *testing.T, s torii.Store) {
 		t.Fatalf("stored %d messages, want %d", len(all), writers*each)
 	}
 	same(t, "ids read while writers ran", seen, all)
+}
+
+func testRoomsVisibleToGroups(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	ann := newUser(t, s, "ann@example.com")
+	bob := newUser(t, s, "bob@example.com")
+	acme := newGroup(t, s, "Acme", nil)
+	beta := newGroup(t, s, "Beta", nil)
+	ok(t, s.SetGroupMember(ctx, torii.GroupMember{GroupID: acme.ID, UserID: ann.ID, Role: torii.GroupRoleMember, CreatedAt: t0}))
+	ok(t, s.SetGroupMember(ctx, torii.GroupMember{GroupID: beta.ID, UserID: bob.ID, Role: torii.GroupRoleOwner, CreatedAt: t0}))
+	g := general(t, s, ann.ID)
+	acmeRoom := must[torii.Room](t)(s.CreateRoom(ctx, torii.Room{Name: "acme", Visibility: torii.RoomGroup, GroupID: &acme.ID, CreatedBy: &ann.ID, CreatedAt: t0}))
+	betaRoom := must[torii.Room](t)(s.CreateRoom(ctx, torii.Room{Name: "beta", Visibility: torii.RoomGroup, GroupID: &beta.ID, CreatedBy: &bob.ID, CreatedAt: t0}))
+	same(t, "ann's rooms", roomIDs(must[[]torii.Room](t)(s.RoomsVisibleTo(ctx, ann.ID))), []int64{g.ID, acmeRoom.ID})
+	same(t, "bob's rooms", roomIDs(must[[]torii.Room](t)(s.RoomsVisibleTo(ctx, bob.ID))), []int64{g.ID, betaRoom.ID})
+	ok(t, s.RemoveGroupMember(ctx, acme.ID, ann.ID))
+	same(t, "ann's rooms after leaving Acme", roomIDs(must[[]torii.Room](t)(s.RoomsVisibleTo(ctx, ann.ID))), []int64{g.ID})
+	_, err := s.CreateRoom(ctx, torii.Room{Name: "x", Visibility: torii.RoomGroup, GroupID: ptr(int64(987654)), CreatedAt: t0})
+	is(t, err, torii.ErrNotFound)
 }
