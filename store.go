@@ -23,6 +23,7 @@ type Store interface {
 	RefreshTokenStore
 	GroupStore
 	AllowlistStore
+	AccountStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
