@@ -90,6 +90,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	if hint, err := svc.AdminHint(ctx); err != nil {
+		log.Warn("could not check for an admin", "err", err)
+	} else if hint != "" {
+		log.Warn(hint)
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		st.Close()
@@ -158,6 +163,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		PasswordLogin:   cfg.PasswordLogin,
 		AllowedEmails:   cfg.AllowedEmails,
 		AdminEmails:     cfg.AdminEmails,
+		DefaultGroup:    cfg.DefaultGroup,
 		LoginPerAccount: limiter(cfg.RateLoginAccount, now),
 		LoginPerIP:      limiter(cfg.RateLoginIP, now),
 		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
