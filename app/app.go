@@ -36,6 +36,8 @@ type App struct {
 	Service *service.Service
 	Web     *web.Server
 	Log     *slog.Logger
+
+	afterPrune func(error)
 }
 
 // Options are the seams tests use; the zero value is production.
@@ -44,6 +46,10 @@ type Options struct {
 	Now func() time.Time
 	// Hasher replaces the password hasher (tests use cheaper parameters).
 	Hasher *password.Hasher
+	// AfterPrune, if set, is called after each background prune (expired
+	// sessions, old audit events) with its error, so tests can wait for
+	// one instead of sleeping.
+	AfterPrune func(error)
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -115,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune}, nil
 }
 
 // NewService builds the service for cfg over st; the CLI uses it without
@@ -219,8 +225,12 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()
 	for {
-		if err := a.Service.Prune(ctx); err != nil && ctx.Err() == nil {
+		err := a.Service.Prune(ctx)
+		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("prune failed", "err", err)
+		}
+		if a.afterPrune != nil {
+			a.afterPrune(err)
 		}
 		select {
 		case <-ctx.Done():
