@@ -65,12 +65,6 @@ func openStore(t *testing.T, srv *testserver.Server) *sqlstore.Store {
 	return st
 }
 
-func userID(t *testing.T, c *testserver.Client) int64 {
-	t.Helper()
-	var out struct{ User struct{ ID int64 } }
-	c.Do("GET", "/api/v1/me", nil).Decode(t, &out)
-	return out.User.ID
-}
 
 func TestChat_GroupRoomOnlyForMembersAndStreamEndsOnRemoval(t *testing.T) {
 	srv := chatServer(t)
