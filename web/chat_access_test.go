@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/sqlstore"
 	"github.com/toriihq/torii/testserver"
 )
@@ -64,7 +65,6 @@ func openStore(t *testing.T, srv *testserver.Server) *sqlstore.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
-
 
 func TestChat_GroupRoomOnlyForMembersAndStreamEndsOnRemoval(t *testing.T) {
 	srv := chatServer(t)
@@ -172,4 +172,20 @@ func TestChat_ShutdownClosesStreamsWithReconnectHint(t *testing.T) {
 	}
 	s.wantEnded(t, "shutdown")
 	<-stopped
+}
+
+// An admin's deactivation reaches the stream through the broker, not the
+// heartbeat: the heartbeat here is longer than the test's deadline.
+func TestChat_StreamEndsAtOnceWhenAdminDeactivatesUser(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{Env: adminEnv, AppOptions: app.Options{
+		Hasher: testserver.FastHasher(), ChatHeartbeat: time.Hour,
+	}})
+	boss := adminClient(t, srv)
+	ann := srv.Client(t)
+	registerUser(t, ann, "ann@example.com", "Ann")
+	s := openStream(t, srv, ann, general(t, ann), "")
+	if r := patchUser(boss, userID(t, ann), map[string]any{"status": "inactive"}); r.Status != http.StatusOK {
+		t.Fatalf("deactivate: %d %s", r.Status, r.Body)
+	}
+	s.wantEnded(t, "an admin deactivated the user")
 }
