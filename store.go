@@ -24,6 +24,8 @@ type Store interface {
 	GroupStore
 	AllowlistStore
 	AccountStore
+	RoomStore
+	MessageStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
