@@ -23,9 +23,9 @@ type Store interface {
 	RefreshTokenStore
 	GroupStore
 	AllowlistStore
-	AccountStore
 	RoomStore
 	MessageStore
+	AccountStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -46,14 +46,14 @@ type Options struct {
 	Now func() time.Time
 	// Hasher replaces the password hasher (tests use cheaper parameters).
 	Hasher *password.Hasher
-	// AfterPrune, if set, is called after each background prune (expired
-	// sessions, old audit events) with its error, so tests can wait for
-	// one instead of sleeping.
-	AfterPrune func(error)
 	// ChatHeartbeat replaces the event streams' 15 s heartbeat, and
 	// StreamWriteTimeout their 10 s write timeout (tests shorten them).
 	ChatHeartbeat      time.Duration
 	StreamWriteTimeout time.Duration
+	// AfterPrune, if set, is called after each background prune (expired
+	// sessions, old audit events) with its error, so tests can wait for
+	// one instead of sleeping.
+	AfterPrune func(error)
 }
 
 // NewLogger returns the logger the configuration asks for.

@@ -97,9 +97,9 @@ type Service struct {
 	cache  *principalCache
 	keys   keyring
 	fwd    forwardTokens
-	allow  allowlistCache
 	broker chat.Broker
 	reads  readGroup
+	allow  allowlistCache
 }
 
 // New returns a Service for opts.
