@@ -3,6 +3,8 @@ package service
 import (
 	"sync"
 	"time"
+
+	"github.com/toriihq/torii"
 )
 
 // principalTTL is how long an authenticated principal is reused without
@@ -19,9 +21,29 @@ const maxCachedPrincipals = 100_000
 // that an authenticated request costs no database round trip. It is an
 // optimisation only: every rule is still checked on each request against the
 // cached rows.
+//
+// It also keeps the authors shown next to chat messages by user id, under
+// the same TTL and invalidation: every message a stream sends names its
+// author, and reading each author's row for every page of every stream
+// was most of a busy room's database work.
 type principalCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedPrincipal
+	authors map[int64]cachedAuthor
+	rooms   map[int64]cachedRoom
+}
+
+// cachedRoom is a room row (rooms never change once created; the TTL
+// bounds how long one deleted elsewhere, with its group, stays visible
+// here: its messages then fail on the foreign key).
+type cachedRoom struct {
+	r        torii.Room
+	loadedAt time.Time
+}
+
+type cachedAuthor struct {
+	a        *Author // nil: no such user
+	loadedAt time.Time
 }
 
 type cachedPrincipal struct {
@@ -30,7 +52,7 @@ type cachedPrincipal struct {
 }
 
 func newPrincipalCache() *principalCache {
-	return &principalCache{entries: make(map[string]cachedPrincipal)}
+	return &principalCache{entries: make(map[string]cachedPrincipal), authors: make(map[int64]cachedAuthor), rooms: make(map[int64]cachedRoom)}
 }
 
 func (c *principalCache) get(id string, now time.Time) (Principal, bool) {
@@ -92,5 +114,59 @@ func (c *principalCache) forgetUser(userID int64) {
 			delete(c.entries, id)
 		}
 	}
+	delete(c.authors, userID)
+	c.mu.Unlock()
+}
+
+// author returns the cached author of userID (nil for a user who does not
+// exist) if it is fresh.
+func (c *principalCache) author(userID int64, now time.Time) (*Author, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.RLock()
+	e, ok := c.authors[userID]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.loadedAt) >= principalTTL || now.Before(e.loadedAt) {
+		return nil, false
+	}
+	return e.a, true
+}
+
+func (c *principalCache) putAuthor(userID int64, a *Author, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if len(c.authors) >= maxCachedPrincipals {
+		clear(c.authors)
+	}
+	c.authors[userID] = cachedAuthor{a: a, loadedAt: now}
+	c.mu.Unlock()
+}
+
+// room returns the cached room id if it is fresh.
+func (c *principalCache) room(id int64, now time.Time) (torii.Room, bool) {
+	if c == nil {
+		return torii.Room{}, false
+	}
+	c.mu.RLock()
+	e, ok := c.rooms[id]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.loadedAt) >= principalTTL || now.Before(e.loadedAt) {
+		return torii.Room{}, false
+	}
+	return e.r, true
+}
+
+func (c *principalCache) putRoom(r torii.Room, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if len(c.rooms) >= maxCachedPrincipals {
+		clear(c.rooms)
+	}
+	c.rooms[r.ID] = cachedRoom{r: r, loadedAt: now}
 	c.mu.Unlock()
 }

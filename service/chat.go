@@ -124,13 +124,22 @@ func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (to
 
 // Room returns room id if p may see it, else NOT_FOUND: a room one cannot
 // see does not exist for them (security.md H.40).
+//
+// The room's row may come from the principal cache (read within its TTL):
+// every message sent and every stream opened looks its room up.
 func (s *Service) Room(ctx context.Context, p Principal, id int64) (torii.Room, error) {
-	r, err := s.store.RoomByID(ctx, id)
-	if errors.Is(err, torii.ErrNotFound) {
-		return torii.Room{}, errRoomNotFound
-	}
-	if err != nil {
-		return torii.Room{}, err
+	now := s.now()
+	r, ok := s.cache.room(id, now)
+	if !ok {
+		var err error
+		r, err = s.store.RoomByID(ctx, id)
+		if errors.Is(err, torii.ErrNotFound) {
+			return torii.Room{}, errRoomNotFound
+		}
+		if err != nil {
+			return torii.Room{}, err
+		}
+		s.cache.putRoom(r, now)
 	}
 	ok, err := s.canSee(ctx, p.User.ID, r)
 	if err != nil {
@@ -285,10 +294,14 @@ func authorOf(u torii.User) *Author {
 	return &Author{ID: u.ID, Name: u.Name, AvatarURL: u.AvatarURL}
 }
 
-// withAuthors attaches the authors' profiles, reading each user once.
+// withAuthors attaches the authors' profiles, reading each user at most
+// once, and not at all if the principal cache read it within its TTL (a
+// profile change made through this process is seen at once, one made
+// elsewhere within a second, as for principals).
 func (s *Service) withAuthors(ctx context.Context, ms []torii.Message) ([]ChatMessage, error) {
 	out := make([]ChatMessage, len(ms))
 	seen := map[int64]*Author{}
+	now := s.now()
 	for i, m := range ms {
 		out[i].Message = m
 		if m.UserID == nil {
@@ -296,12 +309,15 @@ func (s *Service) withAuthors(ctx context.Context, ms []torii.Message) ([]ChatMe
 		}
 		a, ok := seen[*m.UserID]
 		if !ok {
-			u, err := s.store.UserByID(ctx, *m.UserID)
-			switch {
-			case err == nil:
-				a = authorOf(u)
-			case !errors.Is(err, torii.ErrNotFound):
-				return nil, err
+			if a, ok = s.cache.author(*m.UserID, now); !ok {
+				u, err := s.store.UserByID(ctx, *m.UserID)
+				switch {
+				case err == nil:
+					a = authorOf(u)
+				case !errors.Is(err, torii.ErrNotFound):
+					return nil, err
+				}
+				s.cache.putAuthor(*m.UserID, a, now)
 			}
 			seen[*m.UserID] = a
 		}

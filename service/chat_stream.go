@@ -79,6 +79,9 @@ func (s *Service) OpenStream(ctx context.Context, p Principal, roomID, after int
 // Room is the stream's room.
 func (st *Stream) Room() torii.Room { return st.room }
 
+// UserID is the id of the user the stream was opened for.
+func (st *Stream) UserID() int64 { return st.uid }
+
 // Ready is signalled when Next may have something to send.
 func (st *Stream) Ready() <-chan struct{} { return st.sub.Ready() }
 

@@ -31,25 +31,54 @@ const (
 // messages as SSE events with their id, replayed after Last-Event-ID or
 // ?after=, then live; assistant events without id; a heartbeat comment.
 // Errors before the stream starts are JSON; after, the stream just ends.
-func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+//
+// An open stream holds its connection's goroutine for as long as it lasts,
+// so that goroutine's stack is most of what an idle stream costs
+// (docs/benchmarks.md "Chat"). A stack grows to the deepest call made on
+// it and shrinks only at garbage collections, by half each time, and only
+// while less than a quarter of it is in use. So the database work (the
+// set-up, authentication included, and each heartbeat's re-check) runs on
+// short-lived goroutines (offStack), and the principal lives only in
+// openEvents' frame (routes.go wraps roomEvents in api, not authed): the
+// stream's own stack stays shallow.
+func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
+	var st *service.Stream
+	var rc *http.ResponseController
+	var err error
+	offStack(func() { st, rc, err = s.openEvents(w, r) })
+	if err != nil || st == nil {
+		return err
+	}
+	defer st.Close()
+	s.metrics.streams.Inc()
+	defer s.metrics.streams.Dec()
+	reason := s.pump(r.Context(), w, rc, st)
+	s.log.DebugContext(r.Context(), "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+	return nil
+}
+
+// openEvents authenticates, opens the stream and sends the headers. A nil
+// stream and error means the client went away before the headers left.
+func (s *Server) openEvents(w http.ResponseWriter, r *http.Request) (*service.Stream, *http.ResponseController, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return nil, nil, err
+	}
 	id, err := roomID(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	after, err := lastEventID(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	auth := func(ctx context.Context) (service.Principal, error) {
 		return s.principalFor(r.WithContext(ctx), s.svc.Issuer())
 	}
 	st, err := s.svc.OpenStream(r.Context(), p, id, after, auth)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer st.Close()
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -57,11 +86,10 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
-		return nil
+		st.Close()
+		return nil, nil, nil
 	}
-	reason := s.pump(r.Context(), w, rc, st)
-	s.log.DebugContext(r.Context(), "event stream ended", "room", id, "user", p.User.ID, "reason", reason, "request_id", requestID(r.Context()))
-	return nil
+	return st, rc, nil
 }
 
 // lastEventID reads where a replay starts: the Last-Event-ID header, else
@@ -112,7 +140,9 @@ func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.Respo
 		select {
 		case <-st.Ready():
 		case <-hb.C:
-			if err := st.Recheck(ctx); err != nil {
+			var err error
+			offStack(func() { err = st.Recheck(ctx) })
+			if err != nil {
 				return err.Error()
 			}
 			if err := s.writeStream(rc, w, []byte(": ping\n\n")); err != nil {
@@ -124,6 +154,23 @@ func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.Respo
 		case <-ctx.Done():
 			return "client gone"
 		}
+	}
+}
+
+// offStack runs f on a new goroutine and waits for it: f's deep calls
+// (database reads) then grow that goroutine's stack, freed when it ends,
+// not the caller's. A panic in f is raised again in the caller.
+func offStack(f func()) {
+	var p any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { p = recover() }()
+		f()
+	}()
+	<-done
+	if p != nil {
+		panic(p)
 	}
 }
 

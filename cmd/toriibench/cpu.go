@@ -14,24 +14,33 @@ import (
 // the server and the load generator for the same cores, so a phase in which
 // they used a noticeable share is not a clean measurement.
 type CPU struct {
-	// Self is this process: server and load generator together.
+	// Self is this process (server and load generator together) and the
+	// bench's server process, if it runs one.
 	Self float64 `json:"self"`
 	// Others is every other process (and the kernel on their behalf).
 	Others float64 `json:"others"`
 }
 
 type cpuMark struct {
+	pids       []int // other processes of the bench (a server process) counted as self
 	wall       time.Time
 	self       time.Duration
 	busy, all  uint64 // /proc/stat jiffies
 	haveSystem bool
 }
 
-func markCPU() cpuMark {
-	m := cpuMark{wall: time.Now()}
+func markCPU() cpuMark { return markCPUWith() }
+
+// markCPUWith counts the processes pids (the bench's own server process)
+// as part of "self".
+func markCPUWith(pids ...int) cpuMark {
+	m := cpuMark{wall: time.Now(), pids: pids}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		m.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	for _, pid := range pids {
+		m.self += procCPU(pid)
 	}
 	m.busy, m.all, m.haveSystem = systemJiffies()
 	return m
@@ -39,7 +48,7 @@ func markCPU() cpuMark {
 
 // since returns the CPU use from m to now.
 func (m cpuMark) since() CPU {
-	now := markCPU()
+	now := markCPUWith(m.pids...)
 	capacity := float64(now.wall.Sub(m.wall)) * float64(runtime.NumCPU())
 	if capacity <= 0 {
 		return CPU{}

@@ -7,6 +7,10 @@
 //     argon2id hashing with the same parameters,
 //   - Google ID-token sign-ins per second (an in-process dev-idp signs the
 //     tokens in advance) against raw RS256 verifications,
+//   - chat (scenario chat, on a torii in a process of its own): delivery
+//     latency to 1,000 SSE subscribers of a room, messages persisted and
+//     delivered per second with 100 senders, and the server's memory per
+//     idle open stream with 10,000 streams,
 //
 // and prints the ratios next to the targets. The two sides of each ratio
 // are measured in alternating rounds, so that a machine whose speed drifts
@@ -28,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime"
@@ -58,8 +63,23 @@ type options struct {
 	rounds      int
 	// googleTokens is the pool of ID tokens scenario google signs in advance.
 	googleTokens int
-	stdout       io.Writer
-	stderr       io.Writer
+	// Scenario chat.
+	chatUsers       int
+	chatSubscribers int
+	chatRate        float64
+	chatSenders     int
+	chatWatchers    int
+	chatStreams     int
+	chatIdle        time.Duration
+	serverPprof     bool
+	// serverMemProfile receives the server process's heap profile with
+	// the -chat-streams streams open.
+	serverMemProfile string
+	// serverCPUProfile receives the server process's CPU profile during
+	// the throughput rounds.
+	serverCPUProfile string
+	stdout           io.Writer
+	stderr           io.Writer
 }
 
 // Report is everything a run measured (the -json output).
@@ -69,6 +89,7 @@ type Report struct {
 	Me       *MeResult         `json:"me,omitempty"`
 	Login    *LoginResult      `json:"login,omitempty"`
 	Google   *GoogleResult     `json:"google,omitempty"`
+	Chat     *ChatResult       `json:"chat,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 }
@@ -90,10 +111,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == childCommand {
+		return runChild(stdout, stderr)
+	}
 	o := options{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google or all")
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, chat or all")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
 	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
 	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
@@ -108,6 +132,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.googleTokens, "google-tokens", 150000, "distinct ID tokens signed in advance for scenario google")
 	fs.IntVar(&o.rounds, "rounds", 5, "alternating rounds in which the two sides of each ratio share -duration")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the whole process to this file at the end of the many-waiting sign-in phase, with its requests in flight")
+	fs.IntVar(&o.chatUsers, "chat-users", 100, "scenario chat: registered users whose sessions the streams and senders use, round robin")
+	fs.IntVar(&o.chatSubscribers, "chat-subscribers", 1000, "scenario chat (a): event streams open while the latency is measured")
+	fs.Float64Var(&o.chatRate, "chat-rate", 10, "scenario chat (a): messages posted per second (open loop) while the latency is measured")
+	fs.IntVar(&o.chatSenders, "chat-senders", 100, "scenario chat (b): closed-loop senders (one user each while -chat-users allows)")
+	fs.IntVar(&o.chatWatchers, "chat-watchers", 10, "scenario chat (b): event streams that must read every message while the senders run")
+	fs.IntVar(&o.chatStreams, "chat-streams", 10000, "scenario chat (c): idle event streams whose server memory is measured")
+	fs.DurationVar(&o.chatIdle, "chat-idle", 20*time.Second, "scenario chat (c): how long the streams stay idle before the server's RSS is read (more than the 15 s heartbeat)")
+	fs.BoolVar(&o.serverPprof, "server-pprof", false, "scenario chat: print the address of the server process's net/http/pprof (always served on loopback)")
+	fs.StringVar(&o.serverMemProfile, "server-memprofile", "", "scenario chat: write the server process's heap profile, taken with the idle streams of (c) open, to this file")
+	fs.StringVar(&o.serverCPUProfile, "server-cpuprofile", "", "scenario chat: write the server process's CPU profile over the throughput (b) phase to this file")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -120,15 +154,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
 	doGoogle := o.scenario == "google" || o.scenario == "all"
-	if !doMe && !doLogin && !doGoogle {
-		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google or all, not %q\n", o.scenario)
+	doChat := o.scenario == "chat" || o.scenario == "all"
+	if !doMe && !doLogin && !doGoogle && !doChat {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, chat or all, not %q\n", o.scenario)
+		return 2
+	}
+	if doChat && (o.chatUsers < 1 || o.chatSubscribers < 1 || o.chatRate <= 0 || o.chatSenders < 1 || o.chatWatchers < 1 || o.chatStreams < 1) {
+		fmt.Fprintln(stderr, "toriibench: the -chat-* counts must be ≥ 1 and -chat-rate > 0")
 		return 2
 	}
 	if o.clients < 1 || o.loginUsers < 1 || o.rounds < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
 		fmt.Fprintln(stderr, "toriibench: -clients, -login-users and -rounds must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
 		return 2
 	}
-	if err := runBench(ctx, o, doMe, doLogin, doGoogle); err != nil {
+	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doChat); err != nil {
 		fmt.Fprintf(stderr, "toriibench: %v\n", err)
 		return 1
 	}
@@ -139,7 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // still printed.
 var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
 
-func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err error) {
+func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doChat bool) (err error) {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -169,12 +208,6 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err
 		logs = bw
 	}
 
-	dsn, dbKind, cleanup, err := prepareDatabase(ctx, o.database)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-
 	env := map[string]string{
 		"TORII_LOG_LEVEL":          o.logLevel,
 		"TORII_RATE_LOGIN_IP":      "off",
@@ -184,6 +217,70 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err
 	if o.hashConc > 0 {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
 	}
+	rep := &Report{
+		Machine: machine(),
+		Config: map[string]string{
+			"TORII_LOG_LEVEL":                 o.logLevel,
+			"TORII_RATE_LOGIN_IP":             "off",
+			"TORII_RATE_LOGIN_ACCOUNT":        "off",
+			"TORII_RATE_REGISTER_IP":          "off",
+			"TORII_PASSWORD_HASH_CONCURRENCY": envOr(env, "TORII_PASSWORD_HASH_CONCURRENCY", "default (NumCPU)"),
+			"logs":                            logsTo(o.logFile),
+			"clients":                         fmt.Sprint(o.clients),
+			"duration":                        o.duration.String(),
+			"warmup":                          o.warmup.String(),
+			"rounds":                          fmt.Sprint(o.rounds),
+		},
+		Started: time.Now(),
+	}
+	if doMe || doLogin || doGoogle {
+		dsn, dbKind, cleanup, err := prepareDatabase(ctx, o.database)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		rep.Config["database"] = dbKind
+		if err := runInProcess(ctx, o, rep, dsn, env, logs, doMe, doLogin, doGoogle); err != nil {
+			return err
+		}
+	}
+	if doChat {
+		// Its own database, and torii in a process of its own (chat.go).
+		cdsn, ckind, ccleanup, err := prepareDatabase(ctx, o.database)
+		if err != nil {
+			return err
+		}
+		defer ccleanup()
+		rep.Config["chat database"] = ckind
+		fmt.Fprintf(o.stderr, "scenario chat (torii in a server process, over %s)\n", ckind)
+		if rep.Chat, err = scenarioChat(ctx, o, cdsn, env); err != nil {
+			return fmt.Errorf("scenario chat: %w", err)
+		}
+	}
+	rep.Finished = time.Now()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	if o.jsonOut {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(o.stdout, rep)
+	}
+	if failures(rep) > 0 {
+		return errFailures
+	}
+	return nil
+}
+
+// runInProcess runs scenarios me, login and google against a torii in this
+// process.
+func runInProcess(ctx context.Context, o options, rep *Report, dsn string, env map[string]string, logs io.Writer, doMe, doLogin, doGoogle bool) (err error) {
+	env = maps.Clone(env)
 	var idp *benchIDP
 	if doGoogle {
 		if idp, err = startBenchIDP(); err != nil {
@@ -216,24 +313,7 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err
 	}
 	defer b.tr.CloseIdleConnections()
 
-	rep := &Report{
-		Machine: machine(),
-		Config: map[string]string{
-			"database":                        dbKind,
-			"TORII_LOG_LEVEL":                 o.logLevel,
-			"TORII_RATE_LOGIN_IP":             "off",
-			"TORII_RATE_LOGIN_ACCOUNT":        "off",
-			"TORII_RATE_REGISTER_IP":          "off",
-			"TORII_PASSWORD_HASH_CONCURRENCY": envOr(env, "TORII_PASSWORD_HASH_CONCURRENCY", "default (NumCPU)"),
-			"logs":                            logsTo(o.logFile),
-			"clients":                         fmt.Sprint(o.clients),
-			"duration":                        o.duration.String(),
-			"warmup":                          o.warmup.String(),
-			"rounds":                          fmt.Sprint(o.rounds),
-		},
-		Started: time.Now(),
-	}
-	fmt.Fprintf(o.stderr, "toriibench: torii at %s over %s\n", srv.URL, dbKind)
+	fmt.Fprintf(o.stderr, "toriibench: torii at %s over %s\n", srv.URL, rep.Config["database"])
 	if doMe {
 		fmt.Fprintln(o.stderr, "scenario me")
 		if rep.Me, err = b.scenarioMe(ctx); err != nil {
@@ -251,23 +331,6 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err
 		if rep.Google, err = b.scenarioGoogle(ctx, idp); err != nil {
 			return fmt.Errorf("scenario google: %w", err)
 		}
-	}
-	rep.Finished = time.Now()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-
-	if o.jsonOut {
-		enc := json.NewEncoder(o.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		printReport(o.stdout, rep)
-	}
-	if failures(rep) > 0 {
-		return errFailures
 	}
 	return nil
 }
@@ -328,6 +391,9 @@ func failures(r *Report) int64 {
 	for _, p := range allPhases(r) {
 		n += p.Stats.Errors
 	}
+	if r.Chat != nil {
+		n += r.Chat.failures()
+	}
 	return n
 }
 
@@ -335,7 +401,12 @@ func printReport(w io.Writer, r *Report) {
 	m := r.Machine
 	fmt.Fprintf(w, "\ntoriibench — %s\n", r.Started.Format(time.RFC3339))
 	fmt.Fprintf(w, "machine:  %s, %d CPUs (GOMAXPROCS %d), %s, %s\n", m.CPUModel, m.NumCPU, m.GOMAXPROCS, m.GoVersion, m.OS)
-	fmt.Fprintf(w, "server:   torii via cli.Run(serve) in this process on 127.0.0.1, %s\n", r.Config["database"])
+	if db := r.Config["database"]; db != "" {
+		fmt.Fprintf(w, "server:   torii via cli.Run(serve) in this process on 127.0.0.1, %s\n", db)
+	}
+	if db := r.Config["chat database"]; db != "" {
+		fmt.Fprintf(w, "server:   (chat) torii via cli.Run(serve) in a server process of its own on 127.0.0.1, %s\n", db)
+	}
 	fmt.Fprintf(w, "          TORII_LOG_LEVEL=%s, logs %s\n", r.Config["TORII_LOG_LEVEL"], r.Config["logs"])
 	fmt.Fprintf(w, "          rate limits off for the bench: TORII_RATE_LOGIN_IP=off TORII_RATE_LOGIN_ACCOUNT=off TORII_RATE_REGISTER_IP=off\n")
 	fmt.Fprintf(w, "load:     closed loop, keep-alive, %s measured per side after a %s warm-up; the two sides of a ratio alternate in %s rounds;\n"+
@@ -394,7 +465,10 @@ func printReport(w io.Writer, r *Report) {
 	if r.Google != nil {
 		printGoogle(w, r.Google)
 	}
-	if strings.HasPrefix(r.Config["database"], "PostgreSQL") {
+	if r.Chat != nil {
+		printChat(w, r.Chat)
+	}
+	if strings.HasPrefix(r.Config["database"], "PostgreSQL") || strings.HasPrefix(r.Config["chat database"], "PostgreSQL") {
 		fmt.Fprintln(w, "\nnote: with PostgreSQL the database server's CPU counts as \"CPU others\", so the disturbance check below is only indicative")
 	}
 	if busy := disturbed(r); len(busy) > 0 {
@@ -431,6 +505,9 @@ func disturbed(r *Report) []string {
 		if p.CPU.Others > disturbedAbove {
 			names = append(names, fmt.Sprintf("%q (%s)", p.Name, fmtPct(p.CPU.Others)))
 		}
+	}
+	if r.Chat != nil {
+		names = append(names, r.Chat.disturbed()...)
 	}
 	return names
 }

@@ -71,8 +71,11 @@ func (m *memWatch) Stop() Memory {
 }
 
 // procStatus returns a "kB" field of /proc/self/status in bytes, or 0.
-func procStatus(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) int64 { return procStatusOf("/proc/self/status", field) }
+
+// procStatusOf returns a "kB" field of a /proc/PID/status file in bytes, or 0.
+func procStatusOf(path, field string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
