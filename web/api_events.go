@@ -31,39 +31,28 @@ const (
 // messages as SSE events with their id, replayed after Last-Event-ID or
 // ?after=, then live; assistant events without id; a heartbeat comment.
 // Errors before the stream starts are JSON; after, the stream just ends.
-//
-// An open stream holds its connection's goroutine for as long as it lasts,
-// so that goroutine's stack is most of what an idle stream costs
-// (docs/benchmarks.md "Chat"). A stack grows to the deepest call made on
-// it and shrinks only at garbage collections, by half each time, and only
-// while less than a quarter of it is in use. So the database work (the
-// set-up, authentication included, and each heartbeat's re-check) runs on
-// short-lived goroutines (offStack), and the principal lives only in
-// openEvents' frame (routes.go wraps roomEvents in api, not authed): the
-// stream's own stack stays shallow.
-func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
-	var st *service.Stream
-	var rc *http.ResponseController
-	var err error
-	offStack(func() { st, rc, err = s.openEvents(w, r) })
+// Over HTTP/1.1 the stream is detached once its headers are out: it runs
+// on a goroutine of its own and the handler returns
+// (api_events_detached.go); otherwise it is served here.
+func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	st, rc, err := s.openEvents(w, r, p)
 	if err != nil || st == nil {
 		return err
+	}
+	if s.detach(rc, r, st) {
+		return nil
 	}
 	defer st.Close()
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
-	reason := s.pump(r.Context(), w, rc, st)
+	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
 	s.log.DebugContext(r.Context(), "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
 	return nil
 }
 
-// openEvents authenticates, opens the stream and sends the headers. A nil
-// stream and error means the client went away before the headers left.
-func (s *Server) openEvents(w http.ResponseWriter, r *http.Request) (*service.Stream, *http.ResponseController, error) {
-	p, err := s.principal(r)
-	if err != nil {
-		return nil, nil, err
-	}
+// openEvents opens the stream and sends the headers. A nil stream and
+// error means the client went away before the headers left.
+func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Principal) (*service.Stream, *http.ResponseController, error) {
 	id, err := roomID(r)
 	if err != nil {
 		return nil, nil, err
@@ -84,6 +73,11 @@ func (s *Server) openEvents(w http.ResponseWriter, r *http.Request) (*service.St
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	if r.ProtoMajor == 1 {
+		// The stream will be detached and its connection closed when it
+		// ends: the client must not pool it (api_events_detached.go).
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		st.Close()
@@ -111,15 +105,16 @@ func lastEventID(r *http.Request) (int64, error) {
 
 var errBadLastEventID = torii.Invalid(map[string]string{"after": "must be a message id"})
 
-// pump sends the stream's events until it ends, and returns why.
-func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, st *service.Stream) string {
+// pump sends the stream's events with write (which gives up after the
+// stream write timeout) until the stream ends, and returns why.
+func (s *Server) pump(ctx context.Context, write func([]byte) error, st *service.Stream) string {
 	hb := time.NewTicker(s.opts.Heartbeat)
 	defer hb.Stop()
 	var buf bytes.Buffer
 	for {
 		evs, more, err := st.Next(ctx)
 		if errors.Is(err, service.ErrStreamClosed) {
-			s.writeStream(rc, w, []byte("retry: "+strconv.Itoa(reconnectMillis)+"\n: server shutting down\n\n"))
+			write([]byte("retry: " + strconv.Itoa(reconnectMillis) + "\n: server shutting down\n\n"))
 			return "shutdown"
 		}
 		if err != nil {
@@ -130,7 +125,7 @@ func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.Respo
 			for _, e := range evs {
 				writeEvent(&buf, e)
 			}
-			if err := s.writeStream(rc, w, buf.Bytes()); err != nil {
+			if err := write(buf.Bytes()); err != nil {
 				return "write: " + err.Error()
 			}
 		}
@@ -145,11 +140,11 @@ func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.Respo
 			if err != nil {
 				return err.Error()
 			}
-			if err := s.writeStream(rc, w, []byte(": ping\n\n")); err != nil {
+			if err := write([]byte(": ping\n\n")); err != nil {
 				return "write: " + err.Error()
 			}
 		case <-s.closing:
-			s.writeStream(rc, w, []byte("retry: "+strconv.Itoa(reconnectMillis)+"\n: server shutting down\n\n"))
+			write([]byte("retry: " + strconv.Itoa(reconnectMillis) + "\n: server shutting down\n\n"))
 			return "shutdown"
 		case <-ctx.Done():
 			return "client gone"
@@ -159,7 +154,10 @@ func (s *Server) pump(ctx context.Context, w http.ResponseWriter, rc *http.Respo
 
 // offStack runs f on a new goroutine and waits for it: f's deep calls
 // (database reads) then grow that goroutine's stack, freed when it ends,
-// not the caller's. A panic in f is raised again in the caller.
+// not the caller's. A stream's goroutine lives as long as the stream, and a
+// stack shrinks only at garbage collections (by half, while less than a
+// quarter of it is in use), so each heartbeat's re-check runs off it. A
+// panic in f is raised again in the caller.
 func offStack(f func()) {
 	var p any
 	done := make(chan struct{})

@@ -40,7 +40,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/rooms", s.authed(s.createRoom))
 	mux.Handle("GET /api/v1/rooms/{id}/messages", s.authed(s.listMessages))
 	mux.Handle("POST /api/v1/rooms/{id}/messages", s.authed(s.postMessage))
-	mux.Handle("GET /api/v1/rooms/{id}/events", s.api(s.roomEvents)) // authenticates itself (api_events.go)
+	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
 	// JSON API: groups and administration.
 	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
 	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))

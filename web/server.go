@@ -55,6 +55,11 @@ type Server struct {
 	// reconnect hint.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// detached counts the streams running on their own goroutines
+	// (api_events_detached.go); detachMu orders their start with
+	// CloseStreams.
+	detachMu sync.Mutex
+	detached sync.WaitGroup
 }
 
 // New builds the server and its routes.
@@ -115,8 +120,15 @@ func New(opts Options) (*Server, error) {
 }
 
 // CloseStreams ends every event stream with a reconnect hint; the server
-// calls it when it shuts down, since streams never finish on their own.
-func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
+// calls it when it shuts down, since streams never finish on their own. It
+// returns once the detached streams (which http.Server.Shutdown does not
+// see) have ended, each within the stream write timeout.
+func (s *Server) CloseStreams() {
+	s.detachMu.Lock()
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.detachMu.Unlock()
+	s.detached.Wait()
+}
 
 // googleRedirectRoute is GIS redirect mode's login_uri.
 const googleRedirectRoute = "POST /auth/google/redirect"
