@@ -21,6 +21,10 @@ type Store interface {
 	AuditStore
 	KeyStore
 	RefreshTokenStore
+	GroupStore
+	AllowlistStore
+	RoomStore
+	MessageStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -44,6 +44,10 @@ type Options struct {
 	Now func() time.Time
 	// Hasher replaces the password hasher (tests use cheaper parameters).
 	Hasher *password.Hasher
+	// ChatHeartbeat replaces the event streams' 15 s heartbeat, and
+	// StreamWriteTimeout their 10 s write timeout (tests shorten them).
+	ChatHeartbeat      time.Duration
+	StreamWriteTimeout time.Duration
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -96,15 +100,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	w, err := web.New(web.Options{
-		Service:           svc,
-		Logger:            log,
-		BaseURL:           base,
-		CookieName:        cfg.SessionCookieName(),
-		SecureCookies:     cfg.SecureCookies(),
-		SessionMax:        cfg.SessionMax,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
-		AssistantEnabled:  cfg.AssistantEnabled(),
-		Registry:          prometheus.NewRegistry(),
+		Service:            svc,
+		Logger:             log,
+		BaseURL:            base,
+		CookieName:         cfg.SessionCookieName(),
+		SecureCookies:      cfg.SecureCookies(),
+		SessionMax:         cfg.SessionMax,
+		TrustProxyHeaders:  cfg.TrustProxyHeaders,
+		Heartbeat:          opts.ChatHeartbeat,
+		StreamWriteTimeout: opts.StreamWriteTimeout,
+		Registry:           prometheus.NewRegistry(),
 	})
 	if err != nil {
 		st.Close()
@@ -200,6 +205,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	// Event streams never finish by themselves: end them first, with a
+	// hint to reconnect (to another instance, or to this one restarted).
+	a.Web.CloseStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -224,5 +232,8 @@ func (a *App) pruneLoop(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the chat broker and the database.
+func (a *App) Close() error {
+	a.Service.Broker().Close()
+	return a.Store.Close()
+}

@@ -222,7 +222,7 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, current, next st
 		return err
 	}
 	revoked, err := s.store.RevokeUserSessions(ctx, u.ID, p.Session.ID, now)
-	s.cache.forgetUser(u.ID)
+	s.accessChanged(ctx, u.ID)
 	if err != nil {
 		return err
 	}

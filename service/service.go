@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/chat"
 	"github.com/toriihq/torii/password"
 	"github.com/toriihq/torii/ratelimit"
 )
@@ -75,6 +76,12 @@ type Options struct {
 	GoogleCodeFlow bool
 	// GoogleStartPerIP limits code-flow starts, each of which stores a row.
 	GoogleStartPerIP *ratelimit.Limiter
+
+	// Broker carries chat events between instances (default: in-process,
+	// one instance).
+	Broker chat.Broker
+	// Assistant answers chat messages; nil turns the assistant off.
+	Assistant Assistant
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -88,6 +95,8 @@ type Service struct {
 	cache  *principalCache
 	keys   keyring
 	fwd    forwardTokens
+	broker chat.Broker
+	reads  readGroup
 }
 
 // New returns a Service for opts.
@@ -110,6 +119,9 @@ func New(opts Options) *Service {
 	if opts.Signup == "" {
 		opts.Signup = SignupAuto
 	}
+	if opts.Broker == nil {
+		opts.Broker = chat.NewLocal()
+	}
 	if opts.Hasher == nil {
 		opts.Hasher = password.New(password.DefaultParams, 0, opts.Rand)
 	}
@@ -120,6 +132,7 @@ func New(opts Options) *Service {
 		rand:   opts.Rand,
 		log:    opts.Logger,
 		opts:   opts,
+		broker: opts.Broker,
 	}
 	if !opts.DisableAuthCache {
 		s.cache = newPrincipalCache()

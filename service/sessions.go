@@ -111,6 +111,9 @@ func (s *Service) retirePresented(ctx context.Context, m Meta) error {
 	if errors.Is(err, torii.ErrNotFound) {
 		return nil
 	}
+	if err == nil {
+		s.accessChanged(ctx, old.UserID)
+	}
 	return err
 }
 
@@ -201,7 +204,7 @@ func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
 		return errNeedsSession
 	}
 	err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, s.now().UTC())
-	s.cache.forget(p.Session.ID)
+	s.accessChanged(ctx, p.User.ID)
 	if err != nil && !errors.Is(err, torii.ErrNotFound) {
 		return err
 	}
@@ -227,7 +230,7 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, m M
 	if err := s.store.RevokeSession(ctx, p.User.ID, id, s.now().UTC()); err != nil {
 		return err
 	}
-	s.cache.forget(id)
+	s.accessChanged(ctx, p.User.ID)
 	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": 1})
 	return nil
 }
@@ -239,9 +242,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, m Meta) 
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		s.cache.forget(id)
-	}
+	s.accessChanged(ctx, p.User.ID)
 	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": len(ids)})
 	return nil
 }

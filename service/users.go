@@ -133,7 +133,7 @@ func (s *Service) SetUserStatus(ctx context.Context, userID int64, status torii.
 		return torii.User{}, err
 	}
 	u, err := s.store.SetUserStatus(ctx, userID, status, s.now().UTC())
-	s.cache.forgetUser(userID)
+	s.accessChanged(ctx, userID)
 	if err != nil {
 		return torii.User{}, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) SetRoles(ctx context.Context, userID int64, roles []string, by
 	}
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
 	err = s.store.SetUserRoles(ctx, userID, roles)
-	s.cache.forgetUser(userID)
+	s.accessChanged(ctx, userID)
 	if err != nil {
 		return err
 	}

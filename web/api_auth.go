@@ -37,7 +37,7 @@ func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) error {
 		Google:        google,
 		PasswordLogin: c.PasswordLogin,
 		Signup:        c.Signup,
-		Assistant:     s.opts.AssistantEnabled,
+		Assistant:     s.svc.AssistantEnabled(),
 	})
 	return nil
 }

@@ -34,6 +34,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/me/identities", s.authed(s.linkIdentity))
 	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
 	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
+
+	// JSON API: chat.
+	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
+	mux.Handle("POST /api/v1/rooms", s.authed(s.createRoom))
+	mux.Handle("GET /api/v1/rooms/{id}/messages", s.authed(s.listMessages))
+	mux.Handle("POST /api/v1/rooms/{id}/messages", s.authed(s.postMessage))
+	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
 	mux.Handle("/api/", s.api(notFound))
 
 	// Pages.
