@@ -38,7 +38,15 @@ type Server struct {
 	Env map[string]string
 	// Database is the TORII_DATABASE it uses.
 	Database string
+
+	stop     func() int
+	stopOnce sync.Once
+	code     int
 }
+
+// Stop shuts the server down as SIGTERM does and waits for it to exit,
+// returning its exit code. The test's end calls it too; twice is fine.
+func (s *Server) Stop() int { return s.stop() }
 
 // Options adjust a test server.
 type Options struct {
@@ -87,13 +95,20 @@ func Start(t testing.TB, opts Options) *Server {
 		cancel()
 		t.Fatalf("torii exited with %d before it was ready:\n%s", code, logs.String())
 	}
+	srv := &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+	srv.stop = func() int {
+		srv.stopOnce.Do(func() {
+			cancel()
+			srv.code = <-done
+		})
+		return srv.code
+	}
 	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
+		if code := srv.stop(); code != 0 {
 			t.Errorf("torii exited with %d:\n%s", code, logs.String())
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+	return srv
 }
 
 // Client is an HTTP client with its own cookie jar: one browser.
