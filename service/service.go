@@ -101,7 +101,7 @@ type Service struct {
 	broker chat.Broker
 	// assistant tracks the replies in flight (assistant.go).
 	assistant assistantRuns
-	reads  readGroup
+	reads     readGroup
 }
 
 // New returns a Service for opts.
