@@ -36,6 +36,8 @@ type App struct {
 	Service *service.Service
 	Web     *web.Server
 	Log     *slog.Logger
+
+	afterPrune func(error)
 }
 
 // Options are the seams tests use; the zero value is production.
@@ -48,6 +50,10 @@ type Options struct {
 	// StreamWriteTimeout their 10 s write timeout (tests shorten them).
 	ChatHeartbeat      time.Duration
 	StreamWriteTimeout time.Duration
+	// AfterPrune, if set, is called after each background prune (expired
+	// sessions, old audit events) with its error, so tests can wait for
+	// one instead of sleeping.
+	AfterPrune func(error)
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -99,6 +105,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	if hint, err := svc.AdminHint(ctx); err != nil {
+		log.Warn("could not check for an admin", "err", err)
+	} else if hint != "" {
+		log.Warn(hint)
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		st.Close()
@@ -120,7 +131,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune}, nil
 }
 
 // NewService builds the service for cfg over st; the CLI uses it without
@@ -168,6 +179,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		PasswordLogin:   cfg.PasswordLogin,
 		AllowedEmails:   cfg.AllowedEmails,
 		AdminEmails:     cfg.AdminEmails,
+		DefaultGroup:    cfg.DefaultGroup,
 		LoginPerAccount: limiter(cfg.RateLoginAccount, now),
 		LoginPerIP:      limiter(cfg.RateLoginIP, now),
 		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
@@ -236,8 +248,12 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()
 	for {
-		if err := a.Service.Prune(ctx); err != nil && ctx.Err() == nil {
+		err := a.Service.Prune(ctx)
+		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("prune failed", "err", err)
+		}
+		if a.afterPrune != nil {
+			a.afterPrune(err)
 		}
 		select {
 		case <-ctx.Done():

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -52,6 +51,9 @@ type Options struct {
 	AllowedEmails []string
 	// AdminEmails get the admin role when they sign in.
 	AdminEmails []string
+	// DefaultGroup is the group a new user joins as a member unless they
+	// found their own company's group (TORII_DEFAULT_GROUP); empty: none.
+	DefaultGroup string
 
 	// Limits on attempts; nil disables a limit.
 	LoginPerAccount  *ratelimit.Limiter
@@ -102,6 +104,7 @@ type Service struct {
 	// assistant tracks the replies in flight (assistant.go).
 	assistant assistantRuns
 	reads     readGroup
+	allow     allowlistCache
 }
 
 // New returns a Service for opts.
@@ -167,23 +170,6 @@ type Config struct {
 // PublicConfig reports the sign-in settings the pages and /auth/config show.
 func (s *Service) PublicConfig() Config {
 	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup, Google: s.googleConfig()}
-}
-
-// Allowed reports whether email may sign in under the allowlist: an empty
-// allowlist admits everyone; otherwise the exact address or its `@domain`.
-func (s *Service) Allowed(email string) bool {
-	if len(s.opts.AllowedEmails) == 0 {
-		return true
-	}
-	email = torii.NormalizeEmail(email)
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return false
-	}
-	domain := email[at:]
-	return slices.ContainsFunc(s.opts.AllowedEmails, func(p string) bool {
-		return p == email || p == domain
-	})
 }
 
 func (s *Service) isBootstrapAdmin(email string) bool {

@@ -151,7 +151,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		s.cache.forget(id)
 		return Principal{}, errUnauthorized
 	}
-	if err := s.checkAccess(p.User); err != nil {
+	if err := s.checkAccess(ctx, p.User); err != nil {
 		return Principal{}, err
 	}
 	if now.Sub(p.Session.LastActivity) >= touchInterval {
@@ -186,14 +186,11 @@ func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, erro
 
 // checkAccess applies the rules that can take away a signed-in user's
 // access: status and allowlist.
-func (s *Service) checkAccess(u torii.User) error {
+func (s *Service) checkAccess(ctx context.Context, u torii.User) error {
 	if u.Status != torii.StatusActive {
 		return torii.Errorf(torii.EUserInactive, "This account is disabled.")
 	}
-	if !s.Allowed(u.Email) {
-		return torii.Errorf(torii.ENotAllowed, "This account is not allowed to sign in.")
-	}
-	return nil
+	return s.mayEnter(ctx, u.Email, "This account is not allowed to sign in.")
 }
 
 // Logout revokes the principal's session server-side, with the refresh

@@ -38,15 +38,11 @@ type Server struct {
 	Env map[string]string
 	// Database is the TORII_DATABASE it uses.
 	Database string
-
-	stop     func() int
-	stopOnce sync.Once
-	code     int
+	stop     func()
 }
 
-// Stop shuts the server down as SIGTERM does and waits for it to exit,
-// returning its exit code. The test's end calls it too; twice is fine.
-func (s *Server) Stop() int { return s.stop() }
+// Stop shuts the server down gracefully (as SIGTERM does) and waits for it.
+func (s *Server) Stop() { s.stop() }
 
 // Options adjust a test server.
 type Options struct {
@@ -96,18 +92,13 @@ func Start(t testing.TB, opts Options) *Server {
 		t.Fatalf("torii exited with %d before it was ready:\n%s", code, logs.String())
 	}
 	srv := &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
-	srv.stop = func() int {
-		srv.stopOnce.Do(func() {
-			cancel()
-			srv.code = <-done
-		})
-		return srv.code
-	}
-	t.Cleanup(func() {
-		if code := srv.stop(); code != 0 {
+	srv.stop = sync.OnceFunc(func() {
+		cancel()
+		if code := <-done; code != 0 {
 			t.Errorf("torii exited with %d:\n%s", code, logs.String())
 		}
 	})
+	t.Cleanup(srv.stop)
 	return srv
 }
 

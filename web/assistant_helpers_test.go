@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -84,8 +82,8 @@ func said(t *testing.T, c *testserver.Client, room int64, body string) messageOu
 	return out.Message
 }
 
-// history lists a room's messages, oldest first.
-func history(t *testing.T, c *testserver.Client, room int64) []messageOut {
+// roomHistory lists a room's messages, oldest first.
+func roomHistory(t *testing.T, c *testserver.Client, room int64) []messageOut {
 	t.Helper()
 	r := c.Do("GET", fmt.Sprintf("/api/v1/rooms/%d/messages?limit=100", room), nil)
 	if r.Status != http.StatusOK {
@@ -99,23 +97,24 @@ func history(t *testing.T, c *testserver.Client, room int64) []messageOut {
 	return out.Messages
 }
 
-// sseEvent is one server-sent event.
-type sseEvent struct {
+// event is one server-sent event that is not a comment.
+type event struct {
 	Kind, ID, Data string
 }
 
 // decode unmarshals the event's data.
-func (e sseEvent) decode(t *testing.T, v any) {
+func (e event) decode(t *testing.T, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(e.Data), v); err != nil {
 		t.Fatalf("%s event data %q: %v", e.Kind, e.Data, err)
 	}
 }
 
-// stream is a room's event stream read over real HTTP.
+// stream is a room's event stream read over real HTTP (chat's sseStream),
+// seen as a sequence of events.
 type stream struct {
-	t      *testing.T
-	events chan sseEvent
+	t *testing.T
+	s *sseStream
 }
 
 // watch opens room's event stream for c; when it returns, the stream is
@@ -127,68 +126,41 @@ func watch(t *testing.T, srv *testserver.Server, c *testserver.Client, room int6
 
 func watchPath(t *testing.T, srv *testserver.Server, c *testserver.Client, path string) *stream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
-	h := *c.HTTP
-	h.Timeout = 0
-	resp, err := h.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	s := openStreamPath(t, srv, c, path)
+	if s.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: %d", s.Resp.StatusCode)
 	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("events: %d", resp.StatusCode)
-	}
-	s := &stream{t: t, events: make(chan sseEvent, 1000)}
-	go func() {
-		defer resp.Body.Close()
-		defer close(s.events)
-		sc := bufio.NewScanner(resp.Body)
-		var e sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if e.Kind != "" || e.Data != "" {
-					if e.Kind == "" {
-						e.Kind = "message"
-					}
-					s.events <- e
-				}
-				e = sseEvent{}
-			case strings.HasPrefix(line, "event:"):
-				e.Kind = strings.TrimSpace(line[len("event:"):])
-			case strings.HasPrefix(line, "id:"):
-				e.ID = strings.TrimSpace(line[len("id:"):])
-			case strings.HasPrefix(line, "data:"):
-				e.Data += strings.TrimPrefix(line[len("data:"):], " ")
-			}
-		}
-	}()
-	return s
+	return &stream{t: t, s: s}
 }
 
-// next returns the next event; it fails the test if the stream ends or
-// nothing comes.
-func (s *stream) next() sseEvent {
+// next returns the next event, skipping comments (heartbeats); it fails
+// the test if the stream ends or nothing comes.
+func (s *stream) next() event {
 	s.t.Helper()
-	select {
-	case e, ok := <-s.events:
-		if !ok {
+	timeout := time.After(eventWait)
+	for {
+		select {
+		case e := <-s.s.Events:
+			if e.Event == "" && e.Data == "" {
+				continue
+			}
+			if e.Event == "" {
+				e.Event = "message"
+			}
+			return event{Kind: e.Event, ID: e.ID, Data: e.Data}
+		case <-s.s.Done:
 			s.t.Fatal("event stream ended")
+		case <-timeout:
+			s.t.Fatal("no event")
 		}
-		return e
-	case <-time.After(eventWait):
-		s.t.Fatal("no event")
 	}
-	return sseEvent{}
 }
 
 // expect reads the next events and fails unless their kinds are kinds, in
 // order. It returns them.
-func (s *stream) expect(kinds ...string) []sseEvent {
+func (s *stream) expect(kinds ...string) []event {
 	s.t.Helper()
-	var got []sseEvent
+	var got []event
 	for range kinds {
 		got = append(got, s.next())
 	}
