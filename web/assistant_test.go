@@ -315,17 +315,14 @@ func TestAssistant_ShutdownCancelsReplies(t *testing.T) {
 	defer gate.Release()
 	fake.Enqueue(geminitest.Reply{Chunks: []string{"Partial"}, Gate: gate})
 
-	asked := said(t, ada, room, "A question")
+	said(t, ada, room, "A question")
 	events.expect("message", "assistant.delta")
 	<-gate.Reached()
 	srv.Stop()
-	<-gate.ClientGone()
-	got := events.expect("message", "assistant.error")
-	var reply messageOut
-	got[0].decode(t, &reply)
-	if reply.Status != "incomplete" || reply.Body != "Partial" || *reply.ReplyTo != asked.ID {
-		t.Fatalf("reply at shutdown %+v", reply)
-	}
+	<-gate.ClientGone() // the request to Gemini was cancelled
+	// Streams still open may or may not see the stored reply before they
+	// close with the reconnect hint; the reply is stored either way, and
+	// a reconnecting client replays it.
 
 	// Restarted on the same database, the reply is there.
 	again := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_DATABASE": srv.Database}})
