@@ -73,7 +73,12 @@
     head.append(who, " ", when);
     var body = document.createElement("div");
     body.className = "body";
-    body.textContent = m.body; // text, never HTML
+    if (m.author === "assistant" && window.toriiMarkdown) {
+      // Gemini answers in Markdown: markdown.js builds nodes, never HTML.
+      body.appendChild(window.toriiMarkdown.render(m.body));
+    } else {
+      body.textContent = m.body; // text, never HTML
+    }
     var main = document.createElement("div");
     main.append(head, body);
     li.append(av, main);
@@ -158,8 +163,39 @@
     es.onerror = function () { state.textContent = "reconnecting…"; state.dataset.state = "reconnecting"; };
     es.addEventListener("message", function (ev) {
       var m = JSON.parse(ev.data);
-      if (r === current) append(m);
+      if (r !== current) return;
+      if (m.replyTo != null) dropStreaming(m.replyTo);
+      append(m);
     });
+    // @gemini replies stream in as assistant.delta events, then arrive
+    // stored as a message, which replaces the streaming one.
+    es.addEventListener("assistant.delta", function (ev) {
+      var d = JSON.parse(ev.data);
+      if (r !== current) return;
+      var node = list.querySelector('li.streaming[data-reply-to="' + Number(d.replyTo) + '"]');
+      if (!node) {
+        node = messageNode({ author: "assistant", body: "", createdAt: new Date().toISOString() });
+        node.classList.add("streaming");
+        node.dataset.replyTo = d.replyTo;
+        node.dataset.text = "";
+        list.appendChild(node);
+      }
+      node.dataset.text += d.text;
+      var body = node.querySelector(".body");
+      body.replaceChildren(window.toriiMarkdown ? window.toriiMarkdown.render(node.dataset.text) : document.createTextNode(node.dataset.text));
+      list.scrollTop = list.scrollHeight;
+    });
+    es.addEventListener("assistant.error", function (ev) {
+      var d = JSON.parse(ev.data);
+      if (r !== current) return;
+      dropStreaming(d.replyTo);
+      showError(d.message);
+    });
+  }
+
+  function dropStreaming(replyTo) {
+    var node = list.querySelector('li.streaming[data-reply-to="' + Number(replyTo) + '"]');
+    if (node) node.remove();
   }
 
   function send() {
