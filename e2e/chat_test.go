@@ -182,10 +182,63 @@ func TestBrowser_ChatRoomsPanelCollapsesOnPhone(t *testing.T) {
 		t.Errorf("aria-expanded = %s with the panel open", e)
 	}
 	screenshot(t, a, "rooms-open")
+	do(t, a, "Esc closes the panel", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("room-list")))
+	if e := expanded(); e != "false" {
+		t.Errorf("aria-expanded = %s after Esc", e)
+	}
+	do(t, a, "open the panel again", chromedp.Click(chromedp.ID("rooms-toggle")),
+		chromedp.WaitVisible(chromedp.CSS(`#room-list .room-link`)))
 	do(t, a, "pick random", chromedp.Click(chromedp.CSS(`#room-list .room-link:not(.active)`)),
 		chromedp.WaitNotVisible(chromedp.ID("room-list")), chromedp.WaitVisible(chromedp.ID("composer-body")))
 	wantText(t, a, "#room-name", "random")
 	if e := expanded(); e != "false" {
 		t.Errorf("aria-expanded = %s after picking a room", e)
+	}
+}
+
+// TestBrowser_ChatHiddenTabCountsNewMessagesInTitle: while the tab is
+// hidden, messages from others in the open room are counted in the tab
+// title and not marked read; showing the tab clears the count and marks
+// them read.
+func TestBrowser_ChatHiddenTabCountsNewMessagesInTitle(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	title := get(t, a, "title", chromedp.Title())
+
+	// Headless Chromium's tab is always visible: the page is told it is
+	// hidden the way the browser would tell it.
+	setHidden := func(hidden bool) {
+		js := fmt.Sprintf(`Object.defineProperty(document, 'hidden', {configurable: true, get: () => %[1]t});
+			Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => %[1]t ? 'hidden' : 'visible'});
+			document.dispatchEvent(new Event('visibilitychange'))`, hidden)
+		do(t, a, "set hidden", chromedp.Evaluate[chromedp.Void](js))
+	}
+	setHidden(true)
+	bob := srv.Client(t)
+	bob.Do("POST", "/api/v1/auth/login", map[string]string{"email": "bob@example.com", "password": goodPassword})
+	for _, body := range []string{"one", "two"} {
+		if r := bob.Do("POST", "/api/v1/rooms/1/messages", map[string]string{"body": body}); r.Status != http.StatusCreated {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+		get(t, a, "message shows", chromedp.Poll[bool](hasMessage(body)))
+	}
+	if got := get(t, a, "title", chromedp.Title()); got != "(2) "+title {
+		t.Errorf("hidden tab title %q, want %q", got, "(2) "+title)
+	}
+	readJS := "Number(localStorage.getItem('torii.read.1') || 0)"
+	lastJS := "Math.max(...Array.from(document.querySelectorAll('#messages li.message')).map(e => Number(e.dataset.id)))"
+	if read, last := get(t, a, "read mark", chromedp.Evaluate[int](readJS)), get(t, a, "last id", chromedp.Evaluate[int](lastJS)); read >= last {
+		t.Errorf("a hidden tab marked message %d read (last %d)", read, last)
+	}
+	setHidden(false)
+	if got := get(t, a, "title", chromedp.Title()); got != title {
+		t.Errorf("title %q after showing the tab, want %q", got, title)
+	}
+	if read, last := get(t, a, "read mark", chromedp.Evaluate[int](readJS)), get(t, a, "last id", chromedp.Evaluate[int](lastJS)); read != last {
+		t.Errorf("read mark %d after showing the tab, want %d", read, last)
 	}
 }
