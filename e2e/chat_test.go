@@ -242,3 +242,22 @@ func TestBrowser_ChatHiddenTabCountsNewMessagesInTitle(t *testing.T) {
 		t.Errorf("read mark %d after showing the tab, want %d", read, last)
 	}
 }
+
+// TestBrowser_ChatEmptyRoomSaysSo: a room with no message says so instead
+// of showing a blank area.
+func TestBrowser_ChatEmptyRoomSaysSo(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	placeholder := "getComputedStyle(document.getElementById('messages'), '::before').content"
+	if got := get(t, a, "empty-room text", chromedp.Evaluate[string](placeholder)); !strings.Contains(got, "No messages yet") {
+		t.Errorf("empty room shows %s", got)
+	}
+	do(t, a, "write", chromedp.SendKeys(chromedp.ID("composer-body"), "first"), chromedp.KeyEvent(kb.Enter))
+	get(t, a, "message shows", chromedp.Poll[bool](hasMessage("first")))
+	if got := get(t, a, "empty-room text", chromedp.Evaluate[string](placeholder)); got != "none" {
+		t.Errorf("a room with a message still shows %s", got)
+	}
+}

@@ -305,6 +305,7 @@
     showError("");
     $("room-name").textContent = r.name;
     $("room-kind").hidden = !r.assistant;
+    list.dataset.kind = r.assistant ? "assistant" : "room";
     ta.placeholder = r.assistant ? "Ask Gemini" : "Message " + (r.visibility === "public" ? "#" : "") + r.name;
     renderRooms();
     if (!initial) history.replaceState(null, "", "/?room=" + r.id);
