@@ -83,14 +83,21 @@ func (s *Service) reserveAssistant(ctx context.Context, p Principal, roomID int6
 
 // releaseAssistant frees roomID's slot held by run.
 func (s *Service) releaseAssistant(roomID int64, run *assistantRun) {
+	s.freeAssistantSlot(roomID, run)
+	run.cancel(nil)
+	s.assistant.wg.Done()
+}
+
+// freeAssistantSlot lets roomID ask again. reply calls it before its last
+// event, so that a client that saw assistant.done (or .error) may ask at
+// once; it may be called more than once.
+func (s *Service) freeAssistantSlot(roomID int64, run *assistantRun) {
 	a := &s.assistant
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.rooms[roomID] == run {
 		delete(a.rooms, roomID)
 	}
-	run.cancel(nil)
-	a.wg.Done()
 }
 
 // StopAssistant stops the reply streaming in roomID, if any: its text so
@@ -178,6 +185,11 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 		}
 	}
 	log := s.log.With("request_id", torii.RequestID(ctx), "room", r.ID, "reply_to", asked.ID)
+	// The last event: the room's slot is free before anyone hears of it.
+	last := func(kind string, v map[string]any) {
+		s.freeAssistantSlot(r.ID, run)
+		s.publishAssistant(sctx, r.ID, kind, v)
+	}
 	var stored *ChatMessage
 	if text.Len() > 0 {
 		m, err := s.PostAssistantReply(sctx, r.ID, asked.ID, text.String(), status)
@@ -193,7 +205,7 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 	}
 	if ae != nil {
 		log.Warn("assistant reply failed", "code", ae.Code, "err", ae, "chars", text.Len(), "stored", stored != nil)
-		s.publishAssistant(sctx, r.ID, chat.KindAssistantError, map[string]any{
+		last(chat.KindAssistantError, map[string]any{
 			"replyTo": asked.ID, "code": ae.Code, "message": ae.Message})
 		return
 	}
@@ -201,11 +213,11 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 		// The model finished without a word: say so rather than leave the
 		// page waiting.
 		log.Warn("assistant reply empty")
-		s.publishAssistant(sctx, r.ID, chat.KindAssistantError, map[string]any{
+		last(chat.KindAssistantError, map[string]any{
 			"replyTo": asked.ID, "code": AssistantFailed, "message": "Gemini gave an empty answer."})
 		return
 	}
-	s.publishAssistant(sctx, r.ID, chat.KindAssistantDone, map[string]any{"replyTo": asked.ID, "messageId": stored.ID})
+	last(chat.KindAssistantDone, map[string]any{"replyTo": asked.ID, "messageId": stored.ID})
 }
 
 // assistantHistory returns the room's latest messages up to and including
