@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/singleflight"
 
@@ -162,19 +163,33 @@ func appendMessages(evs []StreamEvent, page []ChatMessage) []StreamEvent {
 
 // read returns the next page after st.last, up to id upTo (0: no bound),
 // and advances st.last. Live reads (shared) are coalesced: every stream of
-// the room woken for the same id at the same position shares one query.
-// The key holds upTo, so the shared query started after the wake-up for
-// upTo was received, hence after that message committed.
+// the room woken for the same id at the same position shares one query,
+// in flight (singleflight) or just done (lastReads, the room's latest
+// shared read: a thousand streams woken for one message are not all
+// served within one query's time). The key holds upTo, so the shared
+// query started after the wake-up for upTo was received, hence after that
+// message committed: its page holds every message up to upTo, whoever
+// reuses it.
 func (st *Stream) read(ctx context.Context, upTo int64, shared bool) ([]ChatMessage, error) {
 	var page []ChatMessage
 	if shared {
 		key := strconv.FormatInt(st.room.ID, 10) + ":" + strconv.FormatInt(st.last, 10) + ":" + strconv.FormatInt(upTo, 10)
-		// Detached: one stream going away must not fail the others.
-		v, err, _ := st.s.reads.Do(key, func() (any, error) { return st.s.messagesAfter(context.WithoutCancel(ctx), st.room.ID, st.last) })
-		if err != nil {
-			return nil, err
+		if p, ok := st.s.lastReads.get(st.room.ID, key); ok {
+			page = p
+		} else {
+			// Detached: one stream going away must not fail the others.
+			v, err, _ := st.s.reads.Do(key, func() (any, error) {
+				p, err := st.s.messagesAfter(context.WithoutCancel(ctx), st.room.ID, st.last)
+				if err == nil {
+					st.s.lastReads.put(st.room.ID, key, p)
+				}
+				return p, err
+			})
+			if err != nil {
+				return nil, err
+			}
+			page = v.([]ChatMessage)
 		}
-		page = v.([]ChatMessage)
 	} else {
 		var err error
 		if page, err = st.s.messagesAfter(ctx, st.room.ID, st.last); err != nil {
@@ -235,3 +250,31 @@ func (st *Stream) check(ctx context.Context, fresh bool) error {
 
 // readGroup coalesces the stores reads of streams (Stream.read).
 type readGroup = singleflight.Group
+
+// lastReads keeps each room's latest shared read (Stream.read): one page
+// per room with live streams.
+type lastReads struct {
+	mu    sync.Mutex
+	rooms map[int64]lastRead
+}
+
+type lastRead struct {
+	key  string
+	page []ChatMessage
+}
+
+func (l *lastReads) get(room int64, key string) ([]ChatMessage, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.rooms[room]
+	return r.page, ok && r.key == key
+}
+
+func (l *lastReads) put(room int64, key string, page []ChatMessage) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rooms == nil || len(l.rooms) >= 10_000 {
+		l.rooms = map[int64]lastRead{}
+	}
+	l.rooms[room] = lastRead{key: key, page: page}
+}

@@ -104,6 +104,7 @@ type Service struct {
 	// assistant tracks the replies in flight (assistant.go).
 	assistant assistantRuns
 	reads     readGroup
+	lastReads lastReads
 	allow     allowlistCache
 }
 
