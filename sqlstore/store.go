@@ -60,6 +60,8 @@ type Store struct {
 	readStmts, writeStmts *stmtCache
 	// signIns group-commits sign-in writes (SQLite only).
 	signIns *signInBatcher
+	// ckpt checkpoints the WAL in the background (SQLite only).
+	ckpt *checkpointer
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -102,7 +104,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	// The writer is opened and pinged first: it switches the file to WAL,
 	// which is persistent, before any reader connects.
-	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
@@ -129,6 +132,15 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
+	// The checkpointer's connection is neither the writer (it must not
+	// wait for it) nor a reader (query_only).
+	ckpt, err := sql.Open("sqlite", path+"?"+sqlitePragmas)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s.ckpt = newCheckpointer(ckpt)
 	s.signIns = newSignInBatcher(s)
 	return s, nil
 }
@@ -193,9 +205,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the pools.
 func (s *Store) Close() error {
 	s.signIns.close()
+	cerr := s.ckpt.close()
 	s.readStmts.close()
 	s.writeStmts.close()
-	err := s.write.Close()
+	err := errors.Join(cerr, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
