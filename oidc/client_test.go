@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 var ada = devidp.User{Email: "ada@example.com", Name: "Ada", EmailVerified: true}
 
 // startIDP serves a dev-idp on loopback.
-func startIDP(t *testing.T) (*devidp.Provider, *httptest.Server) {
+func startIDP(t testing.TB) (*devidp.Provider, *httptest.Server) {
 	t.Helper()
 	p, err := devidp.New(devidp.Options{Now: func() time.Time { return t0 },
 		Clients: []devidp.Client{{ID: "client", Secret: "secret"}}})

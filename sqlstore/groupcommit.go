@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,18 +67,30 @@ func (b *signInBatcher) run() {
 		case <-b.stop:
 			return
 		}
-		batch := []*signInWrite{first}
-	drain:
-		for len(batch) < maxSignInBatch {
-			select {
-			case w := <-b.reqs:
-				batch = append(batch, w)
-			default:
-				break drain
-			}
+		batch := b.drain([]*signInWrite{first})
+		if len(batch) < maxSignInBatch {
+			// Let the goroutines that are ready to run go first: under
+			// load, some are sign-ins about to queue, which then share
+			// this commit. On an idle server nothing else is ready and
+			// this returns at once.
+			runtime.Gosched()
+			batch = b.drain(batch)
 		}
 		b.commit(batch)
 	}
+}
+
+// drain adds the writes already waiting to batch, up to maxSignInBatch.
+func (b *signInBatcher) drain(batch []*signInWrite) []*signInWrite {
+	for len(batch) < maxSignInBatch {
+		select {
+		case w := <-b.reqs:
+			batch = append(batch, w)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit writes a batch in one transaction. If it fails (one session id
@@ -85,14 +99,12 @@ func (b *signInBatcher) run() {
 func (b *signInBatcher) commit(batch []*signInWrite) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	err := b.s.inTx(ctx, func(c conn) error {
-		for _, w := range batch {
-			if err := b.s.insertSignIn(ctx, c, w.ss, w.e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	// The deadline bounds the wait for the writer connection (BeginTx).
+	// The statements run without one: the SQLite driver starts a goroutine
+	// per statement to watch a cancellable context, which here would cost
+	// more than the statement, and the writer is ours for the transaction.
+	stmtCtx := context.WithoutCancel(ctx)
+	err := b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIns(stmtCtx, c, batch) })
 	if err == nil || len(batch) == 1 {
 		for _, w := range batch {
 			w.done <- err
@@ -100,7 +112,7 @@ func (b *signInBatcher) commit(batch []*signInWrite) {
 		return
 	}
 	for _, w := range batch {
-		w.done <- b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIn(ctx, c, w.ss, w.e) })
+		w.done <- b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIn(stmtCtx, c, w.ss, w.e) })
 	}
 }
 
@@ -119,4 +131,56 @@ func (s *Store) insertSignIn(ctx context.Context, c conn, ss torii.Session, e to
 	}
 	_, err := s.insertAudit(ctx, c, e)
 	return err
+}
+
+// maxRowsPerInsert is the largest multi-row INSERT of a batch. A batch is
+// written in chunks of 16, 8, 4, 2 and 1 rows, so that a handful of
+// statements, each prepared once, serve every batch size.
+const maxRowsPerInsert = 16
+
+// Multi-row INSERTs by number of rows (powers of two up to
+// maxRowsPerInsert).
+var insertSessionsSQL, insertAuditSQL = multiRowInserts(
+	`INSERT INTO sessions (`+sessionCols+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?)`), multiRowInserts(
+	`INSERT INTO audit_log (`+auditInsertCols+`) VALUES `, `(?, ?, ?, ?, ?, ?, ?)`)
+
+func multiRowInserts(head, row string) map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxRowsPerInsert; n *= 2 {
+		m[n] = head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+	}
+	return m
+}
+
+// insertSignIns writes the sessions and audit events of a batch with a
+// few multi-row INSERTs: each statement costs far more in the driver than
+// the rows it adds.
+func (s *Store) insertSignIns(ctx context.Context, c conn, batch []*signInWrite) error {
+	for rest := batch; len(rest) > 0; {
+		n := maxRowsPerInsert
+		for n > len(rest) {
+			n /= 2
+		}
+		chunk := rest[:n]
+		rest = rest[n:]
+		args := make([]any, 0, 8*n)
+		for _, w := range chunk {
+			args = append(args, s.sessionArgs(w.ss)...)
+		}
+		if _, err := c.exec(ctx, insertSessionsSQL[n], args...); err != nil {
+			return s.f.err("create session", err)
+		}
+		args = args[:0]
+		for _, w := range chunk {
+			a, err := s.auditArgs(&w.e)
+			if err != nil {
+				return err
+			}
+			args = append(args, a...)
+		}
+		if _, err := c.exec(ctx, insertAuditSQL[n], args...); err != nil {
+			return s.f.err("append audit", err)
+		}
+	}
+	return nil
 }

@@ -26,10 +26,14 @@ func (s *Store) CreateSession(ctx context.Context, ss torii.Session) error {
 // insertSession stores a session on c (a pool or a transaction).
 func (s *Store) insertSession(ctx context.Context, c conn, ss torii.Session) error {
 	_, err := c.exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
-		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.sessionArgs(ss)...)
 	return s.f.err("create session", err)
+}
+
+// sessionArgs returns the values of sessionCols for ss.
+func (s *Store) sessionArgs(ss torii.Session) []any {
+	return []any{ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
+		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt)}
 }
 
 // SessionByID implements torii.SessionStore.

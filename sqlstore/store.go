@@ -104,8 +104,12 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	// The writer is opened and pinged first: it switches the file to WAL,
 	// which is persistent, before any reader connects.
+	// temp_store(MEMORY) keeps statement journals (the undo log of one
+	// statement inside a transaction, e.g. a multi-row INSERT of a group
+	// commit) in memory: past 64 KiB SQLite would spill them to a temporary
+	// file, a write system call per page.
 	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate"+
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=temp_store(MEMORY)", walAutoCheckpoint))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
