@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.hashConc, "hash-concurrency", 0, "TORII_PASSWORD_HASH_CONCURRENCY of the server (0: its default, the number of CPUs)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (server included) to this file")
-	fs.IntVar(&o.googleTokens, "google-tokens", 150000, "distinct ID tokens signed in advance for scenario google")
+	fs.IntVar(&o.googleTokens, "google-tokens", 200000, "distinct ID tokens signed in advance for scenario google")
 	fs.IntVar(&o.rounds, "rounds", 5, "alternating rounds in which the two sides of each ratio share -duration")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the whole process to this file at the end of the many-waiting sign-in phase, with its requests in flight")
 	if err := fs.Parse(args); err != nil {
