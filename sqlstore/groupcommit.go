@@ -11,43 +11,54 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// Group commit of sign-ins on SQLite. Every sign-in writes a session and
-// an audit event; on SQLite all writes go through one connection, and a
-// commit costs far more than the two inserts (each modified page is
-// written to the WAL). So concurrent sign-ins that queue up while one
-// commits are written together in the next transaction, which touches the
-// same few pages once. Each caller still returns only after its rows are
-// committed, and under light load a batch is a single sign-in: nothing
-// waits for company.
+// Group commit on SQLite. All writes go through one connection, and a
+// commit costs far more than a few small inserts (each modified page is
+// written to the WAL). So concurrent hot writes (sign-ins: a session and an
+// audit event; chat messages) that queue up while one commits are written
+// together in the next transaction, which touches the same few pages once.
+// Each caller still returns only after its rows are committed, and under
+// light load a batch is a single write: nothing waits for company.
 const (
-	maxSignInBatch = 64
-	batchTimeout   = 30 * time.Second
+	maxBatch     = 64
+	batchTimeout = 30 * time.Second
 )
 
 var errStoreClosed = errors.New("sqlstore: store closed")
 
-type signInWrite struct {
-	ss   torii.Session
-	e    torii.AuditEvent
-	done chan error
+// batchWrite is one queued write. fn runs inside the batch's transaction;
+// it may run twice (alone, after a failed batch), so it must only record
+// its results, never accumulate them.
+type batchWrite struct {
+	fn func(ctx context.Context, c conn) error
+	// signIn, when set, is what fn writes: the batch writes the sign-ins
+	// it holds with a few multi-row INSERTs instead of running their fns.
+	signIn *signInRows
+	done   chan error
 }
 
-// signInBatcher is the goroutine that writes queued sign-ins.
-type signInBatcher struct {
+// signInRows are a sign-in's session and audit event.
+type signInRows struct {
+	ss torii.Session
+	e  torii.AuditEvent
+}
+
+// groupCommitter is the goroutine that writes queued writes.
+type groupCommitter struct {
 	s    *Store
-	reqs chan *signInWrite
+	reqs chan *batchWrite
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-func newSignInBatcher(s *Store) *signInBatcher {
-	b := &signInBatcher{s: s, reqs: make(chan *signInWrite), stop: make(chan struct{})}
+func newGroupCommitter(s *Store) *groupCommitter {
+	b := &groupCommitter{s: s, reqs: make(chan *batchWrite), stop: make(chan struct{})}
 	b.wg.Go(b.run)
 	return b
 }
 
 // write queues w and waits for its commit.
-func (b *signInBatcher) write(ctx context.Context, w *signInWrite) error {
+func (b *groupCommitter) write(ctx context.Context, w *batchWrite) error {
+	w.done = make(chan error, 1)
 	select {
 	case b.reqs <- w:
 	case <-b.stop:
@@ -59,20 +70,20 @@ func (b *signInBatcher) write(ctx context.Context, w *signInWrite) error {
 	return <-w.done
 }
 
-func (b *signInBatcher) run() {
+func (b *groupCommitter) run() {
 	for {
-		var first *signInWrite
+		var first *batchWrite
 		select {
 		case first = <-b.reqs:
 		case <-b.stop:
 			return
 		}
-		batch := b.drain([]*signInWrite{first})
-		if len(batch) < maxSignInBatch {
+		batch := b.drain([]*batchWrite{first})
+		if len(batch) < maxBatch {
 			// Let the goroutines that are ready to run go first: under
-			// load, some are sign-ins about to queue, which then share
-			// this commit. On an idle server nothing else is ready and
-			// this returns at once.
+			// load, some are writes about to queue, which then share this
+			// commit. On an idle server nothing else is ready and this
+			// returns at once.
 			runtime.Gosched()
 			batch = b.drain(batch)
 		}
@@ -80,9 +91,9 @@ func (b *signInBatcher) run() {
 	}
 }
 
-// drain adds the writes already waiting to batch, up to maxSignInBatch.
-func (b *signInBatcher) drain(batch []*signInWrite) []*signInWrite {
-	for len(batch) < maxSignInBatch {
+// drain adds the writes already waiting to batch, up to maxBatch.
+func (b *groupCommitter) drain(batch []*batchWrite) []*batchWrite {
+	for len(batch) < maxBatch {
 		select {
 		case w := <-b.reqs:
 			batch = append(batch, w)
@@ -96,15 +107,25 @@ func (b *signInBatcher) drain(batch []*signInWrite) []*signInWrite {
 // commit writes a batch in one transaction. If it fails (one session id
 // taken, say), each write is retried alone so that one bad row fails only
 // its own caller.
-func (b *signInBatcher) commit(batch []*signInWrite) {
+func (b *groupCommitter) commit(batch []*batchWrite) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	// The deadline bounds the wait for the writer connection (BeginTx).
 	// The statements run without one: the SQLite driver starts a goroutine
-	// per statement to watch a cancellable context, which here would cost
-	// more than the statement, and the writer is ours for the transaction.
+	// per statement to watch a cancellable context, which would cost more
+	// than a small INSERT, and the writer is ours for the transaction.
 	stmtCtx := context.WithoutCancel(ctx)
-	err := b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIns(stmtCtx, c, batch) })
+	err := b.s.inTx(ctx, func(c conn) error {
+		var signIns []*signInRows
+		for _, w := range batch {
+			if w.signIn != nil {
+				signIns = append(signIns, w.signIn)
+			} else if err := w.fn(stmtCtx, c); err != nil {
+				return err
+			}
+		}
+		return b.s.insertSignIns(stmtCtx, c, signIns)
+	})
 	if err == nil || len(batch) == 1 {
 		for _, w := range batch {
 			w.done <- err
@@ -112,16 +133,25 @@ func (b *signInBatcher) commit(batch []*signInWrite) {
 		return
 	}
 	for _, w := range batch {
-		w.done <- b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIn(stmtCtx, c, w.ss, w.e) })
+		w.done <- b.s.inTx(ctx, func(c conn) error { return w.fn(stmtCtx, c) })
 	}
 }
 
-func (b *signInBatcher) close() {
+func (b *groupCommitter) close() {
 	if b == nil {
 		return
 	}
 	close(b.stop)
 	b.wg.Wait()
+}
+
+// grouped runs fn in a transaction: group-committed on SQLite, alone on
+// PostgreSQL (whose writers run in parallel).
+func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, c conn) error) error {
+	if s.batch != nil {
+		return s.batch.write(ctx, &batchWrite{fn: fn})
+	}
+	return s.inTx(ctx, func(c conn) error { return fn(ctx, c) })
 }
 
 // insertSignIn writes a session and its audit event on c.
@@ -133,9 +163,19 @@ func (s *Store) insertSignIn(ctx context.Context, c conn, ss torii.Session, e to
 	return err
 }
 
-// maxRowsPerInsert is the largest multi-row INSERT of a batch. A batch is
-// written in chunks of 16, 8, 4, 2 and 1 rows, so that a handful of
-// statements, each prepared once, serve every batch size.
+// createSessionAudited writes a sign-in: group-committed on SQLite, where
+// a batch writes all its sign-ins with a few multi-row INSERTs.
+func (s *Store) createSessionAudited(ctx context.Context, ss torii.Session, e torii.AuditEvent) error {
+	fn := func(ctx context.Context, c conn) error { return s.insertSignIn(ctx, c, ss, e) }
+	if s.batch != nil {
+		return s.batch.write(ctx, &batchWrite{fn: fn, signIn: &signInRows{ss: ss, e: e}})
+	}
+	return s.inTx(ctx, func(c conn) error { return fn(ctx, c) })
+}
+
+// maxRowsPerInsert is the largest multi-row INSERT of a batch. A batch's
+// sign-ins are written in chunks of 16, 8, 4, 2 and 1 rows, so that a
+// handful of statements, each prepared once, serve every batch size.
 const maxRowsPerInsert = 16
 
 // Multi-row INSERTs by number of rows (powers of two up to
@@ -152,27 +192,27 @@ func multiRowInserts(head, row string) map[int]string {
 	return m
 }
 
-// insertSignIns writes the sessions and audit events of a batch with a
+// insertSignIns writes the sessions and audit events of sign-ins with a
 // few multi-row INSERTs: each statement costs far more in the driver than
 // the rows it adds.
-func (s *Store) insertSignIns(ctx context.Context, c conn, batch []*signInWrite) error {
-	for rest := batch; len(rest) > 0; {
+func (s *Store) insertSignIns(ctx context.Context, c conn, rows []*signInRows) error {
+	for len(rows) > 0 {
 		n := maxRowsPerInsert
-		for n > len(rest) {
+		for n > len(rows) {
 			n /= 2
 		}
-		chunk := rest[:n]
-		rest = rest[n:]
+		chunk := rows[:n]
+		rows = rows[n:]
 		args := make([]any, 0, 8*n)
-		for _, w := range chunk {
-			args = append(args, s.sessionArgs(w.ss)...)
+		for _, r := range chunk {
+			args = append(args, s.sessionArgs(r.ss)...)
 		}
 		if _, err := c.exec(ctx, insertSessionsSQL[n], args...); err != nil {
 			return s.f.err("create session", err)
 		}
 		args = args[:0]
-		for _, w := range chunk {
-			a, err := s.auditArgs(&w.e)
+		for _, r := range chunk {
+			a, err := s.auditArgs(&r.e)
 			if err != nil {
 				return err
 			}

@@ -20,12 +20,12 @@ func TestSQLite_SignInBatchOfAnySizeWritesEachRowOnce(t *testing.T) {
 	}
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	total := 0
-	for _, size := range []int{1, 2, 3, 7, 16, 17, 31, maxSignInBatch} {
-		var batch []*signInWrite
+	for _, size := range []int{1, 2, 3, 7, 16, 17, 31, maxBatch} {
+		var batch []*signInRows
 		for i := range size {
 			id := fmt.Sprintf("b%d-%d", size, i)
 			at := t0.Add(time.Duration(total+i) * time.Second)
-			batch = append(batch, &signInWrite{
+			batch = append(batch, &signInRows{
 				ss: torii.Session{ID: id, UserID: u.ID, IP: "ip-" + id, UserAgent: "ua-" + id, CreatedAt: at, LastActivity: at, ExpiresAt: at.Add(time.Hour)},
 				e:  torii.AuditEvent{At: at, Event: torii.AuditSignInSuccess, UserID: &u.ID, Email: u.Email, IP: "ip-" + id, Detail: map[string]any{"id": id}},
 			})

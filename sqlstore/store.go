@@ -58,8 +58,9 @@ type Store struct {
 	now         func() time.Time
 	// readStmts and writeStmts cache prepared statements (SQLite only).
 	readStmts, writeStmts *stmtCache
-	// signIns group-commits sign-in writes (SQLite only).
-	signIns *signInBatcher
+	// batch group-commits hot writes: sign-ins, chat messages (SQLite
+	// only).
+	batch *groupCommitter
 	// ckpt checkpoints the WAL in the background (SQLite only).
 	ckpt *checkpointer
 }
@@ -145,7 +146,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 	s.ckpt = newCheckpointer(ckpt)
-	s.signIns = newSignInBatcher(s)
+	s.batch = newGroupCommitter(s)
 	return s, nil
 }
 
@@ -208,7 +209,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	s.signIns.close()
+	s.batch.close()
 	cerr := s.ckpt.close()
 	s.readStmts.close()
 	s.writeStmts.close()
