@@ -24,7 +24,7 @@ type test struct {
 // store from newStore (which should migrate it and register its cleanup).
 func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	var all []test
-	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, timeTests, miscTests, tokenTests} {
+	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, timeTests, miscTests, tokenTests, raceTests} {
 		all = append(all, group...)
 	}
 	for _, tc := range all {
