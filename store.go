@@ -21,6 +21,8 @@ type Store interface {
 	AuditStore
 	KeyStore
 	RefreshTokenStore
+	GroupStore
+	AllowlistStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

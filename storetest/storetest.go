@@ -24,9 +24,11 @@ type test struct {
 // store from newStore (which should migrate it and register its cleanup).
 func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	var all []test
-	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, timeTests, miscTests, tokenTests, raceTests} {
+	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, timeTests, miscTests, tokenTests, groupTests} {
 		all = append(all, group...)
 	}
+	// The multi-instance races (races.go).
+	all = append(all, raceTests...)
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
