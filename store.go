@@ -23,6 +23,9 @@ type Store interface {
 	RefreshTokenStore
 	GroupStore
 	AllowlistStore
+	RoomStore
+	MessageStore
+	AccountStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
@@ -77,6 +80,9 @@ type RoleStore interface {
 	SetUserRoles(ctx context.Context, userID int64, roles []string) error
 	// AddUserRole grants one role; granting a role the user has is a no-op.
 	AddUserRole(ctx context.Context, userID int64, role string) error
+	// CountRoleHolders returns how many live users hold role (0 for an
+	// unknown role).
+	CountRoleHolders(ctx context.Context, role string) (int, error)
 }
 
 // SessionStore keeps server-side sessions.

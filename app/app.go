@@ -36,6 +36,8 @@ type App struct {
 	Service *service.Service
 	Web     *web.Server
 	Log     *slog.Logger
+
+	afterPrune func(error)
 }
 
 // Options are the seams tests use; the zero value is production.
@@ -44,6 +46,14 @@ type Options struct {
 	Now func() time.Time
 	// Hasher replaces the password hasher (tests use cheaper parameters).
 	Hasher *password.Hasher
+	// ChatHeartbeat replaces the event streams' 15 s heartbeat, and
+	// StreamWriteTimeout their 10 s write timeout (tests shorten them).
+	ChatHeartbeat      time.Duration
+	StreamWriteTimeout time.Duration
+	// AfterPrune, if set, is called after each background prune (expired
+	// sessions, old audit events) with its error, so tests can wait for
+	// one instead of sleeping.
+	AfterPrune func(error)
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -90,27 +100,33 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	if hint, err := svc.AdminHint(ctx); err != nil {
+		log.Warn("could not check for an admin", "err", err)
+	} else if hint != "" {
+		log.Warn(hint)
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	w, err := web.New(web.Options{
-		Service:           svc,
-		Logger:            log,
-		BaseURL:           base,
-		CookieName:        cfg.SessionCookieName(),
-		SecureCookies:     cfg.SecureCookies(),
-		SessionMax:        cfg.SessionMax,
-		TrustProxyHeaders: cfg.TrustProxyHeaders,
-		AssistantEnabled:  cfg.AssistantEnabled(),
-		Registry:          prometheus.NewRegistry(),
+		Service:            svc,
+		Logger:             log,
+		BaseURL:            base,
+		CookieName:         cfg.SessionCookieName(),
+		SecureCookies:      cfg.SecureCookies(),
+		SessionMax:         cfg.SessionMax,
+		TrustProxyHeaders:  cfg.TrustProxyHeaders,
+		Heartbeat:          opts.ChatHeartbeat,
+		StreamWriteTimeout: opts.StreamWriteTimeout,
+		Registry:           prometheus.NewRegistry(),
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune}, nil
 }
 
 // NewService builds the service for cfg over st; the CLI uses it without
@@ -158,6 +174,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		PasswordLogin:   cfg.PasswordLogin,
 		AllowedEmails:   cfg.AllowedEmails,
 		AdminEmails:     cfg.AdminEmails,
+		DefaultGroup:    cfg.DefaultGroup,
 		LoginPerAccount: limiter(cfg.RateLoginAccount, now),
 		LoginPerIP:      limiter(cfg.RateLoginIP, now),
 		RegisterPerIP:   limiter(cfg.RateRegisterIP, now),
@@ -200,6 +217,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	// Event streams never finish by themselves: end them first, with a
+	// hint to reconnect (to another instance, or to this one restarted).
+	a.Web.CloseStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -213,8 +233,12 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()
 	for {
-		if err := a.Service.Prune(ctx); err != nil && ctx.Err() == nil {
+		err := a.Service.Prune(ctx)
+		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("prune failed", "err", err)
+		}
+		if a.afterPrune != nil {
+			a.afterPrune(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -224,5 +248,8 @@ func (a *App) pruneLoop(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the chat broker and the database.
+func (a *App) Close() error {
+	a.Service.Broker().Close()
+	return a.Store.Close()
+}

@@ -70,6 +70,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = migrate(ctx, rest, env)
 	case "user":
 		err = userCmd(ctx, rest, env)
+	case "allow":
+		err = allowCmd(ctx, rest, env)
 	case "dev-idp":
 		err = devIDP(ctx, rest, env)
 	case "healthcheck":
@@ -119,6 +121,9 @@ const usage = `Usage:
   torii user list [--status active|inactive] [--query Q]
   torii user set-status E active|inactive
   torii user grant E admin
+  torii allow add E|@domain…          add to the database allowlist (with TORII_ALLOWED_EMAILS)
+  torii allow rm E|@domain…           remove from the database allowlist
+  torii allow list                    the effective allowlist (database and environment)
   torii dev-idp [--addr 127.0.0.1:9090] a local OpenID provider for development and tests
   torii healthcheck [--ready]         exit 0 if the server on TORII_ADDR (or :$PORT) answers /healthz (/readyz)
   torii gen-secret                    print a random 32-byte hex secret

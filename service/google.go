@@ -120,10 +120,10 @@ func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, me
 	case !errors.Is(err, torii.ErrNotFound):
 		return GoogleSignIn{}, err
 	}
-	if err := s.mayCreate(email); err != nil {
+	if err := s.mayCreate(ctx, email); err != nil {
 		return GoogleSignIn{}, s.googleFailed(ctx, nil, email, m, method, err)
 	}
-	si, err := s.createGoogleUser(ctx, c, email, nameFromClaims(c), m, method)
+	si, err := s.createGoogleUser(ctx, c, email, nameFromClaims(c), "", m, method)
 	if errors.Is(err, torii.ErrConflict) && retry {
 		return s.signInClaims(ctx, c, m, method, false)
 	}
@@ -136,7 +136,7 @@ func (s *Service) signInLinked(ctx context.Context, u torii.User, c torii.IDClai
 		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, c.Email, m, method,
 			torii.Errorf(torii.EUnauthorized, "The account linked to this Google account no longer exists."))
 	}
-	if err := s.checkAccess(u); err != nil {
+	if err := s.checkAccess(ctx, u); err != nil {
 		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
 	}
 	si, err := s.completeSignIn(ctx, u, m, method, withPicture(c.Picture))
@@ -150,7 +150,7 @@ func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, 
 		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method,
 			torii.Errorf(torii.EEmailNotVerified, "Your Google account's email address is not verified, so it cannot be linked to the existing account with that address."))
 	}
-	if err := s.checkAccess(u); err != nil {
+	if err := s.checkAccess(ctx, u); err != nil {
 		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
 	}
 	res, err := s.store.LinkIdentity(ctx, torii.IdentityLink{
@@ -174,9 +174,9 @@ func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, 
 
 // mayCreate says whether an unknown person with this email may get an
 // account at their first Google sign-in (security.md D.24).
-func (s *Service) mayCreate(email string) error {
-	if !s.Allowed(email) {
-		return torii.Errorf(torii.ENotAllowed, "This account is not allowed to sign in.")
+func (s *Service) mayCreate(ctx context.Context, email string) error {
+	if err := s.mayEnter(ctx, email, "This account is not allowed to sign in."); err != nil {
+		return err
 	}
 	switch s.opts.Signup {
 	case SignupExplicit:
@@ -187,17 +187,18 @@ func (s *Service) mayCreate(email string) error {
 	return nil
 }
 
-// createGoogleUser creates an account with its identity in one
-// transaction and signs it in. ErrConflict (uncoded) when the email or the
-// identity was taken meanwhile.
-func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email, name string, m Meta, method string) (SignIn, error) {
+// createGoogleUser creates an account with its identity and its group
+// (company, else the default group) in one transaction and signs it in.
+// ErrConflict when the email or the identity was taken meanwhile;
+// VALIDATION_ERROR when the company's name is taken.
+func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email, name, company string, m Meta, method string) (SignIn, error) {
 	now := s.now().UTC()
-	u, _, err := s.store.CreateUserWithIdentity(ctx, torii.User{
+	u, err := s.store.CreateAccount(ctx, torii.User{
 		Email: email, EmailVerified: c.EmailVerified, Name: name, AvatarURL: picture(c.Picture),
 		Status: torii.StatusActive, IsFirstLogin: true, LastLoginAt: &now, CreatedAt: now,
-	}, torii.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, CreatedAt: now})
+	}, &torii.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, CreatedAt: now}, s.groupJoin(company))
 	if err != nil {
-		return SignIn{}, err
+		return SignIn{}, groupTakenAsField(err)
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": method, "issuer": c.Issuer, "subject": c.Subject})
 	if err := s.bootstrapAdmin(ctx, u, m); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/password"
@@ -17,8 +16,8 @@ const maxCompanyRunes = 100
 type GoogleRegisterInput struct {
 	Credential string
 	Name       string
-	// CompanyName is validated here; the group it will create arrives with
-	// groups (see docs/api.md).
+	// CompanyName, when set, founds that group with the new user as its
+	// owner; otherwise the user joins the default group.
 	CompanyName string
 }
 
@@ -41,12 +40,7 @@ func (s *Service) RegisterWithGoogle(ctx context.Context, in GoogleRegisterInput
 	name, company := cleanName(in.Name), cleanName(in.CompanyName)
 	fields := fieldErrors{}
 	fields.checkName(name)
-	switch {
-	case utf8.RuneCountInString(company) > maxCompanyRunes:
-		fields["companyName"] = "must be at most 100 characters"
-	case containsControl(company):
-		fields["companyName"] = "must not contain control characters"
-	}
+	s.checkCompany(fields, company)
 	if in.Credential == "" {
 		fields["credential"] = "is required"
 	}
@@ -68,11 +62,10 @@ func (s *Service) RegisterWithGoogle(ctx context.Context, in GoogleRegisterInput
 	if len(fields) > 0 {
 		return SignIn{}, torii.Errorf(torii.EBadRequest, "Your Google account did not share a usable email address.")
 	}
-	if !s.Allowed(email) {
-		return SignIn{}, s.googleFailed(ctx, nil, email, m, MethodGoogle,
-			torii.Errorf(torii.ENotAllowed, "This email address is not allowed to register."))
+	if err := s.mayEnter(ctx, email, "This email address is not allowed to register."); err != nil {
+		return SignIn{}, s.googleFailed(ctx, nil, email, m, MethodGoogle, err)
 	}
-	si, err := s.createGoogleUser(ctx, c, email, name, m, MethodGoogle)
+	si, err := s.createGoogleUser(ctx, c, email, name, company, m, MethodGoogle)
 	if errors.Is(err, torii.ErrConflict) {
 		return SignIn{}, errExists
 	}
@@ -222,7 +215,7 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, current, next st
 		return err
 	}
 	revoked, err := s.store.RevokeUserSessions(ctx, u.ID, p.Session.ID, now)
-	s.cache.forgetUser(u.ID)
+	s.accessChanged(ctx, u.ID)
 	if err != nil {
 		return err
 	}

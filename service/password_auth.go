@@ -15,6 +15,9 @@ type RegisterInput struct {
 	Email    string
 	Password string
 	Name     string
+	// CompanyName, when set, founds that group with the new user as its
+	// owner; otherwise the user joins the default group.
+	CompanyName string
 }
 
 // SignIn is the result of a successful registration or sign-in: the user
@@ -47,10 +50,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	if ok, retry := allow(s.opts.RegisterPerIP, m.IP); !ok {
 		return SignIn{}, errRateLimited(retry)
 	}
-	email, name := torii.NormalizeEmail(in.Email), cleanName(in.Name)
+	email, name, company := torii.NormalizeEmail(in.Email), cleanName(in.Name), cleanName(in.CompanyName)
 	fields := fieldErrors{}
 	fields.checkEmail(email)
 	fields.checkName(name)
+	s.checkCompany(fields, company)
 	if err := password.Validate(in.Password); err != nil {
 		var e *torii.Error
 		if errors.As(err, &e) {
@@ -62,23 +66,25 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	if err := fields.err(); err != nil {
 		return SignIn{}, err
 	}
-	if !s.Allowed(email) {
-		s.audit(ctx, torii.AuditSignInFailure, nil, email, m, map[string]any{"reason": torii.ENotAllowed, "method": "register"})
-		return SignIn{}, torii.Errorf(torii.ENotAllowed, "This email address is not allowed to register.")
+	if err := s.mayEnter(ctx, email, "This email address is not allowed to register."); err != nil {
+		if torii.IsCode(err, torii.ENotAllowed) {
+			s.audit(ctx, torii.AuditSignInFailure, nil, email, m, map[string]any{"reason": torii.ENotAllowed, "method": "register"})
+		}
+		return SignIn{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return SignIn{}, err
 	}
 	now := s.now().UTC()
-	u, err := s.store.CreateUser(ctx, torii.User{
+	u, err := s.store.CreateAccount(ctx, torii.User{
 		Email: email, Name: name, PasswordHash: hash, Status: torii.StatusActive,
 		IsFirstLogin: true, LastLoginAt: &now, CreatedAt: now,
-	})
+	}, nil, s.groupJoin(company))
 	if errors.Is(err, torii.ErrConflict) {
 		return SignIn{}, torii.Errorf(torii.EEmailAlreadyExists, "An account with this email already exists.")
 	} else if err != nil {
-		return SignIn{}, err
+		return SignIn{}, groupTakenAsField(err)
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": "password"})
 	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
@@ -143,7 +149,7 @@ func (s *Service) Login(ctx context.Context, emailIn, plain string, m Meta) (Sig
 		s.loginFailed(ctx, who, email, m, torii.EInvalidCredentials)
 		return SignIn{}, errInvalidCredentials
 	}
-	if err := s.checkAccess(u); err != nil {
+	if err := s.checkAccess(ctx, u); err != nil {
 		s.loginFailed(ctx, &u, email, m, torii.ErrorCode(err))
 		return SignIn{}, err
 	}

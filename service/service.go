@@ -9,10 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/chat"
 	"github.com/toriihq/torii/password"
 	"github.com/toriihq/torii/ratelimit"
 )
@@ -51,6 +51,9 @@ type Options struct {
 	AllowedEmails []string
 	// AdminEmails get the admin role when they sign in.
 	AdminEmails []string
+	// DefaultGroup is the group a new user joins as a member unless they
+	// found their own company's group (TORII_DEFAULT_GROUP); empty: none.
+	DefaultGroup string
 
 	// Limits on attempts; nil disables a limit.
 	LoginPerAccount  *ratelimit.Limiter
@@ -75,6 +78,12 @@ type Options struct {
 	GoogleCodeFlow bool
 	// GoogleStartPerIP limits code-flow starts, each of which stores a row.
 	GoogleStartPerIP *ratelimit.Limiter
+
+	// Broker carries chat events between instances (default: in-process,
+	// one instance).
+	Broker chat.Broker
+	// Assistant answers chat messages; nil turns the assistant off.
+	Assistant Assistant
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -88,6 +97,9 @@ type Service struct {
 	cache  *principalCache
 	keys   keyring
 	fwd    forwardTokens
+	broker chat.Broker
+	reads  readGroup
+	allow  allowlistCache
 }
 
 // New returns a Service for opts.
@@ -110,6 +122,9 @@ func New(opts Options) *Service {
 	if opts.Signup == "" {
 		opts.Signup = SignupAuto
 	}
+	if opts.Broker == nil {
+		opts.Broker = chat.NewLocal()
+	}
 	if opts.Hasher == nil {
 		opts.Hasher = password.New(password.DefaultParams, 0, opts.Rand)
 	}
@@ -120,6 +135,7 @@ func New(opts Options) *Service {
 		rand:   opts.Rand,
 		log:    opts.Logger,
 		opts:   opts,
+		broker: opts.Broker,
 	}
 	if !opts.DisableAuthCache {
 		s.cache = newPrincipalCache()
@@ -149,23 +165,6 @@ type Config struct {
 // PublicConfig reports the sign-in settings the pages and /auth/config show.
 func (s *Service) PublicConfig() Config {
 	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup, Google: s.googleConfig()}
-}
-
-// Allowed reports whether email may sign in under the allowlist: an empty
-// allowlist admits everyone; otherwise the exact address or its `@domain`.
-func (s *Service) Allowed(email string) bool {
-	if len(s.opts.AllowedEmails) == 0 {
-		return true
-	}
-	email = torii.NormalizeEmail(email)
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return false
-	}
-	domain := email[at:]
-	return slices.ContainsFunc(s.opts.AllowedEmails, func(p string) bool {
-		return p == email || p == domain
-	})
 }
 
 func (s *Service) isBootstrapAdmin(email string) bool {

@@ -111,6 +111,9 @@ func (s *Service) retirePresented(ctx context.Context, m Meta) error {
 	if errors.Is(err, torii.ErrNotFound) {
 		return nil
 	}
+	if err == nil {
+		s.accessChanged(ctx, old.UserID)
+	}
 	return err
 }
 
@@ -148,7 +151,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		s.cache.forget(id)
 		return Principal{}, errUnauthorized
 	}
-	if err := s.checkAccess(p.User); err != nil {
+	if err := s.checkAccess(ctx, p.User); err != nil {
 		return Principal{}, err
 	}
 	if now.Sub(p.Session.LastActivity) >= touchInterval {
@@ -183,14 +186,11 @@ func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, erro
 
 // checkAccess applies the rules that can take away a signed-in user's
 // access: status and allowlist.
-func (s *Service) checkAccess(u torii.User) error {
+func (s *Service) checkAccess(ctx context.Context, u torii.User) error {
 	if u.Status != torii.StatusActive {
 		return torii.Errorf(torii.EUserInactive, "This account is disabled.")
 	}
-	if !s.Allowed(u.Email) {
-		return torii.Errorf(torii.ENotAllowed, "This account is not allowed to sign in.")
-	}
-	return nil
+	return s.mayEnter(ctx, u.Email, "This account is not allowed to sign in.")
 }
 
 // Logout revokes the principal's session server-side, with the refresh
@@ -201,7 +201,7 @@ func (s *Service) Logout(ctx context.Context, p Principal, m Meta) error {
 		return errNeedsSession
 	}
 	err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, s.now().UTC())
-	s.cache.forget(p.Session.ID)
+	s.accessChanged(ctx, p.User.ID)
 	if err != nil && !errors.Is(err, torii.ErrNotFound) {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, m M
 	if err := s.store.RevokeSession(ctx, p.User.ID, id, s.now().UTC()); err != nil {
 		return err
 	}
-	s.cache.forget(id)
+	s.accessChanged(ctx, p.User.ID)
 	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": 1})
 	return nil
 }
@@ -239,9 +239,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, m Meta) 
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		s.cache.forget(id)
-	}
+	s.accessChanged(ctx, p.User.ID)
 	s.audit(ctx, torii.AuditSessionRevoke, &p.User.ID, p.User.Email, m, map[string]any{"count": len(ids)})
 	return nil
 }

@@ -113,7 +113,7 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (TokenPair,
 	if err != nil {
 		return TokenPair{}, missingIsUnauthorized(err)
 	}
-	if err := s.checkAccess(u); err != nil {
+	if err := s.checkAccess(ctx, u); err != nil {
 		if _, rerr := s.store.RevokeRefreshChain(ctx, rt.ChainID, now); rerr != nil {
 			return TokenPair{}, rerr
 		}
@@ -240,7 +240,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 	if err != nil {
 		return Principal{}, missingIsUnauthorized(err)
 	}
-	if err := s.checkAccess(u); err != nil {
+	if err := s.checkAccess(ctx, u); err != nil {
 		return Principal{}, err
 	}
 	roles, err := s.store.UserRoles(ctx, u.ID)

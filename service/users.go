@@ -15,14 +15,32 @@ type Actor struct {
 	UserID *int64
 	Email  string
 	Meta   Meta
+	// admin is set only by ActorOf for a principal holding the admin role
+	// and for CLI: an admin rule refuses any other actor with FORBIDDEN,
+	// so no caller can skip the check.
+	admin bool
 }
 
-// CLI is the actor for commands run with `torii user …`.
-var CLI = Actor{Email: "cli", Meta: Meta{UserAgent: "torii-cli"}}
+// CLI is the actor for commands run with `torii user …` and `torii allow
+// …`: the operator at the database's console is trusted as an admin.
+var CLI = Actor{Email: "cli", Meta: Meta{UserAgent: "torii-cli"}, admin: true}
 
 // ActorOf returns the actor for a signed-in principal.
 func ActorOf(p Principal, m Meta) Actor {
-	return Actor{UserID: &p.User.ID, Email: p.User.Email, Meta: m}
+	return Actor{UserID: &p.User.ID, Email: p.User.Email, Meta: m, admin: p.IsAdmin()}
+}
+
+// IsAdmin reports whether the actor may take administrative actions.
+func (a Actor) IsAdmin() bool { return a.admin }
+
+var errNotAdmin = torii.Errorf(torii.EForbidden, "This needs the admin role.")
+
+// needAdmin refuses a non-admin actor with FORBIDDEN.
+func needAdmin(by Actor) error {
+	if !by.admin {
+		return errNotAdmin
+	}
+	return nil
 }
 
 // Profile is what a user sees about themself.
@@ -64,6 +82,9 @@ type CreateUserInput struct {
 // CreateUser creates an account on an administrator's behalf. Errors:
 // VALIDATION_ERROR, EMAIL_ALREADY_EXISTS.
 func (s *Service) CreateUser(ctx context.Context, in CreateUserInput, by Actor) (torii.User, error) {
+	if err := needAdmin(by); err != nil {
+		return torii.User{}, err
+	}
 	email, name := torii.NormalizeEmail(in.Email), cleanName(in.Name)
 	fields := fieldErrors{}
 	fields.checkEmail(email)
@@ -87,10 +108,10 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput, by Actor) 
 			return torii.User{}, err
 		}
 	}
-	u, err := s.store.CreateUser(ctx, torii.User{
+	u, err := s.store.CreateAccount(ctx, torii.User{
 		Email: email, EmailVerified: true, Name: name, PasswordHash: hash,
 		Status: torii.StatusActive, IsFirstLogin: true, CreatedAt: s.now().UTC(),
-	})
+	}, nil, s.groupJoin(""))
 	if errors.Is(err, torii.ErrConflict) {
 		return torii.User{}, torii.Errorf(torii.EEmailAlreadyExists, "An account with this email already exists.")
 	} else if err != nil {
@@ -123,8 +144,12 @@ func (s *Service) UserRoles(ctx context.Context, userID int64) ([]string, error)
 
 // SetUserStatus activates or deactivates a user. Deactivation revokes every
 // session in the same transaction, and the cache forgets the user at once.
-// Errors: VALIDATION_ERROR (unknown status), NOT_FOUND.
+// Errors: FORBIDDEN (not an admin), VALIDATION_ERROR (unknown status),
+// NOT_FOUND.
 func (s *Service) SetUserStatus(ctx context.Context, userID int64, status torii.UserStatus, by Actor) (torii.User, error) {
+	if err := needAdmin(by); err != nil {
+		return torii.User{}, err
+	}
 	if !status.Valid() {
 		return torii.User{}, torii.Invalid(map[string]string{"status": "must be active or inactive"})
 	}
@@ -133,7 +158,7 @@ func (s *Service) SetUserStatus(ctx context.Context, userID int64, status torii.
 		return torii.User{}, err
 	}
 	u, err := s.store.SetUserStatus(ctx, userID, status, s.now().UTC())
-	s.cache.forgetUser(userID)
+	s.accessChanged(ctx, userID)
 	if err != nil {
 		return torii.User{}, err
 	}
@@ -145,6 +170,9 @@ func (s *Service) SetUserStatus(ctx context.Context, userID int64, status torii.
 
 // GrantRole gives a user an admin role (a no-op if they hold it).
 func (s *Service) GrantRole(ctx context.Context, userID int64, role string, by Actor) error {
+	if err := needAdmin(by); err != nil {
+		return err
+	}
 	roles, err := s.store.UserRoles(ctx, userID)
 	if err != nil {
 		return err
@@ -156,8 +184,12 @@ func (s *Service) GrantRole(ctx context.Context, userID int64, role string, by A
 }
 
 // SetRoles replaces a user's admin roles; role changes apply to live
-// sessions at once. Errors: VALIDATION_ERROR (unknown role), NOT_FOUND.
+// sessions at once. Errors: FORBIDDEN (not an admin), VALIDATION_ERROR
+// (unknown role), NOT_FOUND.
 func (s *Service) SetRoles(ctx context.Context, userID int64, roles []string, by Actor) error {
+	if err := needAdmin(by); err != nil {
+		return err
+	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
@@ -168,7 +200,7 @@ func (s *Service) SetRoles(ctx context.Context, userID int64, roles []string, by
 	}
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
 	err = s.store.SetUserRoles(ctx, userID, roles)
-	s.cache.forgetUser(userID)
+	s.accessChanged(ctx, userID)
 	if err != nil {
 		return err
 	}

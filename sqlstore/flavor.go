@@ -47,6 +47,13 @@ type flavor struct {
 	// that depend on the whole table rather than one row (signing keys).
 	// SQLite needs none: BEGIN IMMEDIATE already serialises writers.
 	lockTable string
+	// lockRoom is a statement (binds: a lock class, the room id) that
+	// serialises message inserts into one room until the transaction ends.
+	// PostgreSQL hands out identity values before commit, so without it a
+	// message with a larger id could commit, and be replayed, before a
+	// smaller one: a reader of "after N" would then skip the smaller one
+	// for good. SQLite needs none: BEGIN IMMEDIATE serialises writers.
+	lockRoom string
 }
 
 // sqliteFlavor stores times as INTEGER unix microseconds (UTC): integers
@@ -83,6 +90,7 @@ var postgresFlavor = flavor{
 	// SHARE ROW EXCLUSIVE conflicts with itself and with writes, not with
 	// plain reads: the JWKS stays readable while keys rotate.
 	lockTable: "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE",
+	lockRoom:  "SELECT pg_advisory_xact_lock(?, ?)",
 }
 
 func sqliteCode(err error) int {

@@ -9,43 +9,45 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// Group commit of sign-ins on SQLite. Every sign-in writes a session and
-// an audit event; on SQLite all writes go through one connection, and a
-// commit costs far more than the two inserts (each modified page is
-// written to the WAL). So concurrent sign-ins that queue up while one
-// commits are written together in the next transaction, which touches the
-// same few pages once. Each caller still returns only after its rows are
-// committed, and under light load a batch is a single sign-in: nothing
-// waits for company.
+// Group commit on SQLite. All writes go through one connection, and a
+// commit costs far more than a few small inserts (each modified page is
+// written to the WAL). So concurrent hot writes (sign-ins: a session and an
+// audit event; chat messages) that queue up while one commits are written
+// together in the next transaction, which touches the same few pages once.
+// Each caller still returns only after its rows are committed, and under
+// light load a batch is a single write: nothing waits for company.
 const (
-	maxSignInBatch = 64
-	batchTimeout   = 30 * time.Second
+	maxBatch     = 64
+	batchTimeout = 30 * time.Second
 )
 
 var errStoreClosed = errors.New("sqlstore: store closed")
 
-type signInWrite struct {
-	ss   torii.Session
-	e    torii.AuditEvent
+// batchWrite is one queued write. fn runs inside the batch's transaction;
+// it may run twice (alone, after a failed batch), so it must only record
+// its results, never accumulate them.
+type batchWrite struct {
+	fn   func(ctx context.Context, c conn) error
 	done chan error
 }
 
-// signInBatcher is the goroutine that writes queued sign-ins.
-type signInBatcher struct {
+// groupCommitter is the goroutine that writes queued writes.
+type groupCommitter struct {
 	s    *Store
-	reqs chan *signInWrite
+	reqs chan *batchWrite
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-func newSignInBatcher(s *Store) *signInBatcher {
-	b := &signInBatcher{s: s, reqs: make(chan *signInWrite), stop: make(chan struct{})}
+func newGroupCommitter(s *Store) *groupCommitter {
+	b := &groupCommitter{s: s, reqs: make(chan *batchWrite), stop: make(chan struct{})}
 	b.wg.Go(b.run)
 	return b
 }
 
-// write queues w and waits for its commit.
-func (b *signInBatcher) write(ctx context.Context, w *signInWrite) error {
+// write queues fn and waits for its commit.
+func (b *groupCommitter) write(ctx context.Context, fn func(ctx context.Context, c conn) error) error {
+	w := &batchWrite{fn: fn, done: make(chan error, 1)}
 	select {
 	case b.reqs <- w:
 	case <-b.stop:
@@ -57,17 +59,17 @@ func (b *signInBatcher) write(ctx context.Context, w *signInWrite) error {
 	return <-w.done
 }
 
-func (b *signInBatcher) run() {
+func (b *groupCommitter) run() {
 	for {
-		var first *signInWrite
+		var first *batchWrite
 		select {
 		case first = <-b.reqs:
 		case <-b.stop:
 			return
 		}
-		batch := []*signInWrite{first}
+		batch := []*batchWrite{first}
 	drain:
-		for len(batch) < maxSignInBatch {
+		for len(batch) < maxBatch {
 			select {
 			case w := <-b.reqs:
 				batch = append(batch, w)
@@ -82,12 +84,12 @@ func (b *signInBatcher) run() {
 // commit writes a batch in one transaction. If it fails (one session id
 // taken, say), each write is retried alone so that one bad row fails only
 // its own caller.
-func (b *signInBatcher) commit(batch []*signInWrite) {
+func (b *groupCommitter) commit(batch []*batchWrite) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	err := b.s.inTx(ctx, func(c conn) error {
 		for _, w := range batch {
-			if err := b.s.insertSignIn(ctx, c, w.ss, w.e); err != nil {
+			if err := w.fn(ctx, c); err != nil {
 				return err
 			}
 		}
@@ -100,16 +102,25 @@ func (b *signInBatcher) commit(batch []*signInWrite) {
 		return
 	}
 	for _, w := range batch {
-		w.done <- b.s.inTx(ctx, func(c conn) error { return b.s.insertSignIn(ctx, c, w.ss, w.e) })
+		w.done <- b.s.inTx(ctx, func(c conn) error { return w.fn(ctx, c) })
 	}
 }
 
-func (b *signInBatcher) close() {
+func (b *groupCommitter) close() {
 	if b == nil {
 		return
 	}
 	close(b.stop)
 	b.wg.Wait()
+}
+
+// grouped runs fn in a transaction: group-committed on SQLite, alone on
+// PostgreSQL (whose writers run in parallel).
+func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, c conn) error) error {
+	if s.batch != nil {
+		return s.batch.write(ctx, fn)
+	}
+	return s.inTx(ctx, func(c conn) error { return fn(ctx, c) })
 }
 
 // insertSignIn writes a session and its audit event on c.

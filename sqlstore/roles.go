@@ -114,3 +114,13 @@ func (s *Store) roleID(ctx context.Context, c conn, name string) (int64, error) 
 	}
 	return id, s.f.err("role id", err)
 }
+
+// CountRoleHolders implements torii.RoleStore.
+func (s *Store) CountRoleHolders(ctx context.Context, role string) (int, error) {
+	var n int
+	err := s.reader().queryRow(ctx, `SELECT COUNT(*) FROM admin_role_user ru
+		JOIN admin_roles r ON r.id = ru.admin_role_id
+		JOIN users u ON u.id = ru.user_id
+		WHERE r.name = ? AND u.deleted_at IS NULL`, role).Scan(&n)
+	return n, s.f.err("count role holders", err)
+}

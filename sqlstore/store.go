@@ -46,8 +46,9 @@ type Store struct {
 	now         func() time.Time
 	// readStmts and writeStmts cache prepared statements (SQLite only).
 	readStmts, writeStmts *stmtCache
-	// signIns group-commits sign-in writes (SQLite only).
-	signIns *signInBatcher
+	// batch group-commits hot writes: sign-ins, chat messages (SQLite
+	// only).
+	batch *groupCommitter
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -121,7 +122,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
-	s.signIns = newSignInBatcher(s)
+	s.batch = newGroupCommitter(s)
 	return s, nil
 }
 
@@ -184,7 +185,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	s.signIns.close()
+	s.batch.close()
 	s.readStmts.close()
 	s.writeStmts.close()
 	err := s.write.Close()

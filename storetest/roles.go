@@ -12,6 +12,7 @@ var roleTests = []test{
 	{"SetUserRoles_UnknownRoleIsValidationErrorAndChangesNothing", testSetUserRolesUnknown},
 	{"AddUserRole_Idempotent", testAddUserRoleIdempotent},
 	{"AddUserRole_UnknownRoleIsValidationError", testAddUserRoleUnknown},
+	{"CountRoleHolders_CountsLiveHolders", testCountRoleHolders},
 }
 
 func roles(t *testing.T, s torii.Store, userID int64) []string {
@@ -79,5 +80,26 @@ func testAddUserRoleUnknown(t *testing.T, s torii.Store) {
 	hasCode(t, s.AddUserRole(t.Context(), u.ID, "superuser"), torii.EValidation)
 	if got := roles(t, s, u.ID); len(got) != 0 {
 		t.Errorf("roles = %v, want none", got)
+	}
+}
+
+func testCountRoleHolders(t *testing.T, s torii.Store) {
+	count := func() int { return must[int](t)(s.CountRoleHolders(t.Context(), torii.RoleAdmin)) }
+	if n := count(); n != 0 {
+		t.Fatalf("admins in an empty store = %d", n)
+	}
+	a, b := newUser(t, s, "a@example.com"), newUser(t, s, "b@example.com")
+	newUser(t, s, "c@example.com")
+	ok(t, s.AddUserRole(t.Context(), a.ID, torii.RoleAdmin))
+	ok(t, s.AddUserRole(t.Context(), b.ID, torii.RoleAdmin))
+	if n := count(); n != 2 {
+		t.Errorf("admins = %d, want 2", n)
+	}
+	deleteUser(t, s, b.ID, at(0))
+	if n := count(); n != 1 {
+		t.Errorf("admins after deleting one = %d, want 1", n)
+	}
+	if n := must[int](t)(s.CountRoleHolders(t.Context(), "emperor")); n != 0 {
+		t.Errorf("holders of an unknown role = %d", n)
 	}
 }

@@ -38,7 +38,11 @@ type Server struct {
 	Env map[string]string
 	// Database is the TORII_DATABASE it uses.
 	Database string
+	stop     func()
 }
+
+// Stop shuts the server down gracefully (as SIGTERM does) and waits for it.
+func (s *Server) Stop() { s.stop() }
 
 // Options adjust a test server.
 type Options struct {
@@ -87,13 +91,15 @@ func Start(t testing.TB, opts Options) *Server {
 		cancel()
 		t.Fatalf("torii exited with %d before it was ready:\n%s", code, logs.String())
 	}
-	t.Cleanup(func() {
+	srv := &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+	srv.stop = sync.OnceFunc(func() {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Errorf("torii exited with %d:\n%s", code, logs.String())
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), Logs: logs, Env: env, Database: env["TORII_DATABASE"]}
+	t.Cleanup(srv.stop)
+	return srv
 }
 
 // Client is an HTTP client with its own cookie jar: one browser.

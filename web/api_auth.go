@@ -37,15 +37,16 @@ func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) error {
 		Google:        google,
 		PasswordLogin: c.PasswordLogin,
 		Signup:        c.Signup,
-		Assistant:     s.opts.AssistantEnabled,
+		Assistant:     s.svc.AssistantEnabled(),
 	})
 	return nil
 }
 
 type credentialsJSON struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	Name        string `json:"name"`
+	CompanyName string `json:"companyName"`
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
@@ -53,7 +54,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.Register(r.Context(), service.RegisterInput{Email: in.Email, Password: in.Password, Name: in.Name}, s.meta(r))
+	res, err := s.svc.Register(r.Context(), service.RegisterInput{Email: in.Email, Password: in.Password, Name: in.Name, CompanyName: in.CompanyName}, s.meta(r))
 	s.metrics.signIn("register", resultOf(err))
 	if err != nil {
 		return err
@@ -100,10 +101,14 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p service.Principal)
 	if roles == nil {
 		roles = []string{}
 	}
+	groups, err := s.svc.UserGroups(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user":       userOf(p.User, len(p.Identities)),
 		"identities": ids,
-		"groups":     []any{},
+		"groups":     membershipsOf(groups),
 		"roles":      roles,
 	})
 	return nil

@@ -14,6 +14,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	signIns  *prometheus.CounterVec
+	streams  prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -31,8 +32,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "torii_signins_total",
 			Help: "Sign-in and registration attempts by method and result (success or an error code).",
 		}, []string{"method", "result"}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "torii_chat_streams",
+			Help: "Open chat event streams.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.signIns,
+	reg.MustRegister(m.requests, m.latency, m.signIns, m.streams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ var pageFuncs = template.FuncMap{
 	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"ago":    ago,
 	"device": deviceName,
+	"has":    func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join":   strings.Join,
 	"initial": func(name string) string {
 		for _, r := range name {
 			return strings.ToUpper(string(r))

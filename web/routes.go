@@ -34,6 +34,22 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/me/identities", s.authed(s.linkIdentity))
 	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
 	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
+
+	// JSON API: chat.
+	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
+	mux.Handle("POST /api/v1/rooms", s.authed(s.createRoom))
+	mux.Handle("GET /api/v1/rooms/{id}/messages", s.authed(s.listMessages))
+	mux.Handle("POST /api/v1/rooms/{id}/messages", s.authed(s.postMessage))
+	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
+	// JSON API: groups and administration.
+	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
+	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))
+	mux.Handle("GET /api/v1/groups/{id}/members", s.authed(s.groupMembers))
+	mux.Handle("POST /api/v1/groups/{id}/members", s.authed(s.setGroupMember))
+	mux.Handle("DELETE /api/v1/groups/{id}/members", s.authed(s.removeGroupMember))
+	for _, rt := range adminRoutes {
+		mux.Handle(rt.pattern, s.admin(rt.handler(s)))
+	}
 	mux.Handle("/api/", s.api(notFound))
 
 	// Pages.
@@ -56,5 +72,35 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /auth/google/callback", s.googleCallback)
 	mux.HandleFunc(googleRedirectRoute, s.googleRedirect)
 	mux.HandleFunc("POST /register/google", s.registerGoogleSubmit)
+
+	// The admin page: its forms post to the service's admin rules.
+	mux.HandleFunc("GET /admin", s.adminPage)
+	mux.HandleFunc("POST /admin/users/status", s.adminStatusSubmit)
+	mux.HandleFunc("POST /admin/users/roles", s.adminRolesSubmit)
+	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
+	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
+}
+
+// adminRoutes are the admin API's routes, in one list so that a test can
+// check that every one of them refuses a non-admin.
+var adminRoutes = []struct {
+	pattern string
+	handler func(*Server) adminFunc
+}{
+	{"GET /api/v1/admin/users", func(s *Server) adminFunc { return s.adminUsers }},
+	{"PATCH /api/v1/admin/users/{id}", func(s *Server) adminFunc { return s.adminUpdateUser }},
+	{"GET /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlist }},
+	{"POST /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlistAdd }},
+	{"DELETE /api/v1/admin/allowlist/{id}", func(s *Server) adminFunc { return s.adminAllowlistRemove }},
+	{"GET /api/v1/admin/audit", func(s *Server) adminFunc { return s.adminAudit }},
+}
+
+// AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
+func AdminRoutes() []string {
+	out := make([]string, len(adminRoutes))
+	for i, rt := range adminRoutes {
+		out[i] = rt.pattern
+	}
+	return out
 }

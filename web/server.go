@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,8 +32,13 @@ type Options struct {
 	SessionMax time.Duration
 	// TrustProxyHeaders takes the client IP from X-Forwarded-For.
 	TrustProxyHeaders bool
-	// AssistantEnabled is reported by /api/v1/auth/config.
-	AssistantEnabled bool
+	// Heartbeat is the interval of event streams' heartbeat comments
+	// (default DefaultHeartbeat; tests shorten it).
+	Heartbeat time.Duration
+	// StreamWriteTimeout bounds one write to an event stream (default
+	// DefaultStreamWriteTimeout): a client that stops reading is
+	// disconnected.
+	StreamWriteTimeout time.Duration
 	// Registry receives the server's metrics (default: a new registry).
 	Registry *prometheus.Registry
 }
@@ -45,6 +51,10 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	handler http.Handler
+	// closing is closed by CloseStreams: event streams end with a
+	// reconnect hint.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the server and its routes.
@@ -57,6 +67,12 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.BaseURL == nil {
 		opts.BaseURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	if opts.StreamWriteTimeout <= 0 {
+		opts.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	if opts.CookieName == "" {
 		opts.CookieName = "torii_session"
@@ -71,6 +87,7 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Logger,
 		pages:   pg,
 		metrics: newMetrics(opts.Registry),
+		closing: make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
@@ -96,6 +113,10 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux)))
 	return s, nil
 }
+
+// CloseStreams ends every event stream with a reconnect hint; the server
+// calls it when it shuts down, since streams never finish on their own.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // googleRedirectRoute is GIS redirect mode's login_uri.
 const googleRedirectRoute = "POST /auth/google/redirect"

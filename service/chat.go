@@ -1,0 +1,311 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/chat"
+)
+
+// Chat limits (docs/api.md "Chat").
+const (
+	// MaxMessageBytes bounds a message body: 8 KiB of UTF-8 is several
+	// pages of text, and keeps a replay page (100 messages) under a
+	// megabyte.
+	MaxMessageBytes  = 8 << 10
+	maxRoomNameRunes = 80
+	maxClientIDBytes = 64
+)
+
+// assistantMention starts a message that asks the assistant in a room
+// without assistant: true.
+const assistantMention = "@gemini"
+
+// Assistant answers chat messages (the Gemini helper implements it). With
+// none configured, assistant rooms and @gemini are refused with
+// ASSISTANT_NOT_CONFIGURED and /api/v1/auth/config says assistant: false.
+type Assistant interface {
+	// Reply is called, on its own goroutine and with a context detached
+	// from the request, after msg (a user message) was stored and
+	// announced in room, when room.Assistant is set or the body starts
+	// with @gemini. It streams its answer with Service.PublishAssistant
+	// (assistant.delta events) and stores it with Service.PostAssistantReply,
+	// then publishes assistant.done (or assistant.error on failure).
+	Reply(ctx context.Context, room torii.Room, msg ChatMessage)
+}
+
+// Author is the public profile shown next to a message.
+type Author struct {
+	ID        int64
+	Name      string
+	AvatarURL string
+}
+
+// ChatMessage is a message with its author's profile (nil for the
+// assistant, or a user who no longer exists).
+type ChatMessage struct {
+	torii.Message
+	User *Author
+}
+
+// RoomInput is what a client sends to create a room.
+type RoomInput struct {
+	Name       string
+	Visibility string
+	GroupID    *int64
+	Assistant  bool
+}
+
+// AssistantEnabled reports whether an assistant is configured.
+func (s *Service) AssistantEnabled() bool { return s.opts.Assistant != nil }
+
+var errAssistantOff = torii.Errorf(torii.EAssistantOff, "The assistant is not configured on this server.")
+
+var errRoomNotFound = torii.Errorf(torii.ENotFound, "There is no such room.")
+
+// Rooms lists the rooms p can see, ordered by id.
+func (s *Service) Rooms(ctx context.Context, p Principal) ([]torii.Room, error) {
+	return s.store.RoomsVisibleTo(ctx, p.User.ID)
+}
+
+// CreateRoom creates a room for p. Any active user may create public and
+// private rooms; group rooms only members of the group (FORBIDDEN
+// otherwise, and NOT_FOUND for a group that does not exist, so group ids
+// are not probed). An assistant room needs an assistant.
+func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (torii.Room, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	f := fieldErrors{}
+	switch {
+	case in.Name == "":
+		f["name"] = "is required"
+	case utf8.RuneCountInString(in.Name) > maxRoomNameRunes:
+		f["name"] = "must be at most 80 characters"
+	case strings.IndexFunc(in.Name, unicode.IsControl) >= 0:
+		f["name"] = "must not contain control characters"
+	}
+	switch in.Visibility {
+	case torii.RoomPublic, torii.RoomPrivate:
+		if in.GroupID != nil {
+			f["groupId"] = "is only for group rooms"
+		}
+	case torii.RoomGroup:
+		if in.GroupID == nil {
+			f["groupId"] = "is required for a group room"
+		}
+	default:
+		f["visibility"] = "must be public, group or private"
+	}
+	if err := f.err(); err != nil {
+		return torii.Room{}, err
+	}
+	if in.Assistant && !s.AssistantEnabled() {
+		return torii.Room{}, errAssistantOff
+	}
+	if in.Visibility == torii.RoomGroup {
+		if _, err := s.store.GroupRole(ctx, *in.GroupID, p.User.ID); errors.Is(err, torii.ErrNotFound) {
+			if _, gerr := s.store.GroupByID(ctx, *in.GroupID); gerr != nil {
+				return torii.Room{}, gerr
+			}
+			return torii.Room{}, torii.Errorf(torii.EForbidden, "Only members of the group may create its rooms.")
+		} else if err != nil {
+			return torii.Room{}, err
+		}
+	}
+	return s.store.CreateRoom(ctx, torii.Room{Name: in.Name, Visibility: in.Visibility, GroupID: in.GroupID,
+		Assistant: in.Assistant, CreatedBy: &p.User.ID, CreatedAt: s.now().UTC()})
+}
+
+// Room returns room id if p may see it, else NOT_FOUND: a room one cannot
+// see does not exist for them (security.md H.40).
+func (s *Service) Room(ctx context.Context, p Principal, id int64) (torii.Room, error) {
+	r, err := s.store.RoomByID(ctx, id)
+	if errors.Is(err, torii.ErrNotFound) {
+		return torii.Room{}, errRoomNotFound
+	}
+	if err != nil {
+		return torii.Room{}, err
+	}
+	ok, err := s.canSee(ctx, p.User.ID, r)
+	if err != nil {
+		return torii.Room{}, err
+	}
+	if !ok {
+		return torii.Room{}, errRoomNotFound
+	}
+	return r, nil
+}
+
+// canSee applies the visibility rules; the caller is already an active,
+// allowed user (Authenticate checked).
+func (s *Service) canSee(ctx context.Context, userID int64, r torii.Room) (bool, error) {
+	switch r.Visibility {
+	case torii.RoomPublic:
+		return true, nil
+	case torii.RoomPrivate:
+		return r.CreatedBy != nil && *r.CreatedBy == userID, nil
+	case torii.RoomGroup:
+		if r.GroupID == nil {
+			return false, nil
+		}
+		_, err := s.store.GroupRole(ctx, *r.GroupID, userID)
+		if errors.Is(err, torii.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	return false, nil
+}
+
+// Messages returns a page of room roomID's history, newest first, and the
+// `before` of the next page (nil at the beginning of the room).
+func (s *Service) Messages(ctx context.Context, p Principal, roomID, before int64, limit int) ([]ChatMessage, *int64, error) {
+	if _, err := s.Room(ctx, p, roomID); err != nil {
+		return nil, nil, err
+	}
+	limit = pageLimit(limit)
+	ms, err := s.store.MessagesBefore(ctx, roomID, before, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *int64
+	if len(ms) == limit {
+		next = ptr(ms[len(ms)-1].ID)
+	}
+	out, err := s.withAuthors(ctx, ms)
+	return out, next, err
+}
+
+// pageLimit applies api.md's list bounds: default 50, at most 100.
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 100:
+		return 100
+	}
+	return n
+}
+
+// PostMessage stores a user message in roomID and announces it. A retry
+// with the same clientID returns the first message and created=false,
+// announcing nothing. The body is text: at most MaxMessageBytes of valid
+// UTF-8, not blank.
+func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, body, clientID string) (ChatMessage, bool, error) {
+	r, err := s.Room(ctx, p, roomID)
+	if err != nil {
+		return ChatMessage{}, false, err
+	}
+	f := fieldErrors{}
+	switch {
+	case strings.TrimSpace(body) == "":
+		f["body"] = "is required"
+	case len(body) > MaxMessageBytes:
+		f["body"] = "must be at most 8192 bytes"
+	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
+		f["body"] = "must be text"
+	}
+	if len(clientID) > maxClientIDBytes || strings.IndexFunc(clientID, unicode.IsControl) >= 0 {
+		f["clientId"] = "must be at most 64 printable bytes"
+	}
+	if err := f.err(); err != nil {
+		return ChatMessage{}, false, err
+	}
+	asks := r.Assistant || hasPrefixFold(strings.TrimSpace(body), assistantMention)
+	if asks && !s.AssistantEnabled() {
+		return ChatMessage{}, false, errAssistantOff
+	}
+	m, created, err := s.store.CreateMessage(ctx, torii.Message{RoomID: r.ID, UserID: &p.User.ID,
+		Author: torii.AuthorUser, Body: body, ClientID: clientID, Status: torii.MessageComplete, CreatedAt: s.now().UTC()})
+	if err != nil {
+		return ChatMessage{}, false, err
+	}
+	cm := ChatMessage{Message: m, User: authorOf(p.User)}
+	if m.UserID == nil || *m.UserID != p.User.ID {
+		cm.User = nil
+	}
+	if !created {
+		return cm, false, nil
+	}
+	s.announce(ctx, m)
+	if asks {
+		go s.opts.Assistant.Reply(context.WithoutCancel(ctx), r, cm)
+	}
+	return cm, true, nil
+}
+
+// PostAssistantReply stores the assistant's reply to message replyTo of
+// roomID (status torii.MessageComplete, MessageIncomplete or MessageError)
+// and announces it. For the Assistant implementation.
+func (s *Service) PostAssistantReply(ctx context.Context, roomID, replyTo int64, body, status string) (ChatMessage, error) {
+	if len(body) > MaxMessageBytes*4 {
+		body = truncate(body, MaxMessageBytes*4)
+	}
+	m, _, err := s.store.CreateMessage(ctx, torii.Message{RoomID: roomID, Author: torii.AuthorAssistant,
+		Body: body, ReplyTo: &replyTo, Status: status, CreatedAt: s.now().UTC()})
+	if err != nil {
+		return ChatMessage{}, err
+	}
+	s.announce(ctx, m)
+	return ChatMessage{Message: m}, nil
+}
+
+// PublishAssistant sends an ephemeral assistant event (kind is
+// chat.KindAssistantDelta, KindAssistantDone or KindAssistantError; data
+// its JSON payload, api.md) to the streams of roomID.
+func (s *Service) PublishAssistant(ctx context.Context, roomID int64, kind string, data []byte) error {
+	// Compact JSON holds no newline, so it fits one SSE data line.
+	var b bytes.Buffer
+	if err := json.Compact(&b, data); err != nil {
+		return fmt.Errorf("service: assistant event: %w", err)
+	}
+	if b.Len() > chat.MaxDataSize {
+		return errors.New("service: assistant event too large")
+	}
+	return s.broker.Publish(ctx, chat.Event{Kind: kind, RoomID: roomID, Data: b.Bytes()})
+}
+
+// announce wakes the streams of m's room. A failed publish is logged: the
+// message is stored, and streams find it at their next wake-up or
+// reconnect.
+func (s *Service) announce(ctx context.Context, m torii.Message) {
+	err := s.broker.Publish(context.WithoutCancel(ctx), chat.Event{Kind: chat.KindMessage, RoomID: m.RoomID, MessageID: m.ID})
+	if err != nil {
+		s.log.Warn("chat publish failed", "room", m.RoomID, "message", m.ID, "err", err)
+	}
+}
+
+func authorOf(u torii.User) *Author {
+	return &Author{ID: u.ID, Name: u.Name, AvatarURL: u.AvatarURL}
+}
+
+// withAuthors attaches the authors' profiles, reading each user once.
+func (s *Service) withAuthors(ctx context.Context, ms []torii.Message) ([]ChatMessage, error) {
+	out := make([]ChatMessage, len(ms))
+	seen := map[int64]*Author{}
+	for i, m := range ms {
+		out[i].Message = m
+		if m.UserID == nil {
+			continue
+		}
+		a, ok := seen[*m.UserID]
+		if !ok {
+			u, err := s.store.UserByID(ctx, *m.UserID)
+			switch {
+			case err == nil:
+				a = authorOf(u)
+			case !errors.Is(err, torii.ErrNotFound):
+				return nil, err
+			}
+			seen[*m.UserID] = a
+		}
+		out[i].User = a
+	}
+	return out, nil
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
+)
+
+type roomJSON struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Visibility string    `json:"visibility"`
+	GroupID    *int64    `json:"groupId"`
+	Assistant  bool      `json:"assistant"`
+	CreatedBy  *int64    `json:"createdBy"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+func roomOf(r torii.Room) roomJSON {
+	return roomJSON{ID: r.ID, Name: r.Name, Visibility: r.Visibility, GroupID: r.GroupID,
+		Assistant: r.Assistant, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type authorJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	AvatarURL string `json:"avatarUrl"`
+}
+
+// messageJSON is api.md's message object, plus replyTo (the user message an
+// assistant reply answers; null otherwise).
+type messageJSON struct {
+	ID        int64       `json:"id"`
+	RoomID    int64       `json:"roomId"`
+	Author    string      `json:"author"`
+	User      *authorJSON `json:"user"`
+	Body      string      `json:"body"`
+	ClientID  string      `json:"clientId"`
+	ReplyTo   *int64      `json:"replyTo"`
+	CreatedAt time.Time   `json:"createdAt"`
+	Status    string      `json:"status"`
+}
+
+func messageOf(m service.ChatMessage) messageJSON {
+	var a *authorJSON
+	if m.User != nil {
+		a = &authorJSON{ID: m.User.ID, Name: m.User.Name, AvatarURL: m.User.AvatarURL}
+	}
+	return messageJSON{ID: m.ID, RoomID: m.RoomID, Author: m.Author, User: a, Body: m.Body,
+		ClientID: m.ClientID, ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
+}
+
+// roomID parses the {id} of a room URL; anything but a positive integer
+// names no room.
+func roomID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, torii.Errorf(torii.ENotFound, "There is no such room.")
+	}
+	return id, nil
+}
+
+// queryInt reads an optional integer query parameter (VALIDATION_ERROR if
+// it is not one).
+func queryInt(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, torii.Invalid(map[string]string{name: "must be a non-negative integer"})
+	}
+	return n, nil
+}
+
+func (s *Server) listRooms(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	rooms, err := s.svc.Rooms(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := make([]roomJSON, len(rooms))
+	for i, x := range rooms {
+		out[i] = roomOf(x)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
+	return nil
+}
+
+type createRoomJSON struct {
+	Name       string `json:"name"`
+	Visibility string `json:"visibility"`
+	GroupID    *int64 `json:"groupId"`
+	Assistant  bool   `json:"assistant"`
+}
+
+func (s *Server) createRoom(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	var in createRoomJSON
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	room, err := s.svc.CreateRoom(r.Context(), p, service.RoomInput{Name: in.Name, Visibility: in.Visibility,
+		GroupID: in.GroupID, Assistant: in.Assistant})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"room": roomOf(room)})
+	return nil
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	id, err := roomID(r)
+	if err != nil {
+		return err
+	}
+	before, err := queryInt(r, "before")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	ms, next, err := s.svc.Messages(r.Context(), p, id, before, int(min(limit, 1000)))
+	if err != nil {
+		return err
+	}
+	out := make([]messageJSON, len(ms))
+	for i, m := range ms {
+		out[i] = messageOf(m)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out, "nextBefore": next})
+	return nil
+}
+
+type postMessageJSON struct {
+	Body     string `json:"body"`
+	ClientID string `json:"clientId"`
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	id, err := roomID(r)
+	if err != nil {
+		return err
+	}
+	var in postMessageJSON
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	m, created, err := s.svc.PostMessage(r.Context(), p, id, in.Body, in.ClientID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, map[string]any{"message": messageOf(m)})
+	return nil
+}

@@ -1,0 +1,225 @@
+package web
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
+)
+
+// adminView is the /admin page's data.
+type adminView struct {
+	Query, Status string
+	Users         []service.UserSummary
+	Allowlist     []service.AllowlistItem
+	Audit         service.AuditPage
+	AuditEvent    string
+	AuditUser     string
+	Events        []string
+	// Back is this page's own URL, where forms return after a change.
+	Back  string
+	Actor service.Actor
+}
+
+// auditEvents are the event names the audit filter offers.
+var auditEvents = []string{
+	torii.AuditSignInSuccess, torii.AuditSignInFailure, torii.AuditRegister, torii.AuditLink, torii.AuditUnlink,
+	torii.AuditLogout, torii.AuditSessionRevoke, torii.AuditPasswordChange, torii.AuditUserStatus,
+	torii.AuditUserRoles, torii.AuditUserCreate, torii.AuditAllowlistAdd, torii.AuditAllowlistRemove,
+	torii.AuditTokenReuse, service.AuditGroupCreate, service.AuditGroupMemberSet, service.AuditGroupMemberRemove,
+}
+
+// adminPage is GET /admin: users, allowlist and audit log, filtered by
+// the query string (q, status; event, userId, before).
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminActor(w, r)
+	if !ok {
+		return
+	}
+	s.renderAdmin(w, r, by, http.StatusOK, pageData{Notice: adminNotices[r.URL.Query().Get("done")]})
+}
+
+var adminNotices = map[string]string{
+	"status":   "The user's status is saved.",
+	"roles":    "The user's roles are saved.",
+	"allow":    "The allowlist entry is added.",
+	"disallow": "The allowlist entry is removed.",
+}
+
+func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {
+	q := r.URL.Query()
+	v := adminView{Query: q.Get("q"), Status: q.Get("status"), AuditEvent: q.Get("event"), AuditUser: q.Get("userId"),
+		Events: auditEvents, Back: r.URL.RequestURI(), Actor: by}
+	f := torii.UserFilter{Query: v.Query, Status: torii.UserStatus(v.Status), Limit: 100}
+	var err error
+	if v.Users, err = s.svc.AdminUsers(r.Context(), f, by); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if v.Allowlist, err = s.svc.Allowlist(r.Context(), by); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	af, err := auditFilterOf(r)
+	if err == nil {
+		v.Audit, err = s.svc.AdminAudit(r.Context(), af, by)
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	d.Title, d.Data = "Admin", v
+	if p, ok := s.pagePrincipal(r); ok {
+		d.User, d.IsAdmin = &p.User, p.IsAdmin()
+	}
+	s.render(w, r, status, "admin", d)
+}
+
+// adminActor authenticates an admin page request: a signed-out browser is
+// sent to sign in, a signed-in non-admin gets a plain 403 page.
+func (s *Server) adminActor(w http.ResponseWriter, r *http.Request) (service.Actor, bool) {
+	p, ok := s.pagePrincipal(r)
+	if !ok {
+		http.Redirect(w, r, loginURL("/admin"), http.StatusSeeOther)
+		return service.Actor{}, false
+	}
+	by := service.ActorOf(p, s.meta(r))
+	if !by.IsAdmin() {
+		s.renderError(w, r, torii.Errorf(torii.EForbidden, "This page is for administrators."))
+		return by, false
+	}
+	return by, true
+}
+
+// adminForm starts every /admin form post, as accountForm does for
+// /account: sign-in, the admin role, and the bounded form.
+func (s *Server) adminForm(w http.ResponseWriter, r *http.Request) (service.Actor, bool) {
+	by, ok := s.adminActor(w, r)
+	if !ok {
+		return by, false
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return by, false
+	}
+	return by, true
+}
+
+// adminDone sends the browser back to the page it posted from, with a
+// notice.
+func (s *Server) adminDone(w http.ResponseWriter, r *http.Request, done string) {
+	back := safeNext(r.PostForm.Get("back"))
+	if back != "/admin" && !strings.HasPrefix(back, "/admin?") {
+		back = "/admin"
+	}
+	u, _ := url.Parse(back)
+	q := u.Query()
+	q.Set("done", done)
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// adminFormError shows /admin again with the error above it.
+func (s *Server) adminFormError(w http.ResponseWriter, r *http.Request, by service.Actor, err error) {
+	status := StatusOf(err)
+	if status >= 500 {
+		s.renderError(w, r, err)
+		return
+	}
+	msg := torii.ErrorMessage(err)
+	var e *torii.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		msg = ""
+		for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
+			msg += k + " " + e.Fields[k] + ". "
+		}
+	}
+	s.renderAdmin(w, r, by, status, pageData{Error: strings.TrimSpace(msg)})
+}
+
+func formID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PostForm.Get(name), 10, 64)
+	if err != nil {
+		return 0, torii.ErrNotFound
+	}
+	return id, nil
+}
+
+// adminStatusSubmit is POST /admin/users/status {id, status}.
+func (s *Server) adminStatusSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := formID(r, "id")
+	if err == nil {
+		st := torii.UserStatus(r.PostForm.Get("status"))
+		_, err = s.svc.AdminUpdateUser(r.Context(), id, service.UserChange{Status: &st}, by)
+	}
+	if err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	s.adminDone(w, r, "status")
+}
+
+// adminRolesSubmit is POST /admin/users/roles {id, admin: "1" or "0"}:
+// grant or revoke the admin role, keeping any other role.
+func (s *Server) adminRolesSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := formID(r, "id")
+	if err == nil {
+		var roles []string
+		if roles, err = s.svc.UserRoles(r.Context(), id); err == nil {
+			roles = slices.DeleteFunc(roles, func(x string) bool { return x == torii.RoleAdmin })
+			if r.PostForm.Get("admin") == "1" {
+				roles = append(roles, torii.RoleAdmin)
+			}
+			_, err = s.svc.AdminUpdateUser(r.Context(), id, service.UserChange{Roles: &roles}, by)
+		}
+	}
+	if err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	s.adminDone(w, r, "roles")
+}
+
+// adminAllowAddSubmit is POST /admin/allowlist/add {pattern}.
+func (s *Server) adminAllowAddSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.AddAllowlist(r.Context(), r.PostForm.Get("pattern"), by); err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	s.adminDone(w, r, "allow")
+}
+
+// adminAllowRemoveSubmit is POST /admin/allowlist/remove {id}.
+func (s *Server) adminAllowRemoveSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := formID(r, "id")
+	if err == nil {
+		_, err = s.svc.RemoveAllowlist(r.Context(), id, by)
+	}
+	if err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	s.adminDone(w, r, "disallow")
+}
