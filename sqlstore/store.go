@@ -49,6 +49,9 @@ type Store struct {
 	// batch group-commits hot writes: sign-ins, chat messages (SQLite
 	// only).
 	batch *groupCommitter
+	// dsn is the PostgreSQL URL (without pool parameters), for the chat
+	// broker's listener connection.
+	dsn string
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -76,7 +79,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(pool.maxIdle)
 	db.SetConnMaxIdleTime(pool.maxIdleTime)
 	db.SetConnMaxLifetime(pool.lifetime)
-	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now}
+	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now, dsn: dsn}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
