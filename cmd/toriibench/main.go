@@ -61,8 +61,8 @@ type options struct {
 	// fanoutStreams and fanoutMessages size scenario fanout.
 	fanoutStreams  int
 	fanoutMessages int
-	stdout       io.Writer
-	stderr       io.Writer
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
 // Report is everything a run measured (the -json output).
