@@ -100,6 +100,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		// request waits for the attempt under way.
 		go google.Run(ctx)
 	}
+	assistant, err := NewAssistant(ctx, cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	if opts.Broker == nil {
 		if opts.Broker, err = st.Broker(ctx, log); err != nil {
 			st.Close()
@@ -107,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	closeAll := func() { opts.Broker.Close(); st.Close() }
-	svc := newService(cfg, st, log, opts, google)
+	svc := newService(cfg, st, log, opts, google, assistant)
 	// The first start makes the first signing key, so the JWKS is never
 	// empty; a restart after a long stop rotates a due one.
 	if err := svc.EnsureSigningKeys(ctx); err != nil {
@@ -146,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 // NewService builds the service for cfg over st; the CLI uses it without
 // the HTTP server (and without Google sign-in).
 func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options) *service.Service {
-	return newService(cfg, st, log, opts, nil)
+	return newService(cfg, st, log, opts, nil, nil)
 }
 
 // NewGoogle returns the OpenID provider client for cfg (Google, or the
@@ -168,7 +173,7 @@ func NewGoogle(cfg *config.Config, log *slog.Logger, opts Options) *oidc.Client 
 // row until it expires, so an unbounded GET must not grow the table.
 var googleStartRate = config.Rate{Limit: 60, Window: time.Minute}
 
-func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options, google *oidc.Client) *service.Service {
+func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options, google *oidc.Client, assistant service.AssistantModel) *service.Service {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -202,6 +207,9 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		so.GoogleCodeFlow = cfg.GoogleClientSecret.IsSet()
 		so.GoogleStartPerIP = limiter(googleStartRate, now)
 	}
+	if assistant != nil {
+		so.Assistant, so.AssistantPerUser = assistant, limiter(cfg.RateAssistantUser, now)
+	}
 	return service.New(so)
 }
 
@@ -234,6 +242,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
 	// Event streams never finish by themselves: end them first, with a
 	// hint to reconnect (to another instance, or to this one restarted).
+	// Replies in flight are cancelled and their text so far stored (and
+	// announced to the streams still open) before the streams end.
+	actx, acancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout/2)
+	if err := a.Service.CloseAssistant(actx); err != nil {
+		a.Log.Warn("assistant replies still running at shutdown", "err", err)
+	}
+	acancel()
 	a.Web.CloseStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()

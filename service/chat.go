@@ -28,19 +28,6 @@ const (
 // without assistant: true.
 const assistantMention = "@gemini"
 
-// Assistant answers chat messages (the Gemini helper implements it). With
-// none configured, assistant rooms and @gemini are refused with
-// ASSISTANT_NOT_CONFIGURED and /api/v1/auth/config says assistant: false.
-type Assistant interface {
-	// Reply is called, on its own goroutine and with a context detached
-	// from the request, after msg (a user message) was stored and
-	// announced in room, when room.Assistant is set or the body starts
-	// with @gemini. It streams its answer with Service.PublishAssistant
-	// (assistant.delta events) and stores it with Service.PostAssistantReply,
-	// then publishes assistant.done (or assistant.error on failure).
-	Reply(ctx context.Context, room torii.Room, msg ChatMessage)
-}
-
 // Author is the public profile shown next to a message.
 type Author struct {
 	ID        int64
@@ -218,11 +205,24 @@ func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, bo
 		return ChatMessage{}, false, err
 	}
 	asks := r.Assistant || hasPrefixFold(strings.TrimSpace(body), assistantMention)
-	if asks && !s.AssistantEnabled() {
-		return ChatMessage{}, false, errAssistantOff
+	var run *assistantRun
+	if asks {
+		if !s.AssistantEnabled() {
+			return ChatMessage{}, false, errAssistantOff
+		}
+		// Claimed before the message is stored, so a refused request
+		// (busy room, per-user limit) stores nothing.
+		if run, err = s.reserveAssistant(ctx, p, r.ID); err != nil {
+			return ChatMessage{}, false, err
+		}
 	}
 	m, created, err := s.store.CreateMessage(ctx, torii.Message{RoomID: r.ID, UserID: &p.User.ID,
 		Author: torii.AuthorUser, Body: body, ClientID: clientID, Status: torii.MessageComplete, CreatedAt: s.now().UTC()})
+	if err != nil || !created {
+		if run != nil {
+			s.releaseAssistant(r.ID, run)
+		}
+	}
 	if err != nil {
 		return ChatMessage{}, false, err
 	}
@@ -234,15 +234,15 @@ func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, bo
 		return cm, false, nil
 	}
 	s.announce(ctx, m)
-	if asks {
-		go s.opts.Assistant.Reply(context.WithoutCancel(ctx), r, cm)
+	if run != nil {
+		go s.reply(r, cm, run)
 	}
 	return cm, true, nil
 }
 
 // PostAssistantReply stores the assistant's reply to message replyTo of
 // roomID (status torii.MessageComplete, MessageIncomplete or MessageError)
-// and announces it. For the Assistant implementation.
+// and announces it.
 func (s *Service) PostAssistantReply(ctx context.Context, roomID, replyTo int64, body, status string) (ChatMessage, error) {
 	if len(body) > MaxMessageBytes*4 {
 		body = truncate(body, MaxMessageBytes*4)

@@ -72,6 +72,10 @@ func (s *Service) OpenStream(ctx context.Context, p Principal, roomID, after int
 		if len(latest) > 0 {
 			st.last = latest[0].ID
 		}
+		// Nothing to replay: every later message comes with a wake-up, in
+		// order with the assistant events between them. (Reading the store
+		// here too could send a reply before the deltas queued ahead of it.)
+		st.replaying = false
 	}
 	return st, nil
 }

@@ -82,8 +82,11 @@ type Options struct {
 	// Broker carries chat events between instances (default: in-process,
 	// one instance).
 	Broker chat.Broker
-	// Assistant answers chat messages; nil turns the assistant off.
-	Assistant Assistant
+	// Assistant is the model that answers in assistant rooms and to
+	// @gemini; nil turns the assistant off (ASSISTANT_NOT_CONFIGURED).
+	Assistant AssistantModel
+	// AssistantPerUser limits assistant requests per user; nil disables.
+	AssistantPerUser *ratelimit.Limiter
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -98,8 +101,10 @@ type Service struct {
 	keys   keyring
 	fwd    forwardTokens
 	broker chat.Broker
-	reads  readGroup
-	allow  allowlistCache
+	// assistant tracks the replies in flight (assistant.go).
+	assistant assistantRuns
+	reads     readGroup
+	allow     allowlistCache
 }
 
 // New returns a Service for opts.

@@ -161,3 +161,17 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p service.P
 	writeJSON(w, status, map[string]any{"message": messageOf(m)})
 	return nil
 }
+
+// stopAssistant is POST /api/v1/rooms/{id}/assistant/cancel (docs/api.md,
+// an addition to the contract): the page's stop button.
+func (s *Server) stopAssistant(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	id, err := roomID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.StopAssistant(r.Context(), p, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

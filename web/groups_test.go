@@ -3,6 +3,8 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/toriihq/torii/testserver"
@@ -136,4 +138,22 @@ func TestGroups_OwnersAndAdminsManageMembersOthersCannot(t *testing.T) {
 	wantStatus(t, "admin creates a group", r, http.StatusCreated)
 	wantError(t, boss.Do("POST", "/api/v1/groups", map[string]string{"name": "ops"}), http.StatusUnprocessableEntity, "VALIDATION_ERROR")
 	wantError(t, dave.Do("POST", "/api/v1/groups", map[string]string{"name": "Mine"}), http.StatusForbidden, "FORBIDDEN")
+}
+
+func TestGroups_RegisterPageCompanyFieldFoundsTheGroupAndKeepsItOnError(t *testing.T) {
+	srv := start(t, nil)
+	c := srv.Client(t)
+	r := postForm(c, "/register", url.Values{"name": {"Cy"}, "email": {"cy@acme.example"}, "password": {goodPassword}, "companyName": {"Acme"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("register form: %d %s", r.Status, r.Body)
+	}
+	if got := myGroups(t, c); got["Acme"] != "owner" {
+		t.Fatalf("groups after registering with a company = %v, want Acme owner", got)
+	}
+	// A taken company is a field error shown next to the field, with what
+	// was typed kept.
+	r = postForm(srv.Client(t), "/register", url.Values{"name": {"Di"}, "email": {"di@acme.example"}, "password": {goodPassword}, "companyName": {"ACME"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="company-error"`) || !strings.Contains(string(r.Body), `value="ACME"`) {
+		t.Fatalf("taken company: %d %s", r.Status, r.Body)
+	}
 }

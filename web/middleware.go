@@ -17,14 +17,10 @@ import (
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	principalKey
+	principalKey ctxKey = iota
 )
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return torii.RequestID(ctx) }
 
 func newRequestID() string {
 	b := make([]byte, 8)
@@ -66,7 +62,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = r.WithContext(torii.WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {

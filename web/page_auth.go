@@ -90,11 +90,12 @@ func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
-	in := service.RegisterInput{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password")}
+	in := service.RegisterInput{Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"),
+		Password: r.PostForm.Get("password"), CompanyName: r.PostForm.Get("companyName")}
 	res, err := s.svc.Register(r.Context(), in, s.meta(r))
 	s.metrics.signIn("register", resultOf(err))
 	if err != nil {
-		form := map[string]string{"email": in.Email, "name": in.Name}
+		form := map[string]string{"email": in.Email, "name": in.Name, "companyName": in.CompanyName}
 		s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, GoogleAction: "Sign up with Google", Form: form}, err)
 		return
 	}

@@ -8,7 +8,8 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "Home", User: &p.User, IsAdmin: p.IsAdmin()})
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Home", User: &p.User, IsAdmin: p.IsAdmin(),
+		Data: map[string]any{"Assistant": s.svc.AssistantEnabled()}})
 }
 
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"log/slog"
+
+	"github.com/toriihq/torii/config"
+	"github.com/toriihq/torii/gemini"
+	"github.com/toriihq/torii/service"
+)
+
+// NewAssistant returns the Gemini model for cfg, or nil when the assistant
+// is off (no key, no Vertex AI project). It makes no request.
+func NewAssistant(ctx context.Context, cfg *config.Config, log *slog.Logger) (service.AssistantModel, error) {
+	if !cfg.AssistantEnabled() {
+		return nil, nil
+	}
+	c, err := gemini.New(ctx, gemini.Config{
+		APIKey:       cfg.GeminiAPIKey.Reveal(),
+		VertexAI:     cfg.VertexAI,
+		Project:      cfg.GoogleCloudProject,
+		Location:     cfg.GoogleCloudLocation,
+		Model:        cfg.GeminiModel,
+		BaseURL:      cfg.GeminiBaseURL,
+		SystemPrompt: cfg.GeminiSystemPrompt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("assistant on", "backend", c.Backend(), "model", c.Model())
+	return geminiModel{c}, nil
+}
+
+// geminiModel adapts a gemini.Client to service.AssistantModel.
+type geminiModel struct{ c *gemini.Client }
+
+// blockedCodes are the gemini codes where the model refused to go on.
+var blockedCodes = map[string]bool{gemini.CodeBlocked: true, gemini.CodeFailed: true}
+
+func (m geminiModel) Stream(ctx context.Context, history []service.AssistantTurn) iter.Seq2[string, error] {
+	turns := make([]gemini.Turn, len(history))
+	for i, t := range history {
+		turns[i] = gemini.Turn(t)
+	}
+	return func(yield func(string, error) bool) {
+		for chunk, err := range m.c.Stream(ctx, turns) {
+			if err != nil {
+				var e *gemini.Error
+				if !errors.As(err, &e) {
+					yield("", err)
+					return
+				}
+				yield("", &service.AssistantError{Code: e.Code, Message: e.Message,
+					Blocked: blockedCodes[e.Code], RetryAfter: e.RetryAfter, Err: e.Err})
+				return
+			}
+			if !yield(chunk, nil) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/chat"
+)
+
+// Assistant limits (docs/api.md "Assistant").
+const (
+	// assistantHistory is how many of a room's latest messages are offered
+	// to the model as context (the model's budget trims further).
+	assistantHistory = 100
+	// deltaBytes bounds the text of one assistant.delta event, so that even
+	// fully escaped JSON (6 bytes a byte) fits in chat.MaxDataSize.
+	deltaBytes = 900
+	// replySettle bounds storing and announcing a reply after its stream
+	// ended, even when the server is shutting down.
+	replySettle = 5 * time.Second
+)
+
+var (
+	errAssistantBusy = &torii.Error{Code: torii.ERateLimited, RetryAfter: time.Second,
+		Message: "Gemini is still answering in this room. Wait for the reply or stop it."}
+	errStopOthers = torii.Errorf(torii.EForbidden, "Only the person who asked can stop this reply.")
+	// errStopped is the cause of a reply stopped by the stop endpoint.
+	errStopped = errors.New("assistant: stopped")
+)
+
+// assistantRuns tracks the replies in flight: at most one per room, each
+// cancellable by its asker and all of them by Close.
+type assistantRuns struct {
+	mu     sync.Mutex
+	rooms  map[int64]*assistantRun
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// assistantRun is one reply: reserved before the asking message is stored,
+// started after.
+type assistantRun struct {
+	userID int64
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// reserveAssistant claims roomID's one reply slot for p and counts the
+// request against p's limit. Busy room or too many requests → RATE_LIMITED.
+// The caller must start or release the run.
+func (s *Service) reserveAssistant(ctx context.Context, p Principal, roomID int64) (*assistantRun, error) {
+	a := &s.assistant
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, torii.Errorf(torii.EServiceUnavailable, "The server is shutting down.")
+	}
+	if a.rooms[roomID] != nil {
+		return nil, errAssistantBusy
+	}
+	if ok, retry := allow(s.opts.AssistantPerUser, strconv.FormatInt(p.User.ID, 10)); !ok {
+		return nil, &torii.Error{Code: torii.ERateLimited, RetryAfter: retry,
+			Message: "You have asked Gemini too often. Try again in a moment."}
+	}
+	// The reply outlives the request (it keeps its values: the request
+	// id), and ends with Close.
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	run := &assistantRun{userID: p.User.ID, ctx: rctx, cancel: cancel}
+	if a.rooms == nil {
+		a.rooms = map[int64]*assistantRun{}
+	}
+	a.rooms[roomID] = run
+	a.wg.Add(1)
+	return run, nil
+}
+
+// releaseAssistant frees roomID's slot held by run.
+func (s *Service) releaseAssistant(roomID int64, run *assistantRun) {
+	a := &s.assistant
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.rooms[roomID] == run {
+		delete(a.rooms, roomID)
+	}
+	run.cancel(nil)
+	a.wg.Done()
+}
+
+// StopAssistant stops the reply streaming in roomID, if any: its text so
+// far is stored as incomplete and assistant.error ASSISTANT_CANCELLED
+// follows. Only the user who asked may stop it (FORBIDDEN); a room p cannot
+// see is NOT_FOUND. No reply in flight is not an error.
+func (s *Service) StopAssistant(ctx context.Context, p Principal, roomID int64) error {
+	if _, err := s.Room(ctx, p, roomID); err != nil {
+		return err
+	}
+	a := &s.assistant
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	run := a.rooms[roomID]
+	if run == nil {
+		return nil
+	}
+	if run.userID != p.User.ID {
+		return errStopOthers
+	}
+	run.cancel(errStopped)
+	return nil
+}
+
+// CloseAssistant cancels every reply in flight and waits, until ctx ends,
+// for them to store what they have. Later requests to the assistant answer
+// SERVICE_UNAVAILABLE. Call it at shutdown, before the store closes.
+func (s *Service) CloseAssistant(ctx context.Context) error {
+	a := &s.assistant
+	a.mu.Lock()
+	a.closed = true
+	for _, run := range a.rooms {
+		run.cancel(errors.New("assistant: server shutting down"))
+	}
+	a.mu.Unlock()
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reply streams the model's answer to asked into room r: assistant.delta
+// events as text arrives, then the reply stored and announced, then
+// assistant.done; or assistant.error on failure (with whatever text came
+// stored first). It runs on its own goroutine and releases run.
+func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
+	defer s.releaseAssistant(r.ID, run)
+	ctx := run.ctx
+	var text strings.Builder
+	var failure error
+	history, err := s.assistantHistory(ctx, r.ID, asked.ID)
+	if err != nil {
+		failure = err
+	} else {
+		for chunk, err := range s.opts.Assistant.Stream(ctx, history) {
+			if err != nil {
+				failure = err
+				break
+			}
+			text.WriteString(chunk)
+			s.publishDelta(ctx, r.ID, asked.ID, chunk)
+		}
+	}
+	if failure == nil && ctx.Err() != nil {
+		failure = context.Cause(ctx)
+	}
+	// Storing and announcing must happen even when the reply was
+	// cancelled (stop, shutdown), within a bound.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replySettle)
+	defer cancel()
+	status := torii.MessageComplete
+	var ae *AssistantError
+	if failure != nil {
+		ae = assistantError(failure)
+		if ctx.Err() != nil {
+			ae = &AssistantError{Code: AssistantCancelled, Message: "The reply was stopped.", Err: context.Cause(ctx)}
+		}
+		status = torii.MessageIncomplete
+		if ae.Blocked {
+			status = torii.MessageError
+		}
+	}
+	log := s.log.With("request_id", torii.RequestID(ctx), "room", r.ID, "reply_to", asked.ID)
+	var stored *ChatMessage
+	if text.Len() > 0 {
+		m, err := s.PostAssistantReply(sctx, r.ID, asked.ID, text.String(), status)
+		if err != nil {
+			log.Error("assistant reply not stored", "err", err)
+			if ae == nil {
+				ae = assistantError(err)
+				ae.Message = "The reply could not be saved."
+			}
+		} else {
+			stored = &m
+		}
+	}
+	if ae != nil {
+		log.Warn("assistant reply failed", "code", ae.Code, "err", ae, "chars", text.Len(), "stored", stored != nil)
+		s.publishAssistant(sctx, r.ID, chat.KindAssistantError, map[string]any{
+			"replyTo": asked.ID, "code": ae.Code, "message": ae.Message})
+		return
+	}
+	if stored == nil {
+		// The model finished without a word: say so rather than leave the
+		// page waiting.
+		log.Warn("assistant reply empty")
+		s.publishAssistant(sctx, r.ID, chat.KindAssistantError, map[string]any{
+			"replyTo": asked.ID, "code": AssistantFailed, "message": "Gemini gave an empty answer."})
+		return
+	}
+	s.publishAssistant(sctx, r.ID, chat.KindAssistantDone, map[string]any{"replyTo": asked.ID, "messageId": stored.ID})
+}
+
+// assistantHistory returns the room's latest messages up to and including
+// asked, oldest first, as model turns. Replies that failed (status error)
+// are left out: the model should not build on what it was stopped from
+// saying.
+func (s *Service) assistantHistory(ctx context.Context, roomID, asked int64) ([]AssistantTurn, error) {
+	ms, err := s.store.MessagesBefore(ctx, roomID, asked+1, assistantHistory)
+	if err != nil {
+		return nil, err
+	}
+	cms, err := s.withAuthors(ctx, ms)
+	if err != nil {
+		return nil, err
+	}
+	turns := make([]AssistantTurn, 0, len(cms))
+	for i := len(cms) - 1; i >= 0; i-- {
+		m := cms[i]
+		if m.Status == torii.MessageError {
+			continue
+		}
+		t := AssistantTurn{Model: m.Author == torii.AuthorAssistant, Text: m.Body}
+		if !t.Model {
+			t.Name = "someone"
+			if m.User != nil {
+				t.Name = m.User.Name
+			}
+		}
+		turns = append(turns, t)
+	}
+	return turns, nil
+}
+
+// publishDelta sends chunk as one or more assistant.delta events.
+func (s *Service) publishDelta(ctx context.Context, roomID, replyTo int64, chunk string) {
+	for chunk != "" {
+		n := len(chunk)
+		if n > deltaBytes {
+			n = deltaBytes
+			for n > 0 && !utf8.RuneStart(chunk[n]) {
+				n--
+			}
+		}
+		s.publishAssistant(ctx, roomID, chat.KindAssistantDelta, map[string]any{"replyTo": replyTo, "text": chunk[:n]})
+		chunk = chunk[n:]
+	}
+}
+
+// publishAssistant sends an ephemeral assistant event; a failure is logged
+// (the stored reply reaches streams by replay in any case).
+func (s *Service) publishAssistant(ctx context.Context, roomID int64, kind string, v map[string]any) {
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = s.PublishAssistant(ctx, roomID, kind, data)
+	}
+	if err != nil {
+		s.log.Warn("assistant event not published", "kind", kind, "room", roomID, "err", err,
+			"request_id", torii.RequestID(ctx))
+	}
+}

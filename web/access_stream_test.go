@@ -1,0 +1,56 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/testserver"
+)
+
+// quietServer starts torii with a heartbeat far beyond any test, so a
+// stream that ends was ended by the access change, not by the periodic
+// re-check.
+func quietServer(t *testing.T, env map[string]string) *testserver.Server {
+	t.Helper()
+	return testserver.Start(t, testserver.Options{Env: env, AppOptions: app.Options{
+		Hasher: testserver.FastHasher(), ChatHeartbeat: time.Hour,
+	}})
+}
+
+func TestAdmin_DeactivationEndsLiveEventStreams(t *testing.T) {
+	srv := quietServer(t, adminEnv)
+	boss := adminClient(t, srv)
+	ann := signedIn(t, srv, "ann@example.com")
+	room := general(t, ann)
+	stream := openStream(t, srv, ann, room, "")
+	if stream.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", stream.Resp.StatusCode)
+	}
+	bystander := openStream(t, srv, boss, room, "")
+	send(t, boss, room, "hello", "c1")
+	stream.nextMessage(t) // the stream is live
+
+	wantStatus(t, "deactivate", patchUser(boss, userID(t, ann), map[string]any{"status": "inactive"}), http.StatusOK)
+	stream.wantEnded(t, "the user was deactivated")
+	// Other users' streams go on.
+	send(t, boss, room, "still here", "c2")
+	for m := bystander.nextMessage(t); m.Body != "still here"; m = bystander.nextMessage(t) {
+	}
+}
+
+func TestAllowlist_RemovalEndsLiveEventStreamsOfTheUsersItAdmitted(t *testing.T) {
+	srv := quietServer(t, adminEnv)
+	boss := adminClient(t, srv)
+	allow(t, boss, "boss@example.com")
+	corp := allow(t, boss, "@corp.example")
+	staff := signedIn(t, srv, "staff@corp.example")
+	stream := openStream(t, srv, staff, general(t, staff), "")
+	if stream.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", stream.Resp.StatusCode)
+	}
+	wantStatus(t, "remove", boss.Do("DELETE", fmt.Sprintf("/api/v1/admin/allowlist/%d", corp), nil), http.StatusNoContent)
+	stream.wantEnded(t, "the allowlist entry that admitted the user was removed")
+}
