@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/toriihq/torii/testserver"
 )
@@ -84,4 +86,178 @@ func TestBrowser_ChatMessagesRenderInert(t *testing.T) {
 		t.Errorf("a payload ran: window.__xss = %s", v)
 	}
 	screenshot(t, b, "xss")
+}
+
+// TestBrowser_ChatShiftEnterAddsLineEnterSends: Shift+Enter puts a new line
+// in the message; Enter sends it whole.
+func TestBrowser_ChatShiftEnterAddsLineEnterSends(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	do(t, a, "type two lines", chromedp.SendKeys(chromedp.ID("composer-body"), "line one"),
+		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)),
+		chromedp.SendKeys(chromedp.ID("composer-body"), "line two"))
+	if n := count(t, a, "#messages .message"); n != 0 {
+		t.Fatalf("Shift+Enter sent the message (%d shown)", n)
+	}
+	if v := get(t, a, "composer value", chromedp.Value(chromedp.ID("composer-body"))); v != "line one\nline two" {
+		t.Fatalf("composer holds %q", v)
+	}
+	do(t, a, "send", chromedp.KeyEvent(kb.Enter))
+	get(t, a, "the message shows both lines", chromedp.Poll[bool](hasMessage("line one\nline two")))
+	if v := get(t, a, "composer value", chromedp.Value(chromedp.ID("composer-body"))); v != "" {
+		t.Errorf("composer not cleared after sending: %q", v)
+	}
+}
+
+// TestBrowser_ChatUnreadMarkerWhenTabRegainsFocus: a message in a room the
+// user is not viewing marks that room unread as soon as the tab regains
+// focus (no waiting for the 20 s poll), a room created meanwhile appears,
+// and opening the room clears the marker.
+func TestBrowser_ChatUnreadMarkerWhenTabRegainsFocus(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+
+	bob := srv.Client(t)
+	if r := bob.Do("POST", "/api/v1/auth/login", map[string]string{"email": "bob@example.com", "password": goodPassword}); r.Status != http.StatusOK {
+		t.Fatalf("bob's sign-in: %d %s", r.Status, r.Body)
+	}
+	r := bob.Do("POST", "/api/v1/rooms", map[string]any{"name": "random", "visibility": "public"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create room: %d %s", r.Status, r.Body)
+	}
+	id := int64(r.JSON()["room"].(map[string]any)["id"].(float64))
+	if r := bob.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/messages", id), map[string]string{"body": "anyone here?"}); r.Status != http.StatusCreated {
+		t.Fatalf("post: %d %s", r.Status, r.Body)
+	}
+
+	do(t, a, "the tab regains focus", chromedp.Evaluate[chromedp.Void]("window.dispatchEvent(new Event('focus'))"))
+	marker := fmt.Sprintf(`#room-list .room-link[data-room-id="%d"] .unread`, id)
+	do(t, a, "random is marked unread", chromedp.WaitVisible(chromedp.CSS(marker)))
+	if got := text(t, a, fmt.Sprintf(`#room-list .room-link[data-room-id="%d"]`, id)); !strings.Contains(got, "unread") {
+		t.Errorf("the room's name for screen readers does not say unread: %q", got)
+	}
+	if n := count(t, a, `#room-list .room-link[data-room-id="1"] .unread`); n != 0 {
+		t.Error("the room being viewed is marked unread")
+	}
+	do(t, a, "open random", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#room-list .room-link[data-room-id="%d"]`, id))))
+	get(t, a, "bob's message shows", chromedp.Poll[bool](hasMessage("anyone here?")))
+	if n := count(t, a, marker); n != 0 {
+		t.Error("the marker stays after opening the room")
+	}
+}
+
+// TestBrowser_ChatRoomsPanelCollapsesOnPhone: at phone width the rooms list
+// is hidden behind a Rooms button (aria-expanded tells its state); picking a
+// room closes it and opens the room.
+func TestBrowser_ChatRoomsPanelCollapsesOnPhone(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	ann := srv.Client(t)
+	ann.Do("POST", "/api/v1/auth/login", map[string]string{"email": "ann@example.com", "password": goodPassword})
+	if r := ann.Do("POST", "/api/v1/rooms", map[string]any{"name": "random", "visibility": "public"}); r.Status != http.StatusCreated {
+		t.Fatalf("create room: %d %s", r.Status, r.Body)
+	}
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	do(t, a, "phone size", chromedp.EmulateViewport(390, 844))
+	do(t, a, "rooms list hidden, toggle shown",
+		chromedp.WaitNotVisible(chromedp.ID("room-list")), chromedp.WaitVisible(chromedp.ID("rooms-toggle")),
+		chromedp.WaitVisible(chromedp.ID("composer-body")))
+	expanded := func() string {
+		return get(t, a, "aria-expanded", chromedp.Evaluate[string]("document.getElementById('rooms-toggle').getAttribute('aria-expanded')"))
+	}
+	if e := expanded(); e != "false" {
+		t.Errorf("aria-expanded = %s with the panel closed", e)
+	}
+	do(t, a, "open the panel", chromedp.Click(chromedp.ID("rooms-toggle")),
+		chromedp.WaitVisible(chromedp.CSS(`#room-list .room-link`)))
+	if e := expanded(); e != "true" {
+		t.Errorf("aria-expanded = %s with the panel open", e)
+	}
+	screenshot(t, a, "rooms-open")
+	do(t, a, "Esc closes the panel", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("room-list")))
+	if e := expanded(); e != "false" {
+		t.Errorf("aria-expanded = %s after Esc", e)
+	}
+	do(t, a, "open the panel again", chromedp.Click(chromedp.ID("rooms-toggle")),
+		chromedp.WaitVisible(chromedp.CSS(`#room-list .room-link`)))
+	do(t, a, "pick random", chromedp.Click(chromedp.CSS(`#room-list .room-link:not(.active)`)),
+		chromedp.WaitNotVisible(chromedp.ID("room-list")), chromedp.WaitVisible(chromedp.ID("composer-body")))
+	wantText(t, a, "#room-name", "random")
+	if e := expanded(); e != "false" {
+		t.Errorf("aria-expanded = %s after picking a room", e)
+	}
+}
+
+// TestBrowser_ChatHiddenTabCountsNewMessagesInTitle: while the tab is
+// hidden, messages from others in the open room are counted in the tab
+// title and not marked read; showing the tab clears the count and marks
+// them read.
+func TestBrowser_ChatHiddenTabCountsNewMessagesInTitle(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	title := get(t, a, "title", chromedp.Title())
+
+	// Headless Chromium's tab is always visible: the page is told it is
+	// hidden the way the browser would tell it.
+	setHidden := func(hidden bool) {
+		js := fmt.Sprintf(`Object.defineProperty(document, 'hidden', {configurable: true, get: () => %[1]t});
+			Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => %[1]t ? 'hidden' : 'visible'});
+			document.dispatchEvent(new Event('visibilitychange'))`, hidden)
+		do(t, a, "set hidden", chromedp.Evaluate[chromedp.Void](js))
+	}
+	setHidden(true)
+	bob := srv.Client(t)
+	bob.Do("POST", "/api/v1/auth/login", map[string]string{"email": "bob@example.com", "password": goodPassword})
+	for _, body := range []string{"one", "two"} {
+		if r := bob.Do("POST", "/api/v1/rooms/1/messages", map[string]string{"body": body}); r.Status != http.StatusCreated {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+		get(t, a, "message shows", chromedp.Poll[bool](hasMessage(body)))
+	}
+	if got := get(t, a, "title", chromedp.Title()); got != "(2) "+title {
+		t.Errorf("hidden tab title %q, want %q", got, "(2) "+title)
+	}
+	readJS := "Number(localStorage.getItem('torii.read.1') || 0)"
+	lastJS := "Math.max(...Array.from(document.querySelectorAll('#messages li.message')).map(e => Number(e.dataset.id)))"
+	if read, last := get(t, a, "read mark", chromedp.Evaluate[int](readJS)), get(t, a, "last id", chromedp.Evaluate[int](lastJS)); read >= last {
+		t.Errorf("a hidden tab marked message %d read (last %d)", read, last)
+	}
+	setHidden(false)
+	if got := get(t, a, "title", chromedp.Title()); got != title {
+		t.Errorf("title %q after showing the tab, want %q", got, title)
+	}
+	if read, last := get(t, a, "read mark", chromedp.Evaluate[int](readJS)), get(t, a, "last id", chromedp.Evaluate[int](lastJS)); read != last {
+		t.Errorf("read mark %d after showing the tab, want %d", read, last)
+	}
+}
+
+// TestBrowser_ChatEmptyRoomSaysSo: a room with no message says so instead
+// of showing a blank area.
+func TestBrowser_ChatEmptyRoomSaysSo(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	placeholder := "getComputedStyle(document.getElementById('messages'), '::before').content"
+	if got := get(t, a, "empty-room text", chromedp.Evaluate[string](placeholder)); !strings.Contains(got, "No messages yet") {
+		t.Errorf("empty room shows %s", got)
+	}
+	do(t, a, "write", chromedp.SendKeys(chromedp.ID("composer-body"), "first"), chromedp.KeyEvent(kb.Enter))
+	get(t, a, "message shows", chromedp.Poll[bool](hasMessage("first")))
+	if got := get(t, a, "empty-room text", chromedp.Evaluate[string](placeholder)); got != "none" {
+		t.Errorf("a room with a message still shows %s", got)
+	}
 }

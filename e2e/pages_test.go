@@ -70,7 +70,7 @@ func count(t *testing.T, ctx context.Context, sel string) int {
 }
 
 func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`).Replace(s) + "'"
 }
 
 func TestBrowser_RegisterSignInHelloSignOut(t *testing.T) {

@@ -196,6 +196,18 @@ func multiRowInserts(head, row string) map[int]string {
 // few multi-row INSERTs: each statement costs far more in the driver than
 // the rows it adds.
 func (s *Store) insertSignIns(ctx context.Context, c conn, rows []*signInRows) error {
+	// insertSession's rule: the user must be live. Checked once per user
+	// of the batch; if one is not, the batch fails and each write is
+	// retried alone, so that only its own caller gets the error.
+	checked := map[int64]bool{}
+	for _, r := range rows {
+		if !checked[r.ss.UserID] {
+			if err := s.checkSessionUser(ctx, c, r.ss.UserID); err != nil {
+				return err
+			}
+			checked[r.ss.UserID] = true
+		}
+	}
 	for len(rows) > 0 {
 		n := maxRowsPerInsert
 		for n > len(rows) {

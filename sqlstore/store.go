@@ -27,18 +27,6 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// PostgreSQL pool settings. 20 connections serve a busy instance without
-// exhausting a default max_connections (100) when a few instances share the
-// database; idle connections are closed after a few minutes and every
-// connection is recycled hourly so that a failover or a restarted pooler
-// (PgBouncer) is picked up.
-const (
-	pgMaxOpenConns    = 20
-	pgMaxIdleConns    = 10
-	pgConnMaxIdleTime = 5 * time.Minute
-	pgConnMaxLifetime = time.Hour
-)
-
 // sqlitePragmas apply to every SQLite connection: WAL lets readers run while
 // the writer writes; busy_timeout makes a connection wait for a lock rather
 // than fail at once; synchronous(NORMAL) is safe under WAL and much faster
@@ -63,6 +51,9 @@ type Store struct {
 	batch *groupCommitter
 	// ckpt checkpoints the WAL in the background (SQLite only).
 	ckpt *checkpointer
+	// dsn is the PostgreSQL URL (without pool parameters), for the chat
+	// broker's listener connection.
+	dsn string
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -78,15 +69,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	dsn, pool, err := parsePool(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(pgMaxOpenConns)
-	db.SetMaxIdleConns(pgMaxIdleConns)
-	db.SetConnMaxIdleTime(pgConnMaxIdleTime)
-	db.SetConnMaxLifetime(pgConnMaxLifetime)
-	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now}
+	db.SetMaxOpenConns(pool.maxOpen)
+	db.SetMaxIdleConns(pool.maxIdle)
+	db.SetConnMaxIdleTime(pool.maxIdleTime)
+	db.SetConnMaxLifetime(pool.lifetime)
+	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now, dsn: dsn}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)

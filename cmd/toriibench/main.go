@@ -58,8 +58,11 @@ type options struct {
 	rounds      int
 	// googleTokens is the pool of ID tokens scenario google signs in advance.
 	googleTokens int
-	stdout       io.Writer
-	stderr       io.Writer
+	// fanoutStreams and fanoutMessages size scenario fanout.
+	fanoutStreams  int
+	fanoutMessages int
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
 // Report is everything a run measured (the -json output).
@@ -69,6 +72,7 @@ type Report struct {
 	Me       *MeResult         `json:"me,omitempty"`
 	Login    *LoginResult      `json:"login,omitempty"`
 	Google   *GoogleResult     `json:"google,omitempty"`
+	Fanout   *FanoutResult     `json:"fanout,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 }
@@ -93,7 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := options{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google or all")
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, fanout (PostgreSQL only) or all (fanout included with PostgreSQL)")
+	fs.IntVar(&o.fanoutStreams, "fanout-streams", 10, "scenario fanout: streams open on each of the two instances")
+	fs.IntVar(&o.fanoutMessages, "fanout-messages", 500, "scenario fanout: messages measured (after 20 unmeasured)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
 	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
 	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
@@ -120,15 +126,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
 	doGoogle := o.scenario == "google" || o.scenario == "all"
-	if !doMe && !doLogin && !doGoogle {
-		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google or all, not %q\n", o.scenario)
+	isPG := strings.HasPrefix(o.database, "postgres://") || strings.HasPrefix(o.database, "postgresql://")
+	doFanout := o.scenario == "fanout" || (o.scenario == "all" && isPG)
+	if !doMe && !doLogin && !doGoogle && !doFanout {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, fanout or all, not %q\n", o.scenario)
+		return 2
+	}
+	if doFanout && !isPG {
+		fmt.Fprintln(stderr, "toriibench: -scenario fanout needs -database postgres://… (two instances share it)")
 		return 2
 	}
 	if o.clients < 1 || o.loginUsers < 1 || o.rounds < 1 || o.waitClients < 0 || o.duration <= 0 || o.warmup < 0 {
 		fmt.Fprintln(stderr, "toriibench: -clients, -login-users and -rounds must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
 		return 2
 	}
-	if err := runBench(ctx, o, doMe, doLogin, doGoogle); err != nil {
+	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doFanout); err != nil {
 		fmt.Fprintf(stderr, "toriibench: %v\n", err)
 		return 1
 	}
@@ -139,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // still printed.
 var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
 
-func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err error) {
+func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout bool) (err error) {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -250,6 +262,12 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle bool) (err
 		fmt.Fprintln(o.stderr, "scenario google")
 		if rep.Google, err = b.scenarioGoogle(ctx, idp); err != nil {
 			return fmt.Errorf("scenario google: %w", err)
+		}
+	}
+	if doFanout {
+		fmt.Fprintln(o.stderr, "scenario fanout")
+		if rep.Fanout, err = b.scenarioFanout(ctx, dsn, env, logs); err != nil {
+			return fmt.Errorf("scenario fanout: %w", err)
 		}
 	}
 	rep.Finished = time.Now()
@@ -393,6 +411,9 @@ func printReport(w io.Writer, r *Report) {
 	}
 	if r.Google != nil {
 		printGoogle(w, r.Google)
+	}
+	if r.Fanout != nil {
+		printFanout(w, r.Fanout)
 	}
 	if strings.HasPrefix(r.Config["database"], "PostgreSQL") {
 		fmt.Fprintln(w, "\nnote: with PostgreSQL the database server's CPU counts as \"CPU others\", so the disturbance check below is only indicative")

@@ -1,14 +1,28 @@
 // torii chat page. Everything a user typed is put in the page with
 // textContent, never innerHTML: no message can run script (security.md
-// H.39). Live updates come from the room's EventSource, which reconnects by
-// itself with Last-Event-ID, so nothing is lost while "reconnecting…".
+// H.39); Gemini's replies go through markdown.js, which builds nodes the
+// same way. Live updates come from the room's EventSource, which reconnects
+// by itself with Last-Event-ID, so nothing is lost while "reconnecting…".
+//
+// Gemini lives in the chat: "New Gemini conversation" creates a private
+// assistant room; in any room a message starting with @gemini is answered.
+// While a reply streams (assistant.delta) it shows in a pending bubble that
+// the stored message replaces; Stop (or Esc) cancels it; assistant.error
+// becomes a line in the room.
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var list = $("messages"), roomList = $("room-list"), state = $("conn-state");
+  var chat = $("chat"), list = $("messages"), roomList = $("room-list"), state = $("conn-state");
+  var ta = $("composer-body"), sendBtn = $("send"), stopBtn = $("assistant-stop");
+  var me = Number(chat.dataset.userId), assistantOn = chat.dataset.assistant === "on";
   var rooms = [], current = null, es = null, oldest = null, loadingOlder = false;
   var seen = {}; // message ids shown in the current room
+  var authorOf = {}; // message id → user id, in the current room
+  var replied = {}; // replyTo → true once the stored reply is shown
+  var finished = {}; // replyTo → true once assistant.done/error came
+  var inflight = null; // replyTo of the reply streaming in the current room
   var unread = {}; // room id → true
+  var hiddenCount = 0; // messages that came while the tab was hidden
 
   function api(method, path, body) {
     var opts = { method: method, headers: {}, credentials: "same-origin" };
@@ -18,6 +32,7 @@
     }
     return fetch(path, opts).then(function (r) {
       if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+      if (r.status === 204) return null;
       return r.json().then(function (j) {
         if (!r.ok) throw new Error((j.error && j.error.message) || r.statusText);
         return j;
@@ -31,62 +46,61 @@
     e.hidden = !msg;
   }
 
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  // --- Rooms list -------------------------------------------------------
+
   function renderRooms() {
     roomList.replaceChildren();
+    var any = false;
     rooms.forEach(function (r) {
       var li = document.createElement("li");
-      var b = document.createElement("button");
+      var b = el("button", "room-link" + (current && r.id === current.id ? " active" : ""));
       b.type = "button";
-      b.className = "room-link" + (current && r.id === current.id ? " active" : "");
       b.dataset.roomId = r.id;
-      b.textContent = (r.visibility === "private" ? "🔒 " : "# ") + r.name;
+      if (current && r.id === current.id) b.setAttribute("aria-current", "true");
+      var icon = el("span", "room-icon", r.assistant ? "✦" : r.visibility === "private" ? "🔒" : "#");
+      icon.setAttribute("aria-hidden", "true");
+      b.append(icon, el("span", "room-title", r.name));
+      if (r.assistant) b.appendChild(el("span", "sr-only", " (Gemini conversation)"));
+      else if (r.visibility !== "public") b.appendChild(el("span", "sr-only", " (" + r.visibility + ")"));
       if (unread[r.id]) {
-        var dot = document.createElement("span");
-        dot.className = "unread";
-        dot.textContent = "•";
-        dot.setAttribute("aria-label", "unread");
+        any = true;
+        var dot = el("span", "unread");
+        var mark = el("span", "", "•");
+        mark.setAttribute("aria-hidden", "true");
+        dot.append(mark, el("span", "sr-only", " unread"));
         b.appendChild(dot);
       }
-      b.addEventListener("click", function () { openRoom(r); });
+      b.addEventListener("click", function () { openRoom(r); setPanel(false); });
       li.appendChild(b);
       roomList.appendChild(li);
     });
+    $("rooms-toggle-unread").hidden = !any;
+    $("rooms-toggle-unread").textContent = any ? " •" : "";
   }
 
-  function messageNode(m) {
-    var li = document.createElement("li");
-    li.className = "message";
-    li.dataset.id = m.id;
-    var av = document.createElement("span");
-    av.className = "avatar small";
-    av.setAttribute("aria-hidden", "true");
-    var name = m.author === "assistant" ? "Gemini" : (m.user ? m.user.name : "Deleted user");
-    av.textContent = (name || "?").charAt(0).toUpperCase();
-    var head = document.createElement("div");
-    head.className = "message-head";
-    var who = document.createElement("strong");
-    who.className = "author";
-    who.textContent = name;
-    var when = document.createElement("time");
-    when.dateTime = m.createdAt;
-    when.textContent = new Date(m.createdAt).toLocaleString();
-    head.append(who, " ", when);
-    var body = document.createElement("div");
-    body.className = "body";
-    if (m.author === "assistant" && window.toriiMarkdown) {
-      // Gemini answers in Markdown: markdown.js builds nodes, never HTML.
-      body.appendChild(window.toriiMarkdown.render(m.body));
-    } else {
-      body.textContent = m.body; // text, never HTML
-    }
-    var main = document.createElement("div");
-    main.append(head, body);
-    li.append(av, main);
-    return li;
+  // On a narrow screen the rooms list is a panel the Rooms button opens.
+  function setPanel(open) {
+    chat.classList.toggle("rooms-open", open);
+    $("rooms-toggle").setAttribute("aria-expanded", String(open));
   }
+  $("rooms-toggle").addEventListener("click", function () {
+    var open = !chat.classList.contains("rooms-open");
+    setPanel(open);
+    if (open) { var a = roomList.querySelector(".room-link.active") || roomList.querySelector(".room-link"); if (a) a.focus(); }
+  });
 
-  // Unread markers: the last id read per room is kept in localStorage, and
-  // the other rooms' newest message is checked every 20 s.
+  // Unread markers: the last id read per room is kept in localStorage. The
+  // other rooms' newest message is checked when the tab comes back into
+  // view (visibilitychange, focus) and every 20 s while it is visible; a
+  // hidden tab does not poll. The room list is refreshed at the same time,
+  // so rooms created by others appear.
   function markRead(roomId, id) {
     var k = "torii.read." + roomId;
     if (Number(localStorage.getItem(k) || 0) < id) localStorage.setItem(k, String(id));
@@ -102,22 +116,93 @@
       }).catch(function () {});
     });
   }
-  setInterval(checkUnread, 20000);
+  var refreshing = false;
+  function refresh() {
+    if (document.hidden || refreshing) return;
+    refreshing = true;
+    api("GET", "/api/v1/rooms").then(function (j) {
+      var known = {};
+      rooms.forEach(function (r) { known[r.id] = true; });
+      var added = j.rooms.filter(function (r) { return !known[r.id]; });
+      if (added.length) { rooms = rooms.concat(added); renderRooms(); }
+      checkUnread();
+    }).catch(function () {}).finally(function () { refreshing = false; });
+  }
+  setInterval(refresh, 20000);
+  window.addEventListener("focus", refresh);
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) return;
+    hiddenCount = 0;
+    document.title = baseTitle;
+    if (current && seenMax > 0) markRead(current.id, seenMax);
+    refresh();
+  });
+  var baseTitle = document.title, seenMax = 0;
+
+  // --- Messages -----------------------------------------------------------
+
+  var statusNotes = {
+    incomplete: "This reply was cut off before it was finished.",
+    error: "Gemini stopped this reply."
+  };
+
+  function messageNode(m) {
+    var assistant = m.author === "assistant";
+    var li = el("li", "message" + (assistant ? " assistant" : "") + (m.user && m.user.id === me ? " mine" : ""));
+    if (m.id) li.dataset.id = m.id;
+    var av = el("span", "avatar small" + (assistant ? " gemini" : ""));
+    av.setAttribute("aria-hidden", "true");
+    var name = assistant ? "Gemini" : (m.user ? m.user.name : "Deleted user");
+    av.textContent = assistant ? "✦" : (name || "?").charAt(0).toUpperCase();
+    var head = el("div", "message-head");
+    var when = document.createElement("time");
+    when.dateTime = m.createdAt;
+    when.textContent = new Date(m.createdAt).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+    head.append(el("strong", "author", name), " ", when);
+    var body = el("div", "body");
+    if (assistant && window.toriiMarkdown) {
+      // Gemini answers in Markdown: markdown.js builds nodes, never HTML.
+      body.appendChild(window.toriiMarkdown.render(m.body));
+    } else {
+      body.textContent = m.body; // text, never HTML
+    }
+    var main = el("div", "message-main");
+    main.append(head, body);
+    if (assistant && statusNotes[m.status]) main.appendChild(el("p", "note", statusNotes[m.status]));
+    li.append(av, main);
+    return li;
+  }
+
+  function atBottom() { return list.scrollHeight - list.scrollTop - list.clientHeight < 60; }
+
+  function remember(m) {
+    seen[m.id] = true;
+    if (m.user) authorOf[m.id] = m.user.id;
+    if (m.replyTo != null) replied[m.replyTo] = true;
+    if (m.id > seenMax) seenMax = m.id;
+  }
 
   function append(m) {
-    if (current) markRead(current.id, m.id);
+    if (current && !document.hidden) markRead(current.id, m.id);
     if (seen[m.id]) return;
-    seen[m.id] = true;
-    var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    list.appendChild(messageNode(m));
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    var bottom = atBottom();
+    remember(m);
+    var node = messageNode(m);
+    var pending = m.replyTo != null && streamingNode(m.replyTo);
+    if (pending) pending.replaceWith(node); // the stored reply replaces the stream
+    else list.appendChild(node);
+    if (document.hidden && !(m.user && m.user.id === me)) {
+      hiddenCount++;
+      document.title = "(" + hiddenCount + ") " + baseTitle;
+    }
+    if (bottom || (m.user && m.user.id === me)) list.scrollTop = list.scrollHeight;
   }
 
   function prepend(ms) {
     var before = list.scrollHeight;
     ms.forEach(function (m) { // newest first: each goes on top
       if (seen[m.id]) return;
-      seen[m.id] = true;
+      remember(m);
       list.insertBefore(messageNode(m), list.firstChild);
     });
     list.scrollTop += list.scrollHeight - before;
@@ -128,23 +213,103 @@
     loadingOlder = true;
     var room = current;
     var q = oldest > 0 ? "?before=" + oldest : "";
+    list.setAttribute("aria-busy", "true");
     api("GET", "/api/v1/rooms/" + room.id + "/messages" + q).then(function (j) {
       if (room !== current) return;
       prepend(j.messages);
       oldest = j.nextBefore;
-    }).catch(function (e) { showError(e.message); }).finally(function () { loadingOlder = false; });
+    }).catch(function (e) { showError(e.message); }).finally(function () {
+      loadingOlder = false;
+      list.removeAttribute("aria-busy");
+    });
   }
+
+  // --- Gemini replies -------------------------------------------------------
+
+  function streamingNode(replyTo) {
+    return list.querySelector('li.streaming[data-reply-to="' + Number(replyTo) + '"]');
+  }
+
+  // pendingBubble is the bubble a reply streams into. aria-busy keeps
+  // screen readers from reading every chunk: the stored reply that
+  // replaces it is announced once.
+  function pendingBubble(replyTo) {
+    var node = streamingNode(replyTo);
+    if (node) return node;
+    node = messageNode({ author: "assistant", body: "", createdAt: new Date().toISOString() });
+    node.classList.add("streaming");
+    node.setAttribute("aria-busy", "true");
+    node.dataset.replyTo = replyTo;
+    node.dataset.text = "";
+    var bottom = atBottom();
+    list.appendChild(node);
+    if (bottom) list.scrollTop = list.scrollHeight;
+    return node;
+  }
+
+  function setInflight(replyTo) {
+    inflight = replyTo;
+    var mine = replyTo !== null && (authorOf[replyTo] === me || (current && current.assistant && current.createdBy === me));
+    stopBtn.hidden = !mine;
+    // An assistant room answers one message at a time (docs/api.md, Limits).
+    sendBtn.disabled = replyTo !== null && !!(current && current.assistant);
+  }
+
+  function onDelta(d) {
+    if (replied[d.replyTo] || finished[d.replyTo]) return;
+    var node = pendingBubble(d.replyTo);
+    node.dataset.text += d.text;
+    var body = node.querySelector(".body");
+    var bottom = atBottom();
+    body.replaceChildren(window.toriiMarkdown ? window.toriiMarkdown.render(node.dataset.text) : document.createTextNode(node.dataset.text));
+    if (bottom) list.scrollTop = list.scrollHeight;
+    if (inflight !== d.replyTo) setInflight(d.replyTo);
+  }
+
+  function onEnd(replyTo, message) {
+    finished[replyTo] = true;
+    var node = streamingNode(replyTo);
+    if (node) node.remove(); // no stored reply came: nothing to keep
+    if (message) {
+      var li = el("li", "message system");
+      li.dataset.replyTo = replyTo;
+      var icon = el("span", "avatar small gemini", "!");
+      icon.setAttribute("aria-hidden", "true");
+      var main = el("div", "message-main");
+      main.append(el("strong", "author", "Gemini"), el("div", "body", message));
+      li.append(icon, main);
+      list.appendChild(li);
+      list.scrollTop = list.scrollHeight;
+    }
+    if (inflight === replyTo) setInflight(null);
+  }
+
+  function stopReply() {
+    if (!current || inflight === null || stopBtn.hidden) return;
+    stopBtn.disabled = true;
+    api("POST", "/api/v1/rooms/" + current.id + "/assistant/cancel")
+      .catch(function (e) { showError(e.message); })
+      .finally(function () { stopBtn.disabled = false; });
+  }
+
+  // --- Rooms and the event stream -----------------------------------------
 
   function openRoom(r, initial) {
     if (es) { es.close(); es = null; }
     current = r;
     delete unread[r.id];
-    seen = {};
+    seen = {}; authorOf = {}; replied = {}; finished = {}; seenMax = 0;
+    setInflight(null);
     oldest = 0;
     list.replaceChildren();
+    showError("");
     $("room-name").textContent = r.name;
+    $("room-kind").hidden = !r.assistant;
+    list.dataset.kind = r.assistant ? "assistant" : "room";
+    ta.placeholder = r.assistant ? "Ask Gemini" : "Message " + (r.visibility === "public" ? "#" : "") + r.name;
     renderRooms();
     if (!initial) history.replaceState(null, "", "/?room=" + r.id);
+    list.setAttribute("aria-busy", "true");
     api("GET", "/api/v1/rooms/" + r.id + "/messages").then(function (j) {
       if (r !== current) return;
       prepend(j.messages);
@@ -153,76 +318,87 @@
       var last = j.messages.length ? j.messages[0].id : 0;
       markRead(r.id, last);
       connect(r, last);
-    }).catch(function (e) { showError(e.message); });
+    }).catch(function (e) { showError(e.message); }).finally(function () { list.removeAttribute("aria-busy"); });
   }
 
   function connect(r, after) {
     state.textContent = "connecting…";
+    state.dataset.state = "connecting";
     es = new EventSource("/api/v1/rooms/" + r.id + "/events?after=" + after);
     es.onopen = function () { state.textContent = "live"; state.dataset.state = "live"; };
     es.onerror = function () { state.textContent = "reconnecting…"; state.dataset.state = "reconnecting"; };
-    es.addEventListener("message", function (ev) {
-      var m = JSON.parse(ev.data);
-      if (r !== current) return;
-      if (m.replyTo != null) dropStreaming(m.replyTo);
-      append(m);
-    });
-    // @gemini replies stream in as assistant.delta events, then arrive
-    // stored as a message, which replaces the streaming one.
-    es.addEventListener("assistant.delta", function (ev) {
-      var d = JSON.parse(ev.data);
-      if (r !== current) return;
-      var node = list.querySelector('li.streaming[data-reply-to="' + Number(d.replyTo) + '"]');
-      if (!node) {
-        node = messageNode({ author: "assistant", body: "", createdAt: new Date().toISOString() });
-        node.classList.add("streaming");
-        node.dataset.replyTo = d.replyTo;
-        node.dataset.text = "";
-        list.appendChild(node);
-      }
-      node.dataset.text += d.text;
-      var body = node.querySelector(".body");
-      body.replaceChildren(window.toriiMarkdown ? window.toriiMarkdown.render(node.dataset.text) : document.createTextNode(node.dataset.text));
-      list.scrollTop = list.scrollHeight;
-    });
-    es.addEventListener("assistant.error", function (ev) {
-      var d = JSON.parse(ev.data);
-      if (r !== current) return;
-      dropStreaming(d.replyTo);
-      showError(d.message);
-    });
+    function on(kind, fn) {
+      es.addEventListener(kind, function (ev) { if (r === current) fn(JSON.parse(ev.data)); });
+    }
+    on("message", append);
+    on("assistant.delta", onDelta);
+    on("assistant.done", function (d) { onEnd(d.replyTo, null); });
+    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || "Gemini could not answer this message."); });
   }
 
-  function dropStreaming(replyTo) {
-    var node = list.querySelector('li.streaming[data-reply-to="' + Number(replyTo) + '"]');
-    if (node) node.remove();
+  function asksGemini(body) {
+    return assistantOn && !!current && (current.assistant || /^\s*@gemini/i.test(body));
   }
 
   function send() {
-    var ta = $("composer-body");
     var body = ta.value;
-    if (!current || body.trim() === "") return;
+    if (!current || body.trim() === "" || sendBtn.disabled) return;
+    var room = current;
     var clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
     ta.value = "";
-    api("POST", "/api/v1/rooms/" + current.id + "/messages", { body: body, clientId: clientId }).then(function (j) {
+    api("POST", "/api/v1/rooms/" + room.id + "/messages", { body: body, clientId: clientId }).then(function (j) {
+      if (room !== current) return;
       showError("");
       append(j.message);
-    }).catch(function (e) { ta.value = body; showError(e.message); });
+      if (asksGemini(body) && !finished[j.message.id] && !replied[j.message.id]) {
+        pendingBubble(j.message.id);
+        setInflight(j.message.id);
+      }
+    }).catch(function (e) { if (ta.value === "") ta.value = body; showError(e.message); });
   }
 
   $("composer").addEventListener("submit", function (e) { e.preventDefault(); send(); });
-  $("composer-body").addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
+  // Enter sends, Shift+Enter adds a line. A line break typed right after a
+  // handled Enter (a char event that slips past the cancelled keydown, as
+  // synthesized input does) is dropped too.
+  var sentByEnter = false;
+  ta.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sentByEnter = true; send(); }
   });
+  ta.addEventListener("keyup", function () { sentByEnter = false; });
+  ta.addEventListener("beforeinput", function (e) {
+    if (sentByEnter && (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph")) e.preventDefault();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    if (inflight !== null && !stopBtn.hidden) { e.preventDefault(); stopReply(); return; }
+    if (chat.classList.contains("rooms-open")) { setPanel(false); $("rooms-toggle").focus(); }
+  });
+  stopBtn.addEventListener("click", stopReply);
   list.addEventListener("scroll", function () { if (list.scrollTop < 60) loadOlder(); });
+
+  function created(room) {
+    rooms.push(room);
+    openRoom(room);
+    setPanel(false);
+    ta.focus();
+  }
   $("new-room").addEventListener("submit", function (e) {
     e.preventDefault();
     var name = $("new-room-name").value;
     api("POST", "/api/v1/rooms", { name: name, visibility: $("new-room-visibility").value }).then(function (j) {
       $("new-room-name").value = "";
-      rooms.push(j.room);
-      openRoom(j.room);
+      created(j.room);
     }).catch(function (err) { showError(err.message); });
+  });
+  var ask = $("ask-gemini");
+  if (ask) ask.addEventListener("click", function () {
+    var stamp = new Date().toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    ask.disabled = true;
+    api("POST", "/api/v1/rooms", { name: "Gemini, " + stamp, visibility: "private", assistant: true })
+      .then(function (j) { created(j.room); })
+      .catch(function (err) { showError(err.message); })
+      .finally(function () { ask.disabled = false; });
   });
 
   api("GET", "/api/v1/rooms").then(function (j) {
