@@ -91,4 +91,7 @@ func IsCode(err error, code string) bool {
 var (
 	ErrNotFound = &Error{Code: ENotFound, Message: "Not found."}
 	ErrConflict = &Error{Code: EConflict, Message: "Already exists."}
+	// ErrUserInactive is returned by a write that needs an active user
+	// (CreateSession) when the user is inactive.
+	ErrUserInactive = &Error{Code: EUserInactive, Message: "This account is disabled."}
 )

@@ -87,7 +87,12 @@ type RoleStore interface {
 
 // SessionStore keeps server-side sessions.
 type SessionStore interface {
-	// CreateSession stores s (whose ID is the token's hash).
+	// CreateSession stores s (whose ID is the token's hash). ErrConflict if
+	// the ID is taken, ErrNotFound if the user does not exist or is
+	// deleted, ErrUserInactive if the user is inactive. The user is checked
+	// in the same transaction as the insert, so a sign-in racing a
+	// deactivation (on any instance) either fails or has its session
+	// revoked by it: an inactive user never keeps a live session.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionByID returns a session whatever its state; callers decide
 	// liveness with Session.Live.

@@ -118,8 +118,8 @@ type KeyStore interface {
 // transaction.
 type RefreshTokenStore interface {
 	// CreateRefreshToken stores the first token of a new chain (ChainID
-	// defaults to ID). ErrNotFound if the user or session does not exist,
-	// ErrConflict if the ID is taken.
+	// defaults to ID). ErrNotFound if the user or session does not exist
+	// or the session is revoked, ErrConflict if the ID is taken.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// RefreshTokenByID returns a token whatever its state.
 	RefreshTokenByID(ctx context.Context, id string) (RefreshToken, error)
@@ -129,7 +129,8 @@ type RefreshTokenStore interface {
 	// and ExpiresAt are the caller's. It returns the spent token. Of
 	// several concurrent rotations of one token exactly one succeeds.
 	// Errors: ErrNotFound if no token has that id, or it is revoked or
-	// expired; ErrRefreshTokenReused if it was already spent — the whole
+	// expired, or its session is revoked (checked in the transaction, so a
+	// rotation racing the revocation leaves no live child); ErrRefreshTokenReused if it was already spent — the whole
 	// chain is then revoked at `at` (and that is committed), and the
 	// spent token is returned with the error so the caller knows whose
 	// chain it was.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toriihq/torii/chat"
 	"github.com/toriihq/torii/config"
 	"github.com/toriihq/torii/oidc"
 	"github.com/toriihq/torii/password"
@@ -54,6 +55,12 @@ type Options struct {
 	// sessions, old audit events) with its error, so tests can wait for
 	// one instead of sleeping.
 	AfterPrune func(error)
+	// Broker replaces the chat broker. By default New opens the store's
+	// (sqlstore.Store.Broker): in-process on SQLite, LISTEN/NOTIFY on
+	// PostgreSQL, so that several instances share live chat and access
+	// events. The CLI passes the store's too, so that a change it makes
+	// reaches the running servers' streams.
+	Broker chat.Broker
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -98,11 +105,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		st.Close()
 		return nil, err
 	}
+	if opts.Broker == nil {
+		if opts.Broker, err = st.Broker(ctx, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	closeAll := func() { opts.Broker.Close(); st.Close() }
 	svc := newService(cfg, st, log, opts, google, assistant)
 	// The first start makes the first signing key, so the JWKS is never
 	// empty; a restart after a long stop rotates a due one.
 	if err := svc.EnsureSigningKeys(ctx); err != nil {
-		st.Close()
+		closeAll()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
 	if hint, err := svc.AdminHint(ctx); err != nil {
@@ -112,7 +126,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
-		st.Close()
+		closeAll()
 		return nil, err
 	}
 	w, err := web.New(web.Options{
@@ -128,7 +142,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Registry:           prometheus.NewRegistry(),
 	})
 	if err != nil {
-		st.Close()
+		closeAll()
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune}, nil
@@ -170,6 +184,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	}
 	so := service.Options{
 		Store:           st,
+		Broker:          opts.Broker,
 		Hasher:          hasher,
 		Now:             now,
 		Logger:          log,

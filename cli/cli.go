@@ -74,6 +74,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = allowCmd(ctx, rest, env)
 	case "dev-idp":
 		err = devIDP(ctx, rest, env)
+	case "healthcheck":
+		err = healthcheck(ctx, rest, env)
 	case "gen-secret":
 		err = genSecret(env)
 	case "version":
@@ -123,6 +125,7 @@ const usage = `Usage:
   torii allow rm E|@domain…           remove from the database allowlist
   torii allow list                    the effective allowlist (database and environment)
   torii dev-idp [--addr 127.0.0.1:9090] a local OpenID provider for development and tests
+  torii healthcheck [--ready]         exit 0 if the server on TORII_ADDR (or :$PORT) answers /healthz (/readyz)
   torii gen-secret                    print a random 32-byte hex secret
   torii version
 

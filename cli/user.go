@@ -36,7 +36,19 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 // it, so the CLI applies exactly the rules the API does.
 func withService(ctx context.Context, env Env, database string, f func(*service.Service) error) error {
 	return withStore(ctx, env, database, func(cfg *config.Config, st *sqlstore.Store) error {
-		return f(app.NewService(cfg, st, newLogger(env), env.AppOptions))
+		log := newLogger(env)
+		opts := env.AppOptions
+		if opts.Broker == nil {
+			// On PostgreSQL the running servers hear what the command
+			// changes (a deactivation closes the user's live streams).
+			br, err := st.Broker(ctx, log)
+			if err != nil {
+				return err
+			}
+			defer br.Close()
+			opts.Broker = br
+		}
+		return f(app.NewService(cfg, st, log, opts))
 	})
 }
 

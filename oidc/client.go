@@ -1,8 +1,9 @@
 // Package oidc is torii's client of an OpenID provider (Google by default):
-// discovery with retry, the authorization-code flow with PKCE, and ID token
-// verification with the checks that go-oidc leaves to its callers (both
-// Google issuer spellings, `azp` with several audiences, `sub` and `iat`
-// presence, nonce, hosted domain) and a key set that bounds JWKS refetches.
+// discovery with retry (go-oidc), the authorization-code flow with PKCE
+// (oauth2), and ID token verification: go-oidc's verifier checks plus the
+// ones it leaves to its callers (both Google issuer spellings, `azp` with
+// several audiences, `sub` and `iat` presence, nonce, hosted domain) on one
+// parse of the token, with a key set that bounds JWKS refetches.
 //
 // Every rejection is a coded torii error (UNAUTHORIZED, NOT_ALLOWED or
 // SERVICE_UNAVAILABLE) wrapped with the reason, so clients see a safe
@@ -28,6 +29,10 @@ import (
 
 // GoogleIssuer is Google's issuer URL.
 const GoogleIssuer = "https://accounts.google.com"
+
+// googleIssuerNoScheme is the `iss` Google sometimes puts in ID tokens
+// instead of GoogleIssuer; accepted from Google only, as go-oidc does.
+const googleIssuerNoScheme = "accounts.google.com"
 
 // Timeouts and retry bounds for talking to the provider.
 const (
@@ -88,9 +93,10 @@ type Client struct {
 
 // discovered is what discovery yields.
 type discovered struct {
-	verifier *gooidc.IDTokenVerifier
-	oauth    oauth2.Config
-	keys     *keySet
+	// algs are the signing algorithms accepted in ID tokens.
+	algs  []string
+	oauth oauth2.Config
+	keys  *keySet
 }
 
 // New returns a client for cfg. It does not contact the provider: call Run.
@@ -231,17 +237,9 @@ func (c *Client) discover(ctx context.Context) (*discovered, error) {
 				c.log.Warn("JWKS fetch failed", "url", meta.JWKSURI, "err", err)
 			}
 		}}
-	leeway, now := c.cfg.Leeway, c.cfg.Now
-	verifier := gooidc.NewVerifier(c.cfg.Issuer, keys, &gooidc.Config{
-		ClientID:             c.cfg.ClientID,
-		SupportedSigningAlgs: signingAlgs(meta.Algs),
-		// go-oidc compares exp with no leeway; moving its clock back by
-		// the leeway accepts a token that expired less than that ago.
-		Now: func() time.Time { return now().Add(-leeway) },
-	})
 	return &discovered{
-		verifier: verifier,
-		keys:     keys,
+		algs: signingAlgs(meta.Algs),
+		keys: keys,
 		oauth: oauth2.Config{
 			ClientID:     c.cfg.ClientID,
 			ClientSecret: c.cfg.ClientSecret,

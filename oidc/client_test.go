@@ -1,6 +1,8 @@
 package oidc_test
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,7 +20,7 @@ var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 var ada = devidp.User{Email: "ada@example.com", Name: "Ada", EmailVerified: true}
 
 // startIDP serves a dev-idp on loopback.
-func startIDP(t *testing.T) (*devidp.Provider, *httptest.Server) {
+func startIDP(t testing.TB) (*devidp.Provider, *httptest.Server) {
 	t.Helper()
 	p, err := devidp.New(devidp.Options{Now: func() time.Time { return t0 },
 		Clients: []devidp.Client{{ID: "client", Secret: "secret"}}})
@@ -179,6 +181,44 @@ func TestVerify_HeaderEdgeCases(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := c.Verify(t.Context(), bad, ""); torii.ErrorCode(err) != torii.EUnauthorized {
+				t.Fatalf("accepted or wrong error: %v", err)
+			}
+		})
+	}
+}
+
+// The claim checks go-oidc's verifier used to make, now made by Verify on
+// its one parse of the token (the web tests cover iss, aud, exp, sub, iat,
+// azp, nonce, hd and the signature cases end to end).
+func TestVerify_ClaimChecksOnTheOneParse(t *testing.T) {
+	p, srv := startIDP(t)
+	c := oidc.New(oidc.Config{Issuer: srv.URL, ClientID: "client", Now: func() time.Time { return t0 }})
+	for name, tc := range map[string]struct {
+		set  map[string]any
+		drop string
+		ok   bool
+	}{
+		"aud as a string":                      {set: map[string]any{"aud": "client"}, ok: true},
+		"aud as an array":                      {set: map[string]any{"aud": []string{"client"}}, ok: true},
+		"aud of another type":                  {set: map[string]any{"aud": 42}},
+		"exp with a fraction":                  {set: map[string]any{"exp": float64(t0.Add(time.Hour).Unix()) + 0.5}, ok: true},
+		"exp as a string":                      {set: map[string]any{"exp": fmt.Sprint(t0.Add(time.Hour).Unix())}},
+		"no exp":                               {drop: "exp"},
+		"nbf within five minutes":              {set: map[string]any{"nbf": t0.Add(4 * time.Minute).Unix()}, ok: true},
+		"nbf beyond five minutes":              {set: map[string]any{"nbf": t0.Add(6 * time.Minute).Unix()}},
+		"Google's scheme-less iss from others": {set: map[string]any{"iss": "accounts.google.com"}},
+		"iss with a trailing slash":            {set: map[string]any{"iss": srv.URL + "/"}},
+		"sub not a string":                     {set: map[string]any{"sub": map[string]any{"id": 1}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			claims := p.Claims(ada, "client", "")
+			maps.Copy(claims, tc.set)
+			delete(claims, tc.drop)
+			_, err := c.Verify(t.Context(), p.Sign(claims), "")
+			if tc.ok && err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if !tc.ok && torii.ErrorCode(err) != torii.EUnauthorized {
 				t.Fatalf("accepted or wrong error: %v", err)
 			}
 		})

@@ -12,13 +12,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// parsedJWS is a compact JWS, parsed once for the key set. go-oidc has
-// already parsed the token (and checked its algorithm against the allowed
-// list) before it asks the key set for the signature, and go-jose's parse
-// is a good part of a sign-in's cost, so the common case — RS256, the
-// algorithm Google and most providers use — is checked here with
-// crypto/rsa directly on the signing input. Every other case (another
-// algorithm, a `crit` or `b64` header) goes through go-jose as before.
+// parsedJWS is a compact JWS, parsed once. go-jose's parse is a good part
+// of a sign-in's cost, so the common case — RS256, the algorithm Google and
+// most providers use — is checked here with crypto/rsa directly on the
+// signing input. Every other case (another algorithm, a `crit` or `b64`
+// header) goes through go-jose, which also refuses critical headers it does
+// not know.
 type parsedJWS struct {
 	raw          string
 	alg, kid     string

@@ -31,9 +31,9 @@ const (
 // DefaultMinRefetch is the least time between two JWKS fetches.
 const DefaultMinRefetch = time.Minute
 
-// keySet verifies JWS signatures against the provider's JWKS. It
-// implements go-oidc's KeySet, replacing its RemoteKeySet, which fetches
-// again for every token whose `kid` it does not know.
+// keySet verifies JWS signatures against the provider's JWKS. It replaces
+// go-oidc's RemoteKeySet, which fetches again for every token whose `kid`
+// it does not know.
 type keySet struct {
 	url        string
 	client     *http.Client
@@ -50,13 +50,9 @@ type keySet struct {
 	fetches atomic.Int64
 }
 
-// VerifySignature implements go-oidc's KeySet. The verifier has already
-// checked the algorithm against the allowed list before calling it.
-func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := parseJWS(jwt)
-	if err != nil {
-		return nil, err
-	}
+// verify checks the signature of a parsed token and returns its payload.
+// The caller has already checked the algorithm against the allowed list.
+func (k *keySet) verify(ctx context.Context, jws *parsedJWS) ([]byte, error) {
 	kid := jws.kid
 
 	keys, fresh := k.cached()

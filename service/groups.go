@@ -88,11 +88,6 @@ func (s *Service) Groups(ctx context.Context, p Principal) ([]GroupView, error) 
 	return out, nil
 }
 
-// UserGroups lists a user's memberships.
-func (s *Service) UserGroups(ctx context.Context, userID int64) ([]torii.Membership, error) {
-	return s.store.UserGroups(ctx, userID)
-}
-
 // CreateGroup makes a group (admins only: everyone else founds their
 // company's group when registering). The admin does not become a member.
 // Errors: FORBIDDEN, VALIDATION_ERROR (`name`, also when taken).

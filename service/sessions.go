@@ -25,6 +25,10 @@ type Principal struct {
 	Session    torii.Session
 	Roles      []string
 	Identities []torii.Identity
+	// Groups are the user's group memberships; like the rest they are
+	// cached with the principal, and every membership change made through
+	// the service drops the cache entry.
+	Groups []torii.Membership
 }
 
 // Profile returns the principal as a Profile.
@@ -173,6 +177,13 @@ func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, erro
 	if err != nil {
 		return Principal{}, missingIsUnauthorized(err)
 	}
+	return s.principalOf(ctx, u, sess)
+}
+
+// principalOf loads what a principal carries besides its user and session:
+// roles, identities and groups, so that /me and the role checks of a
+// request need no further reads.
+func (s *Service) principalOf(ctx context.Context, u torii.User, sess torii.Session) (Principal, error) {
 	roles, err := s.store.UserRoles(ctx, u.ID)
 	if err != nil {
 		return Principal{}, err
@@ -181,7 +192,11 @@ func (s *Service) loadPrincipal(ctx context.Context, id string) (Principal, erro
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{User: u, Session: sess, Roles: roles, Identities: ids}, nil
+	groups, err := s.store.UserGroups(ctx, u.ID)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{User: u, Session: sess, Roles: roles, Identities: ids, Groups: groups}, nil
 }
 
 // checkAccess applies the rules that can take away a signed-in user's

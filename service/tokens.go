@@ -243,15 +243,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 	if err := s.checkAccess(ctx, u); err != nil {
 		return Principal{}, err
 	}
-	roles, err := s.store.UserRoles(ctx, u.ID)
-	if err != nil {
-		return Principal{}, err
-	}
-	ids, err := s.store.IdentitiesByUser(ctx, u.ID)
-	if err != nil {
-		return Principal{}, err
-	}
-	return Principal{User: u, Roles: roles, Identities: ids}, nil
+	return s.principalOf(ctx, u, torii.Session{})
 }
 
 // forwardTokenReuse is how much life a cached forward-auth token must have

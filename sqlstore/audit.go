@@ -42,6 +42,24 @@ func (s *Store) AppendAudit(ctx context.Context, e torii.AuditEvent) (torii.Audi
 
 // insertAudit appends e on c (a pool or a transaction).
 func (s *Store) insertAudit(ctx context.Context, c conn, e torii.AuditEvent) (torii.AuditEvent, error) {
+	args, err := s.auditArgs(&e)
+	if err != nil {
+		return torii.AuditEvent{}, err
+	}
+	err = c.queryRow(ctx, `INSERT INTO audit_log (`+auditInsertCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&e.ID)
+	if err != nil {
+		return torii.AuditEvent{}, s.f.err("append audit", err)
+	}
+	return e, nil
+}
+
+// auditInsertCols are the columns an append writes, in auditArgs' order.
+const auditInsertCols = `at, user_id, event, email, ip, user_agent, detail`
+
+// auditArgs returns the values of auditInsertCols for e, defaulting and
+// rounding e.At in place.
+func (s *Store) auditArgs(e *torii.AuditEvent) ([]any, error) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
@@ -50,7 +68,7 @@ func (s *Store) insertAudit(ctx context.Context, c conn, e torii.AuditEvent) (to
 	if e.Detail != nil {
 		b, err := json.Marshal(e.Detail)
 		if err != nil {
-			return torii.AuditEvent{}, fmt.Errorf("sqlstore: audit detail: %w", err)
+			return nil, fmt.Errorf("sqlstore: audit detail: %w", err)
 		}
 		detail = string(b)
 	}
@@ -58,13 +76,7 @@ func (s *Store) insertAudit(ctx context.Context, c conn, e torii.AuditEvent) (to
 	if e.UserID != nil {
 		userID = *e.UserID
 	}
-	err := c.queryRow(ctx, `INSERT INTO audit_log (at, user_id, event, email, ip, user_agent, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		s.f.t(e.At), userID, e.Event, e.Email, e.IP, e.UserAgent, detail).Scan(&e.ID)
-	if err != nil {
-		return torii.AuditEvent{}, s.f.err("append audit", err)
-	}
-	return e, nil
+	return []any{s.f.t(e.At), userID, e.Event, e.Email, e.IP, e.UserAgent, detail}, nil
 }
 
 // ListAudit implements torii.AuditStore. "Newest" is the largest id, the

@@ -32,6 +32,11 @@ type flavor struct {
 	// and needs none, because the writer's BEGIN IMMEDIATE already holds the
 	// database's single write lock.
 	forUpdate string
+	// forShare is appended to a SELECT that reads a row the transaction
+	// relies on without changing it (the user a session is created for):
+	// writers of that row wait until the transaction ends, and a writer
+	// that got there first is waited for and its result read.
+	forShare string
 	// timeArg turns a time into the value its column stores.
 	timeArg func(time.Time) any
 	// isUnique and isForeignKey classify constraint violations.
@@ -59,6 +64,7 @@ var sqliteFlavor = flavor{
 	name:      "sqlite",
 	goose:     goose.DialectSQLite3,
 	forUpdate: "",
+	forShare:  "",
 	timeArg:   func(t time.Time) any { return t.UnixMicro() },
 	isUnique: func(err error) bool {
 		return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
@@ -75,6 +81,7 @@ var postgresFlavor = flavor{
 	goose:       goose.DialectPostgres,
 	dollarBinds: true,
 	forUpdate:   " FOR UPDATE",
+	forShare:    " FOR SHARE",
 	timeArg:     func(t time.Time) any { return t },
 	isUnique:    func(err error) bool { return pgCode(err) == "23505" },
 	isForeignKey: func(err error) bool {

@@ -153,5 +153,5 @@ func (s *Store) LinkIdentity(ctx context.Context, l torii.IdentityLink) (torii.L
 // CreateSessionAudited implements torii.GoogleStore. On SQLite concurrent
 // calls are group-committed (groupcommit.go).
 func (s *Store) CreateSessionAudited(ctx context.Context, ss torii.Session, e torii.AuditEvent) error {
-	return s.grouped(ctx, func(ctx context.Context, c conn) error { return s.insertSignIn(ctx, c, ss, e) })
+	return s.createSessionAudited(ctx, ss, e)
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -36,7 +37,31 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t torii.RefreshToken) er
 	if t.ChainID == "" {
 		t.ChainID = t.ID
 	}
-	return s.insertRefreshToken(ctx, s.writer(), t)
+	return s.inTx(ctx, func(c conn) error {
+		if err := s.lockLiveSession(ctx, c, t.SessionID); err != nil {
+			return err
+		}
+		return s.insertRefreshToken(ctx, c, t)
+	})
+}
+
+// lockLiveSession checks, inside a transaction that mints a refresh token,
+// that the token's session exists and is not revoked (ErrNotFound
+// otherwise). On PostgreSQL the session's row is read FOR SHARE, so a
+// revocation (an UPDATE of that row, then of its refresh tokens) either
+// commits first and is seen here, or waits for the new token to commit and
+// revokes it too. Every transaction that takes both locks takes the
+// session's first, as the revocations do, so they cannot deadlock.
+func (s *Store) lockLiveSession(ctx context.Context, c conn, id string) error {
+	var revoked *time.Time
+	err := c.queryRow(ctx, `SELECT revoked_at FROM sessions WHERE id = ?`+s.f.forShare, id).Scan(nullTimeCol{&revoked})
+	if err != nil {
+		return s.f.err("lock session", err)
+	}
+	if revoked != nil {
+		return torii.ErrNotFound
+	}
+	return nil
 }
 
 // RefreshTokenByID implements torii.RefreshTokenStore.
@@ -49,12 +74,23 @@ func (s *Store) RefreshTokenByID(ctx context.Context, id string) (torii.RefreshT
 // with FOR UPDATE on PostgreSQL, so a second rotation of the same token
 // waits for the first to commit and then sees it spent; on SQLite the
 // writer's single connection and BEGIN IMMEDIATE give the same order.
+// The token's session is locked before the token (lockLiveSession): a
+// rotation racing the session's revocation mints nothing or has its child
+// revoked with the session.
 func (s *Store) RotateRefreshToken(ctx context.Context, id string, next torii.RefreshToken, at time.Time) (torii.RefreshToken, error) {
 	var (
 		old    torii.RefreshToken
 		reused bool
 	)
 	err := s.inTx(ctx, func(c conn) error {
+		var session string
+		if err := c.queryRow(ctx, `SELECT session_id FROM refresh_tokens WHERE id = ?`, id).Scan(&session); err != nil {
+			return s.f.err("rotate refresh token", err)
+		}
+		live := s.lockLiveSession(ctx, c, session)
+		if live != nil && !errors.Is(live, torii.ErrNotFound) {
+			return live
+		}
 		var err error
 		old, err = scanRefreshToken(c.queryRow(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE id = ?`+s.f.forUpdate, id))
 		if err != nil {
@@ -67,7 +103,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, id string, next torii.Re
 			_, err := s.revokeChain(ctx, c, old.ChainID, at)
 			return err
 		}
-		if !old.Usable(at) {
+		if !old.Usable(at) || live != nil {
 			return torii.ErrNotFound
 		}
 		spent := ts(at)

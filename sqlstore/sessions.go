@@ -18,18 +18,45 @@ func scanSession(sc scanner) (torii.Session, error) {
 }
 
 // CreateSession implements torii.SessionStore. ErrConflict if the id is
-// taken, ErrNotFound if the user does not exist.
+// taken, ErrNotFound if the user does not exist or is deleted,
+// ErrUserInactive if the user is inactive.
 func (s *Store) CreateSession(ctx context.Context, ss torii.Session) error {
-	return s.insertSession(ctx, s.writer(), ss)
+	return s.inTx(ctx, func(c conn) error { return s.insertSession(ctx, c, ss) })
 }
 
-// insertSession stores a session on c (a pool or a transaction).
+// insertSession stores a session inside a transaction, after checking that
+// its user is live. On PostgreSQL the user's row is read FOR SHARE: a
+// deactivation (which locks the row FOR UPDATE, then revokes the user's
+// sessions) either commits first, and this sign-in sees the user inactive,
+// or waits for this session to commit, and revokes it.
 func (s *Store) insertSession(ctx context.Context, c conn, ss torii.Session) error {
+	if err := s.checkSessionUser(ctx, c, ss.UserID); err != nil {
+		return err
+	}
 	_, err := c.exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
-		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.sessionArgs(ss)...)
 	return s.f.err("create session", err)
+}
+
+// checkSessionUser is insertSession's check that the user is live
+// (ErrNotFound if missing or deleted, ErrUserInactive if inactive), its
+// row read FOR SHARE on PostgreSQL.
+func (s *Store) checkSessionUser(ctx context.Context, c conn, userID int64) error {
+	var status string
+	err := c.queryRow(ctx, `SELECT status FROM users WHERE id = ? AND deleted_at IS NULL`+s.f.forShare, userID).Scan(&status)
+	if err != nil {
+		return s.f.err("create session", err)
+	}
+	if torii.UserStatus(status) != torii.StatusActive {
+		return torii.ErrUserInactive
+	}
+	return nil
+}
+
+// sessionArgs returns the values of sessionCols for ss.
+func (s *Store) sessionArgs(ss torii.Session) []any {
+	return []any{ss.ID, ss.UserID, ss.IP, ss.UserAgent, s.f.t(ss.CreatedAt), s.f.t(ss.LastActivity),
+		s.f.t(ss.ExpiresAt), s.f.nt(ss.RevokedAt)}
 }
 
 // SessionByID implements torii.SessionStore.

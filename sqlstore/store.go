@@ -27,18 +27,6 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// PostgreSQL pool settings. 20 connections serve a busy instance without
-// exhausting a default max_connections (100) when a few instances share the
-// database; idle connections are closed after a few minutes and every
-// connection is recycled hourly so that a failover or a restarted pooler
-// (PgBouncer) is picked up.
-const (
-	pgMaxOpenConns    = 20
-	pgMaxIdleConns    = 10
-	pgConnMaxIdleTime = 5 * time.Minute
-	pgConnMaxLifetime = time.Hour
-)
-
 // sqlitePragmas apply to every SQLite connection: WAL lets readers run while
 // the writer writes; busy_timeout makes a connection wait for a lock rather
 // than fail at once; synchronous(NORMAL) is safe under WAL and much faster
@@ -61,6 +49,11 @@ type Store struct {
 	// batch group-commits hot writes: sign-ins, chat messages (SQLite
 	// only).
 	batch *groupCommitter
+	// ckpt checkpoints the WAL in the background (SQLite only).
+	ckpt *checkpointer
+	// dsn is the PostgreSQL URL (without pool parameters), for the chat
+	// broker's listener connection.
+	dsn string
 }
 
 var _ torii.Store = (*Store)(nil)
@@ -76,15 +69,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	dsn, pool, err := parsePool(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(pgMaxOpenConns)
-	db.SetMaxIdleConns(pgMaxIdleConns)
-	db.SetConnMaxIdleTime(pgConnMaxIdleTime)
-	db.SetConnMaxLifetime(pgConnMaxLifetime)
-	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now}
+	db.SetMaxOpenConns(pool.maxOpen)
+	db.SetMaxIdleConns(pool.maxIdle)
+	db.SetConnMaxIdleTime(pool.maxIdleTime)
+	db.SetConnMaxLifetime(pool.lifetime)
+	s := &Store{read: db, write: db, f: postgresFlavor, now: time.Now, dsn: dsn}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
@@ -103,7 +100,12 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	// The writer is opened and pinged first: it switches the file to WAL,
 	// which is persistent, before any reader connects.
-	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// temp_store(MEMORY) keeps statement journals (the undo log of one
+	// statement inside a transaction, e.g. a multi-row INSERT of a group
+	// commit) in memory: past 64 KiB SQLite would spill them to a temporary
+	// file, a write system call per page.
+	write, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=temp_store(MEMORY)", walAutoCheckpoint))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
@@ -130,6 +132,15 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
+	// The checkpointer's connection is neither the writer (it must not
+	// wait for it) nor a reader (query_only).
+	ckpt, err := sql.Open("sqlite", path+"?"+sqlitePragmas)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s.ckpt = newCheckpointer(ckpt)
 	s.batch = newGroupCommitter(s)
 	return s, nil
 }
@@ -194,9 +205,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the pools.
 func (s *Store) Close() error {
 	s.batch.close()
+	cerr := s.ckpt.close()
 	s.readStmts.close()
 	s.writeStmts.close()
-	err := s.write.Close()
+	err := errors.Join(cerr, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

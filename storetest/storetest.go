@@ -27,6 +27,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, roomTests, messageTests} {
 		all = append(all, group...)
 	}
+	// The multi-instance races (races.go).
+	all = append(all, raceTests...)
 	for _, tc := range all {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}

@@ -101,14 +101,10 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p service.Principal)
 	if roles == nil {
 		roles = []string{}
 	}
-	groups, err := s.svc.UserGroups(r.Context(), p.User.ID)
-	if err != nil {
-		return err
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user":       userOf(p.User, len(p.Identities)),
 		"identities": ids,
-		"groups":     membershipsOf(groups),
+		"groups":     membershipsOf(p.Groups),
 		"roles":      roles,
 	})
 	return nil

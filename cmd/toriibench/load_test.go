@@ -68,3 +68,17 @@ func TestRunLoadCountsErrorsAndWindow(t *testing.T) {
 		t.Errorf("p50 = %v, below the 1 ms each operation sleeps", st.P50)
 	}
 }
+
+func TestLatencies_QuantilesOfSortedSample(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	s := latencies("x", ds)
+	if s.N != 100 || s.P50 != 51*time.Millisecond || s.P90 != 91*time.Millisecond || s.P99 != 100*time.Millisecond || s.Max != 100*time.Millisecond {
+		t.Fatalf("latencies = %+v", s)
+	}
+	if e := latencies("empty", nil); e.N != 0 || e.P99 != 0 || e.Max != 0 {
+		t.Fatalf("empty = %+v", e)
+	}
+}

@@ -78,8 +78,11 @@ type options struct {
 	// serverCPUProfile receives the server process's CPU profile during
 	// the throughput rounds.
 	serverCPUProfile string
-	stdout           io.Writer
-	stderr           io.Writer
+	// fanoutStreams and fanoutMessages size scenario fanout.
+	fanoutStreams  int
+	fanoutMessages int
+	stdout         io.Writer
+	stderr         io.Writer
 }
 
 // Report is everything a run measured (the -json output).
@@ -90,6 +93,7 @@ type Report struct {
 	Login    *LoginResult      `json:"login,omitempty"`
 	Google   *GoogleResult     `json:"google,omitempty"`
 	Chat     *ChatResult       `json:"chat,omitempty"`
+	Fanout   *FanoutResult     `json:"fanout,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 }
@@ -117,7 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := options{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, chat or all")
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, chat, fanout (PostgreSQL only) or all (fanout included with PostgreSQL)")
+	fs.IntVar(&o.fanoutStreams, "fanout-streams", 10, "scenario fanout: streams open on each of the two instances")
+	fs.IntVar(&o.fanoutMessages, "fanout-messages", 500, "scenario fanout: messages measured (after 20 unmeasured)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
 	fs.IntVar(&o.waitClients, "wait-clients", 512, "clients of the second sign-in phase, which shows memory stays bounded while many wait (0 skips it)")
 	fs.IntVar(&o.loginUsers, "login-users", 64, "accounts the sign-in clients use, round robin")
@@ -129,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.hashConc, "hash-concurrency", 0, "TORII_PASSWORD_HASH_CONCURRENCY of the server (0: its default, the number of CPUs)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (server included) to this file")
-	fs.IntVar(&o.googleTokens, "google-tokens", 150000, "distinct ID tokens signed in advance for scenario google")
+	fs.IntVar(&o.googleTokens, "google-tokens", 200000, "distinct ID tokens signed in advance for scenario google")
 	fs.IntVar(&o.rounds, "rounds", 5, "alternating rounds in which the two sides of each ratio share -duration")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile of the whole process to this file at the end of the many-waiting sign-in phase, with its requests in flight")
 	fs.IntVar(&o.chatUsers, "chat-users", 100, "scenario chat: registered users whose sessions the streams and senders use, round robin")
@@ -154,9 +160,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	doMe, doLogin := o.scenario == "me" || o.scenario == "all", o.scenario == "login" || o.scenario == "all"
 	doGoogle := o.scenario == "google" || o.scenario == "all"
+	isPG := strings.HasPrefix(o.database, "postgres://") || strings.HasPrefix(o.database, "postgresql://")
+	doFanout := o.scenario == "fanout" || (o.scenario == "all" && isPG)
 	doChat := o.scenario == "chat" || o.scenario == "all"
-	if !doMe && !doLogin && !doGoogle && !doChat {
-		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, chat or all, not %q\n", o.scenario)
+	if !doMe && !doLogin && !doGoogle && !doFanout && !doChat {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, chat, fanout or all, not %q\n", o.scenario)
+		return 2
+	}
+	if doFanout && !isPG {
+		fmt.Fprintln(stderr, "toriibench: -scenario fanout needs -database postgres://… (two instances share it)")
 		return 2
 	}
 	if doChat && (o.chatUsers < 1 || o.chatSubscribers < 1 || o.chatRate <= 0 || o.chatSenders < 1 || o.chatWatchers < 1 || o.chatStreams < 1) {
@@ -167,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "toriibench: -clients, -login-users and -rounds must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
 		return 2
 	}
-	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doChat); err != nil {
+	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doFanout, doChat); err != nil {
 		fmt.Fprintf(stderr, "toriibench: %v\n", err)
 		return 1
 	}
@@ -178,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // still printed.
 var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
 
-func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doChat bool) (err error) {
+func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout, doChat bool) (err error) {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -233,14 +245,14 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doChat bo
 		},
 		Started: time.Now(),
 	}
-	if doMe || doLogin || doGoogle {
+	if doMe || doLogin || doGoogle || doFanout {
 		dsn, dbKind, cleanup, err := prepareDatabase(ctx, o.database)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
 		rep.Config["database"] = dbKind
-		if err := runInProcess(ctx, o, rep, dsn, env, logs, doMe, doLogin, doGoogle); err != nil {
+		if err := runInProcess(ctx, o, rep, dsn, env, logs, doMe, doLogin, doGoogle, doFanout); err != nil {
 			return err
 		}
 	}
@@ -277,9 +289,9 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doChat bo
 	return nil
 }
 
-// runInProcess runs scenarios me, login and google against a torii in this
-// process.
-func runInProcess(ctx context.Context, o options, rep *Report, dsn string, env map[string]string, logs io.Writer, doMe, doLogin, doGoogle bool) (err error) {
+// runInProcess runs scenarios me, login, google and fanout against a torii
+// in this process (fanout starts a second one).
+func runInProcess(ctx context.Context, o options, rep *Report, dsn string, env map[string]string, logs io.Writer, doMe, doLogin, doGoogle, doFanout bool) (err error) {
 	env = maps.Clone(env)
 	var idp *benchIDP
 	if doGoogle {
@@ -330,6 +342,12 @@ func runInProcess(ctx context.Context, o options, rep *Report, dsn string, env m
 		fmt.Fprintln(o.stderr, "scenario google")
 		if rep.Google, err = b.scenarioGoogle(ctx, idp); err != nil {
 			return fmt.Errorf("scenario google: %w", err)
+		}
+	}
+	if doFanout {
+		fmt.Fprintln(o.stderr, "scenario fanout")
+		if rep.Fanout, err = b.scenarioFanout(ctx, dsn, env, logs); err != nil {
+			return fmt.Errorf("scenario fanout: %w", err)
 		}
 	}
 	return nil
@@ -467,6 +485,9 @@ func printReport(w io.Writer, r *Report) {
 	}
 	if r.Chat != nil {
 		printChat(w, r.Chat)
+	}
+	if r.Fanout != nil {
+		printFanout(w, r.Fanout)
 	}
 	if strings.HasPrefix(r.Config["database"], "PostgreSQL") || strings.HasPrefix(r.Config["chat database"], "PostgreSQL") {
 		fmt.Fprintln(w, "\nnote: with PostgreSQL the database server's CPU counts as \"CPU others\", so the disturbance check below is only indicative")
