@@ -100,7 +100,16 @@ func (st *Stream) Close() { st.sub.Close() }
 // ErrStreamSlow or ErrStreamClosed.
 func (st *Stream) Next(ctx context.Context) (evs []StreamEvent, more bool, err error) {
 	taken, subErr := st.sub.Take()
-	st.pending = append(st.pending, taken...)
+	for _, e := range taken {
+		// Message wake-ups merge here too, as in the subscription's queue:
+		// a stream that lags behind a busy room keeps one, not one per
+		// Take, and is not ended as slow for it.
+		if n := len(st.pending); e.Kind == chat.KindMessage && n > 0 && st.pending[n-1].Kind == chat.KindMessage {
+			st.pending[n-1].MessageID = max(st.pending[n-1].MessageID, e.MessageID)
+			continue
+		}
+		st.pending = append(st.pending, e)
+	}
 	if len(st.pending) > chat.QueueLimit {
 		return nil, false, ErrStreamSlow
 	}
