@@ -60,7 +60,14 @@ const (
 type AuditFilter struct {
 	UserID *int64
 	Event  string
+	// Events, when set, keeps only events with one of these names (and
+	// Event, if also set).
+	Events []string
 	// Before pages backwards: only events with a smaller id.
 	Before int64
-	Limit  int
+	// Forward lists oldest first, only events with an id larger than After
+	// (0: from the first): a watcher following the log.
+	Forward bool
+	After   int64
+	Limit   int
 }

@@ -119,7 +119,8 @@ type SessionStore interface {
 type AuditStore interface {
 	// AppendAudit stores e and returns it with its id.
 	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
-	// ListAudit returns events newest first.
+	// ListAudit returns events newest first, or oldest first when
+	// f.Forward is set.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	// PruneAudit deletes events older than before and returns how many.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)

@@ -30,6 +30,11 @@ import (
 // deleted in the background.
 const pruneInterval = time.Hour
 
+// accessWatchInterval is how often, on SQLite, the audit log is read for
+// access changes made by another process (the CLI): within a second, as
+// changes made through the server itself.
+const accessWatchInterval = time.Second
+
 // App is a running torii: the parts, wired.
 type App struct {
 	Config  *config.Config
@@ -232,6 +237,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.pruneLoop(ctx)
+	if a.Store.Dialect() == "sqlite" {
+		go a.Service.WatchAccessLog(ctx, accessWatchInterval)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

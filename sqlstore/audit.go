@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -93,11 +94,23 @@ func (s *Store) ListAudit(ctx context.Context, f torii.AuditFilter) ([]torii.Aud
 		q += ` AND event = ?`
 		args = append(args, f.Event)
 	}
+	if len(f.Events) > 0 {
+		q += ` AND event IN (?` + strings.Repeat(`, ?`, len(f.Events)-1) + `)`
+		for _, e := range f.Events {
+			args = append(args, e)
+		}
+	}
 	if f.Before > 0 {
 		q += ` AND id < ?`
 		args = append(args, f.Before)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	order := ` ORDER BY id DESC`
+	if f.Forward {
+		q += ` AND id > ?`
+		args = append(args, f.After)
+		order = ` ORDER BY id`
+	}
+	q += order + ` LIMIT ?`
 	args = append(args, limit(f.Limit))
 	rows, err := s.reader().query(ctx, q, args...)
 	if err != nil {

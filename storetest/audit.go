@@ -12,6 +12,7 @@ var auditTests = []test{
 	{"AppendAudit_RoundTrip", testAppendAuditRoundTrip},
 	{"ListAudit_NewestFirstAndFilters", testListAuditFilters},
 	{"ListAudit_PagesWithBefore", testListAuditPages},
+	{"ListAudit_FollowsForwardWithAfterAndEvents", testListAuditAfter},
 	{"PruneAudit_DeletesOlderThanBefore", testPruneAudit},
 }
 
@@ -88,6 +89,28 @@ func testListAuditPages(t *testing.T, s torii.Store) {
 	}
 	if !slices.Equal(paged, all) {
 		t.Errorf("paged ids = %v, want %v", paged, all)
+	}
+}
+
+func testListAuditAfter(t *testing.T, s torii.Store) {
+	names := []string{torii.AuditLogout, torii.AuditSignInSuccess, torii.AuditUserStatus, torii.AuditLogout, torii.AuditAllowlistRemove, torii.AuditUserStatus}
+	var ids []int64
+	for i, name := range names {
+		ids = append(ids, appendAudit(t, s, torii.AuditEvent{At: at(time.Duration(i) * time.Second), Event: name}).ID)
+	}
+	watched := []string{torii.AuditUserStatus, torii.AuditAllowlistRemove}
+	var followed []int64
+	var after int64 // from the first event
+	for range 4 {
+		page := must[[]torii.AuditEvent](t)(s.ListAudit(t.Context(), torii.AuditFilter{Forward: true, After: after, Events: watched, Limit: 2}))
+		if len(page) == 0 {
+			break
+		}
+		followed = append(followed, auditIDs(page)...)
+		after = page[len(page)-1].ID
+	}
+	if want := []int64{ids[2], ids[4], ids[5]}; !slices.Equal(followed, want) {
+		t.Errorf("followed ids = %v, want %v (oldest first, watched events only)", followed, want)
 	}
 }
 

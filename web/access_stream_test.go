@@ -54,3 +54,43 @@ func TestAllowlist_RemovalEndsLiveEventStreamsOfTheUsersItAdmitted(t *testing.T)
 	wantStatus(t, "remove", boss.Do("DELETE", fmt.Sprintf("/api/v1/admin/allowlist/%d", corp), nil), http.StatusNoContent)
 	stream.wantEnded(t, "the allowlist entry that admitted the user was removed")
 }
+
+// The CLI is another process: on SQLite its changes reach this server's
+// streams through the audit log watcher, not the in-process broker. The
+// streams' heartbeat is an hour, so only the watcher can end them.
+func TestAccessWatch_CLIDeactivationEndsLiveEventStreams(t *testing.T) {
+	srv := quietServer(t, nil)
+	ann := signedIn(t, srv, "ann@example.com")
+	bob := signedIn(t, srv, "bob@example.com")
+	room := general(t, ann)
+	stream := openStream(t, srv, ann, room, "")
+	bystander := openStream(t, srv, bob, room, "")
+	send(t, bob, room, "hello", "c1")
+	stream.nextMessage(t) // the stream is live
+
+	if out, code := srv.CLI(t, "", "user", "set-status", "ann@example.com", "inactive"); code != 0 {
+		t.Fatalf("set-status: %s", out)
+	}
+	stream.wantEnded(t, "the CLI deactivated the user")
+	send(t, bob, room, "still here", "c2")
+	for m := bystander.nextMessage(t); m.Body != "still here"; m = bystander.nextMessage(t) {
+	}
+}
+
+func TestAccessWatch_CLIAllowlistRemovalEndsLiveEventStreams(t *testing.T) {
+	srv := quietServer(t, nil)
+	for _, pattern := range []string{"ann@example.com", "@corp.example"} {
+		if out, code := srv.CLI(t, "", "allow", "add", pattern); code != 0 {
+			t.Fatalf("allow add %s: %s", pattern, out)
+		}
+	}
+	staff := signedIn(t, srv, "staff@corp.example")
+	stream := openStream(t, srv, staff, general(t, staff), "")
+	if stream.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", stream.Resp.StatusCode)
+	}
+	if out, code := srv.CLI(t, "", "allow", "rm", "@corp.example"); code != 0 {
+		t.Fatalf("allow rm: %s", out)
+	}
+	stream.wantEnded(t, "the CLI removed the allowlist entry that admitted the user")
+}
