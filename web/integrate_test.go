@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/toriihq/torii/testserver"
 )
@@ -204,7 +203,7 @@ func freePort(t *testing.T) int {
 // its addresses pointed at torii and the upstream.
 func startNginx(t *testing.T, port int, toriiAddr, upstreamAddr string) {
 	t.Helper()
-	nginx := requireTool(t, "nginx", "TORII_TEST_REQUIRE_NGINX", "/usr/sbin/nginx")
+	nginx := testserver.Nginx(t, "the nginx example of docs/integrate.md")
 	block := docBlocks(t, "nginx")[0]
 	for _, s := range []string{"listen 80;", "127.0.0.1:8080", "127.0.0.1:8501"} {
 		if !strings.Contains(block, s) {
@@ -214,55 +213,7 @@ func startNginx(t *testing.T, port int, toriiAddr, upstreamAddr string) {
 	block = strings.ReplaceAll(block, "listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", port))
 	block = strings.ReplaceAll(block, "127.0.0.1:8080", toriiAddr)
 	block = strings.ReplaceAll(block, "127.0.0.1:8501", upstreamAddr)
-	dir := t.TempDir()
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log info;
-events {}
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, block)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", path, "-e", dir+"/error.log").CombinedOutput(); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", path, "-e", dir+"/error.log")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(dir + "/error.log")
-			t.Logf("nginx error log:\n%s", b)
-		}
-	})
-	// Readiness: nginx accepts once it has bound the port; give up after
-	// a bounded number of attempts.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %d: %v", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testserver.RunNginx(t, nginx, port, block)
 }
 
 // nginx with the page's configuration protects an upstream with torii's
