@@ -37,8 +37,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	if n, err := a.Store.CountUsers(ctx); err == nil && n == 0 {
-		log.Info("no users yet: register at " + cfg.BaseURL + "/register, then run `torii user grant EMAIL admin` " +
-			"(or set TORII_ADMIN_EMAILS) to become an administrator")
+		// How to become admin is the service's hint, logged by app.New.
+		log.Info("no users yet: create the first account at " + cfg.BaseURL + "/register")
 	}
 	log.Info("torii is ready", "url", cfg.BaseURL, "addr", ln.Addr().String(), "database", cfg.Database)
 	if env.Ready != nil {
