@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -117,12 +118,7 @@ func TestBrowser_ChatShiftEnterAddsLineEnterSends(t *testing.T) {
 // focus (no waiting for the 20 s poll), a room created meanwhile appears,
 // and opening the room clears the marker.
 func TestBrowser_ChatUnreadMarkerWhenTabRegainsFocus(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{})
-	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
-	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
-	a := newBrowser(t)
-	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
-	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	srv, a := annLiveBobWaiting(t)
 
 	bob := srv.Client(t)
 	if r := bob.Do("POST", "/api/v1/auth/login", map[string]string{"email": "bob@example.com", "password": goodPassword}); r.Status != http.StatusOK {
@@ -201,12 +197,7 @@ func TestBrowser_ChatRoomsPanelCollapsesOnPhone(t *testing.T) {
 // title and not marked read; showing the tab clears the count and marks
 // them read.
 func TestBrowser_ChatHiddenTabCountsNewMessagesInTitle(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{})
-	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
-	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
-	a := newBrowser(t)
-	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
-	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	srv, a := annLiveBobWaiting(t)
 	title := get(t, a, "title", chromedp.Title())
 
 	// Headless Chromium's tab is always visible: the page is told it is
@@ -260,4 +251,18 @@ func TestBrowser_ChatEmptyRoomSaysSo(t *testing.T) {
 	if got := get(t, a, "empty-room text", chromedp.Evaluate[string](placeholder)); got != "none" {
 		t.Errorf("a room with a message still shows %s", got)
 	}
+}
+
+// annLiveBobWaiting starts torii with two accounts, Ann and Bob, and a
+// browser in which Ann is signed in on the chat page with her event stream
+// live; Bob is left for the test to drive through the API.
+func annLiveBobWaiting(t *testing.T) (*testserver.Server, context.Context) {
+	t.Helper()
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	return srv, a
 }
