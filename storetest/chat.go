@@ -40,20 +40,10 @@ func general(t *testing.T, s torii.Store, userID int64) torii.Room {
 	return torii.Room{}
 }
 
-func roomIDs(rooms []torii.Room) []int64 {
-	out := make([]int64, len(rooms))
-	for i, r := range rooms {
-		out[i] = r.ID
-	}
-	return out
-}
+func roomIDs(rooms []torii.Room) []int64 { return ids(rooms, func(x torii.Room) int64 { return x.ID }) }
 
 func messageIDs(ms []torii.Message) []int64 {
-	out := make([]int64, len(ms))
-	for i, m := range ms {
-		out[i] = m.ID
-	}
-	return out
+	return ids(ms, func(x torii.Message) int64 { return x.ID })
 }
 
 func testRoomsDefaultGeneral(t *testing.T, s torii.Store) {

@@ -111,30 +111,24 @@ func deleteUser(t *testing.T, s torii.Store, id int64, when time.Time) {
 	ok(t, err)
 }
 
-// userIDs, sessionIDs and auditIDs reduce lists to ids, for comparing them
-// by identity and order.
-func userIDs(users []torii.User) []int64 {
-	out := make([]int64, len(users))
-	for i, u := range users {
-		out[i] = u.ID
+// ids reduces a list to its ids, for comparing lists by identity and
+// order; userIDs and the others below name it for each type.
+func ids[T any, K comparable](list []T, id func(T) K) []K {
+	out := make([]K, len(list))
+	for i, x := range list {
+		out[i] = id(x)
 	}
 	return out
 }
 
+func userIDs(users []torii.User) []int64 { return ids(users, func(x torii.User) int64 { return x.ID }) }
+
 func sessionIDs(list []torii.Session) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = s.ID
-	}
-	return out
+	return ids(list, func(x torii.Session) string { return x.ID })
 }
 
 func auditIDs(list []torii.AuditEvent) []int64 {
-	out := make([]int64, len(list))
-	for i, e := range list {
-		out[i] = e.ID
-	}
-	return out
+	return ids(list, func(x torii.AuditEvent) int64 { return x.ID })
 }
 
 var miscTests = []test{

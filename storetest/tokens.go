@@ -41,11 +41,7 @@ func signingKey(id string, created time.Time) torii.SigningKey {
 }
 
 func keyIDs(keys []torii.SigningKey) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k.ID
-	}
-	return out
+	return ids(keys, func(x torii.SigningKey) string { return x.ID })
 }
 
 func storedKeys(t *testing.T, s torii.Store) []torii.SigningKey {
