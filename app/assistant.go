@@ -36,9 +36,6 @@ func NewAssistant(ctx context.Context, cfg *config.Config, log *slog.Logger) (se
 // geminiModel adapts a gemini.Client to service.AssistantModel.
 type geminiModel struct{ c *gemini.Client }
 
-// blockedCodes are the gemini codes where the model refused to go on.
-var blockedCodes = map[string]bool{gemini.CodeBlocked: true, gemini.CodeFailed: true}
-
 func (m geminiModel) Stream(ctx context.Context, history []service.AssistantTurn) iter.Seq2[string, error] {
 	turns := make([]gemini.Turn, len(history))
 	for i, t := range history {
@@ -53,7 +50,7 @@ func (m geminiModel) Stream(ctx context.Context, history []service.AssistantTurn
 					return
 				}
 				yield("", &service.AssistantError{Code: e.Code, Message: e.Message,
-					Blocked: blockedCodes[e.Code], RetryAfter: e.RetryAfter, Err: e.Err})
+					Blocked: e.Blocked(), RetryAfter: e.RetryAfter, Err: e.Err})
 				return
 			}
 			if !yield(chunk, nil) {

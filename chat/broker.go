@@ -6,6 +6,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"math"
 )
 
 // Event kinds.
@@ -40,6 +41,11 @@ type Event struct {
 	SessionID string // access: the session revoked, if that is the cause ("" otherwise)
 	Data      []byte // assistant events: the JSON payload, at most MaxDataSize bytes
 }
+
+// ResyncMessageID is the MessageID of the message event a resync sends
+// (Hub.Resync): "everything may have changed, read the store". A stream
+// receiving it replays from its last id instead of reading up to an id.
+const ResyncMessageID = math.MaxInt64
 
 // MaxDataSize bounds an ephemeral event's payload, so that every Broker
 // (PostgreSQL's NOTIFY included) can carry it whole.

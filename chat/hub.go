@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"math"
 	"sync"
 )
 
@@ -79,7 +78,7 @@ func (h *Hub) Resync() {
 	defer h.mu.RUnlock()
 	for _, set := range h.rooms {
 		for s := range set {
-			s.push(Event{Kind: KindMessage, RoomID: s.room, MessageID: math.MaxInt64})
+			s.push(Event{Kind: KindMessage, RoomID: s.room, MessageID: ResyncMessageID})
 			s.push(Event{Kind: KindAccess, UserID: s.user})
 		}
 	}

@@ -10,40 +10,18 @@ import (
 	"time"
 
 	"google.golang.org/genai"
+
+	"github.com/toriihq/torii"
 )
 
-// Codes of a failed reply. They travel to the page in assistant.error
-// events (docs/api.md), so they never change once published.
-const (
-	// CodeTimeout: the whole reply took longer than Config.Timeout.
-	CodeTimeout = "ASSISTANT_TIMEOUT"
-	// CodeQuota: Gemini answered 429 (quota or rate exhausted).
-	CodeQuota = "ASSISTANT_QUOTA"
-	// CodeBlocked: the prompt or the reply was blocked by safety or policy
-	// filters (promptFeedback.blockReason, or a finishReason such as SAFETY).
-	CodeBlocked = "ASSISTANT_BLOCKED"
-	// CodeMisconfigured: Gemini refused the key or the credentials (400
-	// API_KEY_INVALID, 401, 403), or does not know the model (404).
-	CodeMisconfigured = "ASSISTANT_MISCONFIGURED"
-	// CodeUnavailable: Gemini could not be reached, or answered 5xx.
-	CodeUnavailable = "ASSISTANT_UNAVAILABLE"
-	// CodeInterrupted: the reply stopped before Gemini said it was finished
-	// (the connection broke, or the stream ended without a finishReason).
-	CodeInterrupted = "ASSISTANT_INTERRUPTED"
-	// CodeCancelled: the caller cancelled (stop button, server shutdown).
-	CodeCancelled = "ASSISTANT_CANCELLED"
-	// CodeFailed: anything else Gemini refused (e.g. 400 for a request it
-	// finds invalid); details only in the log.
-	CodeFailed = "ASSISTANT_ERROR"
-)
-
-// Error is a failed reply: a stable Code, a Message for people, and the
-// underlying cause for the log. It never contains the API key.
+// Error is a failed reply: a stable Code (one of torii's Assistant* codes),
+// a Message for people, and the underlying cause for the log. It never
+// contains the API key.
 type Error struct {
 	Code    string
 	Message string
 	// RetryAfter is Gemini's suggested wait (RetryInfo.retryDelay) on
-	// CodeQuota, when it gave one; else 0.
+	// torii.AssistantQuota, when it gave one; else 0.
 	RetryAfter time.Duration
 	// Err is the cause (an SDK error, a network error), for the log only.
 	Err error
@@ -58,34 +36,28 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Blocked reports whether Gemini refused to go on (safety filters, or a
+// request it would not answer) rather than the reply being cut short: a
+// partial reply is then stored as an error, not as incomplete.
+func (e *Error) Blocked() bool {
+	return e.Code == torii.AssistantBlocked || e.Code == torii.AssistantFailed
+}
+
 // messages are the human messages of each code.
 var messages = map[string]string{
-	CodeTimeout:       "Gemini took too long to answer. Please try again.",
-	CodeQuota:         "Gemini's usage limit is reached for now. Please try again in a minute.",
-	CodeBlocked:       "Gemini declined to answer this message (safety filters).",
-	CodeMisconfigured: "The assistant is not set up correctly (Gemini refused the key or the model). Please tell an administrator.",
-	CodeUnavailable:   "Gemini is unavailable right now. Please try again in a moment.",
-	CodeInterrupted:   "The reply was cut off before it was finished.",
-	CodeCancelled:     "The reply was stopped.",
-	CodeFailed:        "Gemini could not answer this message.",
+	torii.AssistantTimeout:       "Gemini took too long to answer. Please try again.",
+	torii.AssistantQuota:         "Gemini's usage limit is reached for now. Please try again in a minute.",
+	torii.AssistantBlocked:       "Gemini declined to answer this message (safety filters).",
+	torii.AssistantMisconfigured: "The assistant is not set up correctly (Gemini refused the key or the model). Please tell an administrator.",
+	torii.AssistantUnavailable:   "Gemini is unavailable right now. Please try again in a moment.",
+	torii.AssistantInterrupted:   "The reply was cut off before it was finished.",
+	torii.AssistantCancelled:     "The reply was stopped.",
+	torii.AssistantFailed:        "Gemini could not answer this message.",
 }
 
 // newError returns an *Error with the standard message of code.
 func newError(code string, cause error) *Error {
 	return &Error{Code: code, Message: messages[code], Err: cause}
-}
-
-// ErrorCode returns the code of err: its Code if err is an *Error, else
-// CodeFailed; "" for nil.
-func ErrorCode(err error) string {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeFailed
 }
 
 // classify maps an error from the SDK to an *Error. ctx is the caller's
@@ -95,37 +67,37 @@ func ErrorCode(err error) string {
 func classify(ctx context.Context, err error, timedOut, started bool) *Error {
 	switch {
 	case ctx.Err() != nil:
-		return newError(CodeCancelled, err)
+		return newError(torii.AssistantCancelled, err)
 	case timedOut:
-		return newError(CodeTimeout, err)
+		return newError(torii.AssistantTimeout, err)
 	}
 	var api genai.APIError
 	if errors.As(err, &api) {
 		return classifyAPI(api)
 	}
 	if started {
-		return newError(CodeInterrupted, err)
+		return newError(torii.AssistantInterrupted, err)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return newError(CodeUnavailable, err)
+		return newError(torii.AssistantUnavailable, err)
 	}
-	return newError(CodeFailed, err)
+	return newError(torii.AssistantFailed, err)
 }
 
 // classifyAPI maps an error answer of the API (before or within the stream).
 func classifyAPI(api genai.APIError) *Error {
 	switch {
 	case api.Code == 429 || api.Status == "RESOURCE_EXHAUSTED":
-		e := newError(CodeQuota, api)
+		e := newError(torii.AssistantQuota, api)
 		e.RetryAfter = retryDelay(api)
 		return e
 	case api.Code == 401 || api.Code == 403 || api.Code == 404 || keyInvalid(api):
-		return newError(CodeMisconfigured, api)
+		return newError(torii.AssistantMisconfigured, api)
 	case api.Code >= 500 || api.Code == 408:
-		return newError(CodeUnavailable, api)
+		return newError(torii.AssistantUnavailable, api)
 	}
-	return newError(CodeFailed, api)
+	return newError(torii.AssistantFailed, api)
 }
 
 // keyInvalid reports the Gemini API's answer to a bad key: 400

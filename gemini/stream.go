@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"google.golang.org/genai"
+
+	"github.com/toriihq/torii"
 )
 
 // errReplyTimeout is the cause of a reply's own deadline, to tell it from
@@ -23,13 +25,13 @@ var errReplyTimeout = errors.New("gemini: reply timeout")
 // keeps them as an incomplete reply.
 //
 // Cancelling ctx (a stop button, a shutdown) ends the request and yields
-// CodeCancelled; breaking out of the loop ends the request too. Config.Timeout
-// bounds the whole reply (CodeTimeout).
+// torii.AssistantCancelled; breaking out of the loop ends the request too. Config.Timeout
+// bounds the whole reply (torii.AssistantTimeout).
 func (c *Client) Stream(ctx context.Context, history []Turn) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		contents := Conversation(history, c.contextChars)
 		if len(contents) == 0 {
-			yield("", newError(CodeFailed, errors.New("gemini: no message to answer")))
+			yield("", newError(torii.AssistantFailed, errors.New("gemini: no message to answer")))
 			return
 		}
 		rctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errReplyTimeout)
@@ -48,7 +50,7 @@ func (c *Client) Stream(ctx context.Context, history []Turn) iter.Seq2[string, e
 				return
 			}
 			if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
-				yield("", newError(CodeBlocked, fmt.Errorf("gemini: prompt blocked: %s", pf.BlockReason)))
+				yield("", newError(torii.AssistantBlocked, fmt.Errorf("gemini: prompt blocked: %s", pf.BlockReason)))
 				return
 			}
 			if len(resp.Candidates) == 0 || resp.Candidates[0] == nil {
@@ -98,7 +100,7 @@ func finishError(fr genai.FinishReason) *Error {
 		genai.FinishReasonProhibitedContent, genai.FinishReasonSPII, genai.FinishReasonLanguage,
 		genai.FinishReasonImageSafety, genai.FinishReasonImageProhibitedContent,
 		genai.FinishReasonImageRecitation:
-		return newError(CodeBlocked, cause)
+		return newError(torii.AssistantBlocked, cause)
 	}
-	return newError(CodeFailed, cause)
+	return newError(torii.AssistantFailed, cause)
 }

@@ -8,11 +8,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/gemini"
 	"github.com/toriihq/torii/gemini/geminitest"
 )
 
 const testKey = "test-key-3f9a"
+
+// codeOf returns the Code of a *gemini.Error, "" for anything else.
+func codeOf(err error) string {
+	var e *gemini.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
 
 // newClient returns a Client of the real SDK pointed at fake.
 func newClient(t *testing.T, fake *geminitest.Server, edit ...func(*gemini.Config)) *gemini.Client {
@@ -126,24 +136,24 @@ func TestStream_Failures(t *testing.T) {
 		retryAfter time.Duration
 	}{
 		{name: "429 is quota, with Google's retry delay",
-			reply: geminitest.Reply{Status: 429, RetryDelay: "33s"}, wantCode: gemini.CodeQuota, retryAfter: 33 * time.Second},
-		{name: "500 is unavailable", reply: geminitest.Reply{Status: 500}, wantCode: gemini.CodeUnavailable},
-		{name: "503 overloaded is unavailable", reply: geminitest.Reply{Status: 503}, wantCode: gemini.CodeUnavailable},
-		{name: "a wrong key is misconfigured", key: "another-key", wantCode: gemini.CodeMisconfigured},
-		{name: "403 is misconfigured", reply: geminitest.Reply{Status: 403}, wantCode: gemini.CodeMisconfigured},
-		{name: "an unknown model is misconfigured", reply: geminitest.Reply{Status: 404}, wantCode: gemini.CodeMisconfigured},
-		{name: "another 400 is a failure", reply: geminitest.Reply{Status: 400}, wantCode: gemini.CodeFailed},
-		{name: "a blocked prompt is blocked", reply: geminitest.Reply{BlockReason: "SAFETY"}, wantCode: gemini.CodeBlocked},
-		{name: "finishReason SAFETY with no text is blocked", reply: geminitest.Reply{Finish: "SAFETY"}, wantCode: gemini.CodeBlocked},
+			reply: geminitest.Reply{Status: 429, RetryDelay: "33s"}, wantCode: torii.AssistantQuota, retryAfter: 33 * time.Second},
+		{name: "500 is unavailable", reply: geminitest.Reply{Status: 500}, wantCode: torii.AssistantUnavailable},
+		{name: "503 overloaded is unavailable", reply: geminitest.Reply{Status: 503}, wantCode: torii.AssistantUnavailable},
+		{name: "a wrong key is misconfigured", key: "another-key", wantCode: torii.AssistantMisconfigured},
+		{name: "403 is misconfigured", reply: geminitest.Reply{Status: 403}, wantCode: torii.AssistantMisconfigured},
+		{name: "an unknown model is misconfigured", reply: geminitest.Reply{Status: 404}, wantCode: torii.AssistantMisconfigured},
+		{name: "another 400 is a failure", reply: geminitest.Reply{Status: 400}, wantCode: torii.AssistantFailed},
+		{name: "a blocked prompt is blocked", reply: geminitest.Reply{BlockReason: "SAFETY"}, wantCode: torii.AssistantBlocked},
+		{name: "finishReason SAFETY with no text is blocked", reply: geminitest.Reply{Finish: "SAFETY"}, wantCode: torii.AssistantBlocked},
 		{name: "finishReason SAFETY after text keeps the text",
-			reply: geminitest.Reply{Chunks: []string{"Sure, "}, Finish: "SAFETY"}, wantChunks: "Sure, ", wantCode: gemini.CodeBlocked},
-		{name: "finishReason OTHER is a failure", reply: geminitest.Reply{Finish: "OTHER"}, wantCode: gemini.CodeFailed},
+			reply: geminitest.Reply{Chunks: []string{"Sure, "}, Finish: "SAFETY"}, wantChunks: "Sure, ", wantCode: torii.AssistantBlocked},
+		{name: "finishReason OTHER is a failure", reply: geminitest.Reply{Finish: "OTHER"}, wantCode: torii.AssistantFailed},
 		{name: "a connection cut mid-stream is interrupted",
-			reply: geminitest.Reply{Chunks: []string{"Half ", "a "}, Cut: true}, wantChunks: "Half a ", wantCode: gemini.CodeInterrupted},
+			reply: geminitest.Reply{Chunks: []string{"Half ", "a "}, Cut: true}, wantChunks: "Half a ", wantCode: torii.AssistantInterrupted},
 		{name: "a stream ending without finishReason is interrupted",
-			reply: geminitest.Reply{Chunks: []string{"Half"}, EndEarly: true}, wantChunks: "Half", wantCode: gemini.CodeInterrupted},
+			reply: geminitest.Reply{Chunks: []string{"Half"}, EndEarly: true}, wantChunks: "Half", wantCode: torii.AssistantInterrupted},
 		{name: "a connection cut before any text is unavailable",
-			reply: geminitest.Reply{Cut: true}, wantCode: gemini.CodeUnavailable},
+			reply: geminitest.Reply{Cut: true}, wantCode: torii.AssistantUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,8 +189,8 @@ func TestStream_UnreachableIsUnavailable(t *testing.T) {
 	c := newClient(t, fake)
 	fake.Close()
 	_, err := collect(context.Background(), c, ask("hi"))
-	if code := gemini.ErrorCode(err); code != gemini.CodeUnavailable {
-		t.Fatalf("code = %q (%v), want %s", code, err, gemini.CodeUnavailable)
+	if code := codeOf(err); code != torii.AssistantUnavailable {
+		t.Fatalf("code = %q (%v), want %s", code, err, torii.AssistantUnavailable)
 	}
 }
 
@@ -201,8 +211,8 @@ func TestStream_CancelEndsTheRequest(t *testing.T) {
 		<-gate.Reached()
 		cancel()
 	}
-	if gemini.ErrorCode(err) != gemini.CodeCancelled || strings.Join(chunks, "") != "Thinking " {
-		t.Fatalf("chunks %q, err %v; want the first chunk then %s", chunks, err, gemini.CodeCancelled)
+	if codeOf(err) != torii.AssistantCancelled || strings.Join(chunks, "") != "Thinking " {
+		t.Fatalf("chunks %q, err %v; want the first chunk then %s", chunks, err, torii.AssistantCancelled)
 	}
 	<-gate.ClientGone() // the fake saw the request go away
 }
@@ -214,8 +224,8 @@ func TestStream_TimeoutBoundsTheReply(t *testing.T) {
 	fake.Enqueue(geminitest.Reply{Chunks: []string{"slow "}, Gate: gate})
 	c := newClient(t, fake, func(c *gemini.Config) { c.Timeout = 20 * time.Millisecond })
 	chunks, err := collect(context.Background(), c, ask("hi"))
-	if gemini.ErrorCode(err) != gemini.CodeTimeout || strings.Join(chunks, "") != "slow " {
-		t.Fatalf("chunks %q, err %v; want the first chunk then %s", chunks, err, gemini.CodeTimeout)
+	if codeOf(err) != torii.AssistantTimeout || strings.Join(chunks, "") != "slow " {
+		t.Fatalf("chunks %q, err %v; want the first chunk then %s", chunks, err, torii.AssistantTimeout)
 	}
 	<-gate.ClientGone()
 }

@@ -46,7 +46,7 @@ func (c *allowlistCache) forget() { c.snap.Store(nil) }
 func (s *Service) dbPatterns(ctx context.Context) ([]string, error) {
 	now := s.now()
 	fresh := func(sn *allowlistSnapshot) bool {
-		return sn != nil && !s.opts.DisableAuthCache && now.Sub(sn.loadedAt) < principalTTL && !now.Before(sn.loadedAt)
+		return sn != nil && now.Sub(sn.loadedAt) < principalTTL && !now.Before(sn.loadedAt)
 	}
 	if sn := s.allow.snap.Load(); fresh(sn) {
 		return sn.patterns, nil

@@ -177,7 +177,7 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 	if failure != nil {
 		ae = assistantError(failure)
 		if ctx.Err() != nil {
-			ae = &AssistantError{Code: AssistantCancelled, Message: "The reply was stopped.", Err: context.Cause(ctx)}
+			ae = &AssistantError{Code: torii.AssistantCancelled, Message: "The reply was stopped.", Err: context.Cause(ctx)}
 		}
 		status = torii.MessageIncomplete
 		if ae.Blocked {
@@ -214,7 +214,7 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 		// page waiting.
 		log.Warn("assistant reply empty")
 		last(chat.KindAssistantError, map[string]any{
-			"replyTo": asked.ID, "code": AssistantFailed, "message": "Gemini gave an empty answer."})
+			"replyTo": asked.ID, "code": torii.AssistantFailed, "message": "Gemini gave an empty answer."})
 		return
 	}
 	last(chat.KindAssistantDone, map[string]any{"replyTo": asked.ID, "messageId": stored.ID})

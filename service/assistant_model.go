@@ -5,6 +5,8 @@ import (
 	"errors"
 	"iter"
 	"time"
+
+	"github.com/toriihq/torii"
 )
 
 // AssistantModel is the language model behind the assistant: app wires the
@@ -28,8 +30,8 @@ type AssistantTurn struct {
 }
 
 // AssistantError is a failed reply as the model reports it: a stable Code
-// (the assistant.error codes of docs/api.md), a Message for people, and the
-// cause for the log.
+// (one of torii.Assistant*, the assistant.error codes of docs/api.md), a
+// Message for people, and the cause for the log.
 type AssistantError struct {
 	Code    string
 	Message string
@@ -51,20 +53,12 @@ func (e *AssistantError) Error() string {
 
 func (e *AssistantError) Unwrap() error { return e.Err }
 
-// Assistant error codes the service itself produces.
-const (
-	// AssistantCancelled: the reply was stopped (stop endpoint, shutdown).
-	AssistantCancelled = "ASSISTANT_CANCELLED"
-	// AssistantFailed: a model error that is not an *AssistantError.
-	AssistantFailed = "ASSISTANT_ERROR"
-)
-
 // assistantError returns err as an *AssistantError, wrapping errors of
-// other types as AssistantFailed.
+// other types as torii.AssistantFailed.
 func assistantError(err error) *AssistantError {
 	var e *AssistantError
 	if errors.As(err, &e) {
 		return e
 	}
-	return &AssistantError{Code: AssistantFailed, Message: "The assistant could not answer this message.", Err: err}
+	return &AssistantError{Code: torii.AssistantFailed, Message: "The assistant could not answer this message.", Err: err}
 }

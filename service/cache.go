@@ -56,9 +56,6 @@ func newPrincipalCache() *principalCache {
 }
 
 func (c *principalCache) get(id string, now time.Time) (Principal, bool) {
-	if c == nil {
-		return Principal{}, false
-	}
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
@@ -69,9 +66,6 @@ func (c *principalCache) get(id string, now time.Time) (Principal, bool) {
 }
 
 func (c *principalCache) put(p Principal, now time.Time) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	if len(c.entries) >= maxCachedPrincipals {
 		clear(c.entries)
@@ -82,9 +76,6 @@ func (c *principalCache) put(p Principal, now time.Time) {
 
 // touched records a new last_activity without resetting the entry's age.
 func (c *principalCache) touched(id string, at time.Time) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	if e, ok := c.entries[id]; ok {
 		e.p.Session.LastActivity = at
@@ -94,9 +85,6 @@ func (c *principalCache) touched(id string, at time.Time) {
 }
 
 func (c *principalCache) forget(id string) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	delete(c.entries, id)
 	c.mu.Unlock()
@@ -105,9 +93,6 @@ func (c *principalCache) forget(id string) {
 // forgetUser drops every entry of the user: after a status, role, password
 // or allowlist change the next request reads the database again.
 func (c *principalCache) forgetUser(userID int64) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	for id, e := range c.entries {
 		if e.p.User.ID == userID {
@@ -121,9 +106,6 @@ func (c *principalCache) forgetUser(userID int64) {
 // author returns the cached author of userID (nil for a user who does not
 // exist) if it is fresh.
 func (c *principalCache) author(userID int64, now time.Time) (*Author, bool) {
-	if c == nil {
-		return nil, false
-	}
 	c.mu.RLock()
 	e, ok := c.authors[userID]
 	c.mu.RUnlock()
@@ -134,9 +116,6 @@ func (c *principalCache) author(userID int64, now time.Time) (*Author, bool) {
 }
 
 func (c *principalCache) putAuthor(userID int64, a *Author, now time.Time) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	if len(c.authors) >= maxCachedPrincipals {
 		clear(c.authors)
@@ -147,9 +126,6 @@ func (c *principalCache) putAuthor(userID int64, a *Author, now time.Time) {
 
 // room returns the cached room id if it is fresh.
 func (c *principalCache) room(id int64, now time.Time) (torii.Room, bool) {
-	if c == nil {
-		return torii.Room{}, false
-	}
 	c.mu.RLock()
 	e, ok := c.rooms[id]
 	c.mu.RUnlock()
@@ -160,9 +136,6 @@ func (c *principalCache) room(id int64, now time.Time) (torii.Room, bool) {
 }
 
 func (c *principalCache) putRoom(r torii.Room, now time.Time) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	if len(c.rooms) >= maxCachedPrincipals {
 		clear(c.rooms)

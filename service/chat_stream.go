@@ -132,7 +132,7 @@ func (st *Stream) Next(ctx context.Context) (evs []StreamEvent, more bool, err e
 				return nil, false, err
 			}
 		case chat.KindMessage:
-			if e.MessageID == maxID {
+			if e.MessageID == chat.ResyncMessageID {
 				st.replaying = true // a broker's resync: read the store
 				break
 			}
@@ -160,8 +160,6 @@ func (st *Stream) Next(ctx context.Context) (evs []StreamEvent, more bool, err e
 	}
 	return evs, len(st.pending) > 0 || st.replaying || subErr != nil, nil
 }
-
-const maxID = int64(^uint64(0) >> 1)
 
 func appendMessages(evs []StreamEvent, page []ChatMessage) []StreamEvent {
 	for i := range page {

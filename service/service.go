@@ -56,11 +56,10 @@ type Options struct {
 	DefaultGroup string
 
 	// Limits on attempts; nil disables a limit.
-	LoginPerAccount  *ratelimit.Limiter
-	LoginPerIP       *ratelimit.Limiter
-	RegisterPerIP    *ratelimit.Limiter
-	AuditRetention   time.Duration
-	DisableAuthCache bool
+	LoginPerAccount *ratelimit.Limiter
+	LoginPerIP      *ratelimit.Limiter
+	RegisterPerIP   *ratelimit.Limiter
+	AuditRetention  time.Duration
 
 	// Issuer is the `iss` of the JWTs torii issues: the base URL. Bearer
 	// tokens must name it as their audience to be accepted by the API.
@@ -142,9 +141,7 @@ func New(opts Options) *Service {
 		log:    opts.Logger,
 		opts:   opts,
 		broker: opts.Broker,
-	}
-	if !opts.DisableAuthCache {
-		s.cache = newPrincipalCache()
+		cache:  newPrincipalCache(),
 	}
 	return s
 }

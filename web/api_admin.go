@@ -63,10 +63,10 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, by service.A
 	q := r.URL.Query()
 	f := torii.UserFilter{Query: q.Get("q"), Status: torii.UserStatus(q.Get("status"))}
 	var err error
-	if f.AfterID, err = intParam(q.Get("after"), "after"); err != nil {
+	if f.AfterID, err = queryInt(q, "after"); err != nil {
 		return err
 	}
-	limit, err := intParam(q.Get("limit"), "limit")
+	limit, err := queryInt(q, "limit")
 	if err != nil {
 		return err
 	}
@@ -223,29 +223,17 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, by service.A
 func auditFilterOf(r *http.Request) (torii.AuditFilter, error) {
 	q := r.URL.Query()
 	f := torii.AuditFilter{Event: q.Get("event")}
-	uid, err := intParam(q.Get("userId"), "userId")
+	uid, err := queryInt(q, "userId")
 	if err != nil {
 		return f, err
 	}
 	if uid > 0 {
 		f.UserID = &uid
 	}
-	if f.Before, err = intParam(q.Get("before"), "before"); err != nil {
+	if f.Before, err = queryInt(q, "before"); err != nil {
 		return f, err
 	}
-	limit, err := intParam(q.Get("limit"), "limit")
+	limit, err := queryInt(q, "limit")
 	f.Limit = int(limit)
 	return f, err
-}
-
-// intParam reads an optional non-negative integer query parameter.
-func intParam(v, name string) (int64, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, torii.Invalid(map[string]string{name: "must be a non-negative integer"})
-	}
-	return n, nil
 }

@@ -63,20 +63,6 @@ func roomID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// queryInt reads an optional integer query parameter (VALIDATION_ERROR if
-// it is not one).
-func queryInt(r *http.Request, name string) (int64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, torii.Invalid(map[string]string{name: "must be a non-negative integer"})
-	}
-	return n, nil
-}
-
 func (s *Server) listRooms(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	rooms, err := s.svc.Rooms(r.Context(), p)
 	if err != nil {
@@ -116,11 +102,11 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p service.
 	if err != nil {
 		return err
 	}
-	before, err := queryInt(r, "before")
+	before, err := queryInt(r.URL.Query(), "before")
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit")
+	limit, err := queryInt(r.URL.Query(), "limit")
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request, p ser
 	if err != nil {
 		return err
 	}
-	userID, err := intParam(r.URL.Query().Get("userId"), "userId")
+	userID, err := queryInt(r.URL.Query(), "userId")
 	if err != nil {
 		return err
 	}
