@@ -195,7 +195,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		Logger:          log,
 		SessionIdle:     cfg.SessionIdle,
 		SessionMax:      cfg.SessionMax,
-		Signup:          string(cfg.Signup),
+		Signup:          cfg.Signup,
 		PasswordLogin:   cfg.PasswordLogin,
 		AllowedEmails:   cfg.AllowedEmails,
 		AdminEmails:     cfg.AdminEmails,

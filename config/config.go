@@ -18,20 +18,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
-)
 
-// SignupMode says who may get an account (TORII_SIGNUP).
-type SignupMode string
-
-// The signup modes of TORII_SIGNUP.
-const (
-	// SignupAuto creates an unknown but allowed user at first sign-in.
-	SignupAuto SignupMode = "auto"
-	// SignupExplicit answers USER_NOT_FOUND to an unknown user, who must
-	// register first.
-	SignupExplicit SignupMode = "explicit"
-	// SignupClosed admits only users that an admin created.
-	SignupClosed SignupMode = "closed"
+	"github.com/toriihq/torii"
 )
 
 // The log formats of TORII_LOG_FORMAT.
@@ -51,7 +39,7 @@ const (
 	// DefaultOIDCIssuer is Google's issuer.
 	DefaultOIDCIssuer = "https://accounts.google.com"
 	// DefaultSignup creates allowed users at their first sign-in.
-	DefaultSignup = SignupAuto
+	DefaultSignup = torii.SignupAuto
 	// DefaultPasswordLogin enables email + password sign-in.
 	DefaultPasswordLogin = true
 	// DefaultSessionIdle is how long an unused session lives: 14 days.
@@ -122,7 +110,7 @@ type Config struct {
 	// Default empty: any domain.
 	GoogleHostedDomain string
 	// Signup is auto, explicit or closed (TORII_SIGNUP, --signup). Default auto.
-	Signup SignupMode
+	Signup torii.SignupMode
 	// AllowedEmails are normalised "user@domain" and "@domain" entries, no
 	// duplicates (TORII_ALLOWED_EMAILS, --allowed-emails: comma-separated or
 	// a JSON array). Default empty: with an empty DB allowlist, everyone may

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toriihq/torii"
 )
 
 // env is a fake environment.
@@ -136,9 +138,9 @@ func TestLoad_ValidValues(t *testing.T) {
 
 		{"hosted domain lower-cased", env{"TORII_GOOGLE_HOSTED_DOMAIN": "Example.COM"}, nil, nil, func(c *Config) any { return c.GoogleHostedDomain }, "example.com"},
 
-		{"signup explicit", env{"TORII_SIGNUP": "explicit"}, nil, nil, func(c *Config) any { return c.Signup }, SignupExplicit},
-		{"signup closed", env{"TORII_SIGNUP": "closed"}, nil, nil, func(c *Config) any { return c.Signup }, SignupClosed},
-		{"signup any case", env{"TORII_SIGNUP": "AUTO"}, nil, nil, func(c *Config) any { return c.Signup }, SignupAuto},
+		{"signup explicit", env{"TORII_SIGNUP": "explicit"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupExplicit},
+		{"signup closed", env{"TORII_SIGNUP": "closed"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupClosed},
+		{"signup any case", env{"TORII_SIGNUP": "AUTO"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupAuto},
 
 		{"allowed emails comma-separated, normalised, deduplicated", env{"TORII_ALLOWED_EMAILS": " Bob@Example.com , @Corp.Example.com,,bob@example.com "}, nil, nil,
 			func(c *Config) any { return c.AllowedEmails }, []string{"bob@example.com", "@corp.example.com"}},
@@ -197,7 +199,7 @@ func TestLoad_ValidValues(t *testing.T) {
 
 		// Precedence: flag > environment > default.
 		{"flag beats env", env{"TORII_SESSION_IDLE": "1h"}, nil, []string{"--session-idle", "2h"}, func(c *Config) any { return c.SessionIdle }, 2 * time.Hour},
-		{"single-dash flag", nil, nil, []string{"-signup=closed"}, func(c *Config) any { return c.Signup }, SignupClosed},
+		{"single-dash flag", nil, nil, []string{"-signup=closed"}, func(c *Config) any { return c.Signup }, torii.SignupClosed},
 		{"empty flag means the default, not env", env{"TORII_GOOGLE_CLIENT_ID": "id"}, nil, []string{"--google-client-id="}, func(c *Config) any { return c.GoogleClientID }, ""},
 		{"bool flag alone means true", nil, nil, []string{"--trust-proxy-headers"}, func(c *Config) any { return c.TrustProxyHeaders }, true},
 		{"bool flag false beats env", env{"TORII_PASSWORD_LOGIN": "true"}, nil, []string{"--password-login=false"}, func(c *Config) any { return c.PasswordLogin }, false},
@@ -558,7 +560,7 @@ func TestLoad_NilFunctionsUseTheProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Signup != SignupClosed {
+	if c.Signup != torii.SignupClosed {
 		t.Errorf("Signup = %q, want closed from os.Getenv", c.Signup)
 	}
 }

@@ -227,9 +227,8 @@ func parseHostedDomain(s string) (string, error) {
 	return d, nil
 }
 
-func parseSignup(s string) (SignupMode, error) {
-	switch m := SignupMode(strings.ToLower(s)); m {
-	case SignupAuto, SignupExplicit, SignupClosed:
+func parseSignup(s string) (torii.SignupMode, error) {
+	if m := torii.SignupMode(strings.ToLower(s)); m.Valid() {
 		return m, nil
 	}
 	return "", fmt.Errorf("invalid value %s (want auto, explicit or closed)", quote(s))

@@ -179,9 +179,9 @@ func (s *Service) mayCreate(ctx context.Context, email string) error {
 		return err
 	}
 	switch s.opts.Signup {
-	case SignupExplicit:
+	case torii.SignupExplicit:
 		return torii.Errorf(torii.EUserNotFound, "There is no account for this Google account yet. Register first.")
-	case SignupClosed:
+	case torii.SignupClosed:
 		return torii.Errorf(torii.ENotAllowed, "Sign-up is closed here. Ask an administrator for an account.")
 	}
 	return nil

@@ -31,7 +31,7 @@ func (s *Service) RegisterWithGoogle(ctx context.Context, in GoogleRegisterInput
 	if s.opts.Google == nil {
 		return SignIn{}, errGoogleOff
 	}
-	if s.opts.Signup == SignupClosed {
+	if s.opts.Signup == torii.SignupClosed {
 		return SignIn{}, torii.Errorf(torii.ENotAllowed, "Registration is closed. Ask an administrator for an account.")
 	}
 	if ok, retry := allow(s.opts.RegisterPerIP, m.IP); !ok {

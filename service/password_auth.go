@@ -44,7 +44,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	if !s.opts.PasswordLogin {
 		return SignIn{}, errPasswordLoginOff()
 	}
-	if s.opts.Signup == SignupClosed {
+	if s.opts.Signup == torii.SignupClosed {
 		return SignIn{}, torii.Errorf(torii.ENotAllowed, "Registration is closed. Ask an administrator for an account.")
 	}
 	if ok, retry := allow(s.opts.RegisterPerIP, m.IP); !ok {

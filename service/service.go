@@ -17,13 +17,6 @@ import (
 	"github.com/toriihq/torii/ratelimit"
 )
 
-// Signup modes (api.md TORII_SIGNUP).
-const (
-	SignupAuto     = "auto"
-	SignupExplicit = "explicit"
-	SignupClosed   = "closed"
-)
-
 // touchInterval bounds how often a session's last_activity is written: once
 // a minute is precise enough for "last seen" and idle expiry, and keeps
 // authenticated reads from turning into writes.
@@ -42,8 +35,8 @@ type Options struct {
 
 	SessionIdle time.Duration // default 336h
 	SessionMax  time.Duration // default 720h
-	// Signup is SignupAuto (default), SignupExplicit or SignupClosed.
-	Signup string
+	// Signup is torii.SignupAuto (default), SignupExplicit or SignupClosed.
+	Signup torii.SignupMode
 	// PasswordLogin enables the password endpoints.
 	PasswordLogin bool
 	// AllowedEmails are normalised `user@x.com` and `@x.com` entries from
@@ -125,7 +118,7 @@ func New(opts Options) *Service {
 		opts.SessionMax = 720 * time.Hour
 	}
 	if opts.Signup == "" {
-		opts.Signup = SignupAuto
+		opts.Signup = torii.SignupAuto
 	}
 	if opts.Broker == nil {
 		opts.Broker = chat.NewLocal()
@@ -160,7 +153,7 @@ type Meta struct {
 // Config is what a client may know about how sign-in works here.
 type Config struct {
 	PasswordLogin bool
-	Signup        string
+	Signup        torii.SignupMode
 	// Google is nil when Google sign-in is off.
 	Google *GoogleConfig
 }

@@ -36,7 +36,7 @@ func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, authConfigJSON{
 		Google:        google,
 		PasswordLogin: c.PasswordLogin,
-		Signup:        c.Signup,
+		Signup:        string(c.Signup),
 		Assistant:     s.svc.AssistantEnabled(),
 	})
 	return nil
