@@ -54,7 +54,21 @@ const (
 	AuditAllowlistRemove = "allowlist.remove"
 	AuditTokenReuse      = "token.reuse"
 	AuditUserCreate      = "user.create"
+
+	AuditGroupCreate       = "group.create"
+	AuditGroupMemberSet    = "group.member.set"
+	AuditGroupMemberRemove = "group.member.remove"
 )
+
+// AuditEvents lists every audit event name, in the order the admin page's
+// filter offers them. Every Audit* constant is listed here (a test checks),
+// so every event torii writes can be found.
+var AuditEvents = []string{
+	AuditSignInSuccess, AuditSignInFailure, AuditRegister, AuditLink, AuditUnlink,
+	AuditLogout, AuditSessionRevoke, AuditPasswordChange, AuditUserStatus,
+	AuditUserRoles, AuditUserCreate, AuditAllowlistAdd, AuditAllowlistRemove,
+	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
+}
 
 // AuditFilter narrows ListAudit. Results are newest first.
 type AuditFilter struct {

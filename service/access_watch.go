@@ -11,7 +11,7 @@ import (
 // access; each names the affected user, except allowlist.remove.
 var accessEvents = []string{
 	torii.AuditUserStatus, torii.AuditUserRoles, torii.AuditLogout, torii.AuditSessionRevoke,
-	torii.AuditPasswordChange, torii.AuditTokenReuse, torii.AuditAllowlistRemove, AuditGroupMemberRemove,
+	torii.AuditPasswordChange, torii.AuditTokenReuse, torii.AuditAllowlistRemove, torii.AuditGroupMemberRemove,
 }
 
 // WatchAccessLog follows the audit log every interval until ctx ends, and

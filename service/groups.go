@@ -10,13 +10,6 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// Audit events for groups (added to api.md's list; see docs/api.md).
-const (
-	AuditGroupCreate       = "group.create"
-	AuditGroupMemberSet    = "group.member.set"
-	AuditGroupMemberRemove = "group.member.remove"
-)
-
 // groupJoin says which group a new account joins: the company it founds
 // as owner, else the default group as a member.
 func (s *Service) groupJoin(company string) torii.GroupJoin {
@@ -117,7 +110,7 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string, by 
 	} else if err != nil {
 		return torii.Group{}, err
 	}
-	s.audit(ctx, AuditGroupCreate, by.UserID, by.Email, by.Meta, map[string]any{"group": g.ID, "name": g.Name})
+	s.audit(ctx, torii.AuditGroupCreate, by.UserID, by.Email, by.Meta, map[string]any{"group": g.ID, "name": g.Name})
 	return g, nil
 }
 
@@ -203,7 +196,7 @@ func (s *Service) SetGroupMember(ctx context.Context, p Principal, m torii.Group
 		return false, err
 	}
 	s.accessChanged(ctx, m.UserID)
-	s.audit(ctx, AuditGroupMemberSet, &m.UserID, "", meta, map[string]any{
+	s.audit(ctx, torii.AuditGroupMemberSet, &m.UserID, "", meta, map[string]any{
 		"group": m.GroupID, "role": m.Role, "from": current, "by": p.User.Email})
 	return current == "", nil
 }
@@ -235,7 +228,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, p Principal, groupID, u
 		return err
 	}
 	s.accessChanged(ctx, userID)
-	s.audit(ctx, AuditGroupMemberRemove, &userID, "", meta, map[string]any{
+	s.audit(ctx, torii.AuditGroupMemberRemove, &userID, "", meta, map[string]any{
 		"group": groupID, "from": current, "by": p.User.Email})
 	return nil
 }

@@ -27,14 +27,6 @@ type adminView struct {
 	Actor service.Actor
 }
 
-// auditEvents are the event names the audit filter offers.
-var auditEvents = []string{
-	torii.AuditSignInSuccess, torii.AuditSignInFailure, torii.AuditRegister, torii.AuditLink, torii.AuditUnlink,
-	torii.AuditLogout, torii.AuditSessionRevoke, torii.AuditPasswordChange, torii.AuditUserStatus,
-	torii.AuditUserRoles, torii.AuditUserCreate, torii.AuditAllowlistAdd, torii.AuditAllowlistRemove,
-	torii.AuditTokenReuse, service.AuditGroupCreate, service.AuditGroupMemberSet, service.AuditGroupMemberRemove,
-}
-
 // adminPage is GET /admin: users, allowlist and audit log, filtered by
 // the query string (q, status; event, userId, before).
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +47,7 @@ var adminNotices = map[string]string{
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {
 	q := r.URL.Query()
 	v := adminView{Query: q.Get("q"), Status: q.Get("status"), AuditEvent: q.Get("event"), AuditUser: q.Get("userId"),
-		Events: auditEvents, Back: r.URL.RequestURI(), Actor: by}
+		Events: torii.AuditEvents, Back: r.URL.RequestURI(), Actor: by}
 	f := torii.UserFilter{Query: v.Query, Status: torii.UserStatus(v.Status), Limit: 100}
 	var err error
 	if v.Users, err = s.svc.AdminUsers(r.Context(), f, by); err != nil {
