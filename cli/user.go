@@ -159,7 +159,7 @@ func userGrant(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return notFoundAs(err, fs.Arg(0))
 		}
-		if err := svc.GrantRole(ctx, u.ID, fs.Arg(1), service.CLI); err != nil {
+		if err := svc.SetRole(ctx, u.ID, fs.Arg(1), true, service.CLI); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%s now has the %s role\n", u.Email, fs.Arg(1))

@@ -168,19 +168,31 @@ func (s *Service) SetUserStatus(ctx context.Context, userID int64, status torii.
 	return u, nil
 }
 
-// GrantRole gives a user an admin role (a no-op if they hold it).
-func (s *Service) GrantRole(ctx context.Context, userID int64, role string, by Actor) error {
+// SetRole grants (held) or revokes one admin role of a user, keeping
+// their other roles: the admin page's grant/revoke button and `torii user
+// grant`. Granting a role the user holds, or revoking one they do not, is
+// a no-op. An admin cannot revoke their own admin role. Errors: FORBIDDEN,
+// VALIDATION_ERROR, NOT_FOUND.
+func (s *Service) SetRole(ctx context.Context, userID int64, role string, held bool, by Actor) error {
 	if err := needAdmin(by); err != nil {
 		return err
+	}
+	if !held && role == torii.RoleAdmin && by.UserID != nil && *by.UserID == userID {
+		return torii.Invalid(map[string]string{"roles": "must keep admin on your own account"})
 	}
 	roles, err := s.store.UserRoles(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if containsRole(roles, role) {
+	if containsRole(roles, role) == held {
 		return nil
 	}
-	return s.SetRoles(ctx, userID, append(roles, role), by)
+	if held {
+		roles = append(roles, role)
+	} else {
+		roles = slices.DeleteFunc(roles, func(x string) bool { return x == role })
+	}
+	return s.SetRoles(ctx, userID, roles, by)
 }
 
 // SetRoles replaces a user's admin roles; role changes apply to live

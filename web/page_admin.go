@@ -170,14 +170,7 @@ func (s *Server) adminRolesSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := formID(r, "id")
 	if err == nil {
-		var roles []string
-		if roles, err = s.svc.UserRoles(r.Context(), id); err == nil {
-			roles = slices.DeleteFunc(roles, func(x string) bool { return x == torii.RoleAdmin })
-			if r.PostForm.Get("admin") == "1" {
-				roles = append(roles, torii.RoleAdmin)
-			}
-			_, err = s.svc.AdminUpdateUser(r.Context(), id, service.UserChange{Roles: &roles}, by)
-		}
+		err = s.svc.SetRole(r.Context(), id, torii.RoleAdmin, r.PostForm.Get("admin") == "1", by)
 	}
 	if err != nil {
 		s.adminFormError(w, r, by, err)
