@@ -53,9 +53,13 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// InvalidMessage is the message of Invalid's errors: the fields say the
+// rest.
+const InvalidMessage = "Some fields are invalid."
+
 // Invalid returns a VALIDATION_ERROR naming the fields that failed.
 func Invalid(fields map[string]string) *Error {
-	return &Error{Code: EValidation, Message: "Some fields are invalid.", Fields: fields}
+	return &Error{Code: EValidation, Message: InvalidMessage, Fields: fields}
 }
 
 // ErrorCode returns the code of err, "" for nil, and INTERNAL_SERVER_ERROR

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -94,18 +93,10 @@ func (s *Server) accountUnlinkSubmit(w http.ResponseWriter, r *http.Request) {
 
 // accountError re-renders /account with the error of a form on it.
 func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.Principal, err error) {
-	status := StatusOf(err)
-	if status >= 500 {
-		s.renderError(w, r, err)
+	var d pageData
+	status, ok := s.formFailure(w, r, &d, err)
+	if !ok {
 		return
-	}
-	d := pageData{Error: torii.ErrorMessage(err)}
-	var e *torii.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		d.Fields = e.Fields
-		if e.Message == torii.Invalid(nil).Message {
-			d.Error = "Please correct the fields below."
-		}
 	}
 	// The principal may be stale after a change: read it again.
 	if fresh, ok := s.pagePrincipal(r); ok {

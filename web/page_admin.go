@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -119,20 +118,21 @@ func (s *Server) adminDone(w http.ResponseWriter, r *http.Request, done string) 
 
 // adminFormError shows /admin again with the error above it.
 func (s *Server) adminFormError(w http.ResponseWriter, r *http.Request, by service.Actor, err error) {
-	status := StatusOf(err)
-	if status >= 500 {
-		s.renderError(w, r, err)
+	var d pageData
+	status, ok := s.formFailure(w, r, &d, err)
+	if !ok {
 		return
 	}
-	msg := torii.ErrorMessage(err)
-	var e *torii.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		msg = ""
-		for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
-			msg += k + " " + e.Fields[k] + ". "
+	// The admin page's forms are rows of a table, with no place beside an
+	// input: the field messages go above it.
+	if len(d.Fields) > 0 {
+		msg := ""
+		for _, k := range slices.Sorted(maps.Keys(d.Fields)) {
+			msg += k + " " + d.Fields[k] + ". "
 		}
+		d = pageData{Error: strings.TrimSpace(msg)}
 	}
-	s.renderAdmin(w, r, by, status, pageData{Error: strings.TrimSpace(msg)})
+	s.renderAdmin(w, r, by, status, d)
 }
 
 func formID(r *http.Request, name string) (int64, error) {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -106,22 +105,9 @@ func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
 // formError re-renders a form page with the error: field messages next to
 // their inputs, anything else above the form.
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, page string, d pageData, err error) {
-	status := StatusOf(err)
-	if status >= 500 {
-		s.renderError(w, r, err)
-		return
+	if status, ok := s.formFailure(w, r, &d, err); ok {
+		s.render(w, r, status, page, d)
 	}
-	var e *torii.Error
-	if errors.As(err, &e) && len(e.Fields) > 0 {
-		d.Fields = e.Fields
-		d.Error = "Please correct the fields below."
-	} else {
-		d.Error = torii.ErrorMessage(err)
-	}
-	if e != nil && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
-	}
-	s.render(w, r, status, page, d)
 }
 
 func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {

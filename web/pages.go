@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -118,6 +119,34 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		Error: torii.ErrorMessage(err),
 		Data:  map[string]any{"Status": status, "RequestID": requestID(r.Context())},
 	})
+}
+
+// formFailure prepares a form page for err and returns the status to
+// render it with; ok is false when err is a server failure, which it has
+// already answered with the error page. Field messages go beside their
+// inputs (d.Fields) with "Please correct the fields below." above the
+// form, unless the error says something more specific; a RATE_LIMITED
+// error sets Retry-After. Every form page answers its errors through it.
+func (s *Server) formFailure(w http.ResponseWriter, r *http.Request, d *pageData, err error) (status int, ok bool) {
+	status = StatusOf(err)
+	if status >= 500 {
+		s.renderError(w, r, err)
+		return status, false
+	}
+	d.Error = torii.ErrorMessage(err)
+	var e *torii.Error
+	if errors.As(err, &e) {
+		if len(e.Fields) > 0 {
+			d.Fields = e.Fields
+			if e.Message == torii.InvalidMessage {
+				d.Error = "Please correct the fields below."
+			}
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
+		}
+	}
+	return status, true
 }
 
 func staticFiles() http.Handler {
