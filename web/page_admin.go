@@ -33,6 +33,7 @@ var auditEvents = []string{
 	torii.AuditLogout, torii.AuditSessionRevoke, torii.AuditPasswordChange, torii.AuditUserStatus,
 	torii.AuditUserRoles, torii.AuditUserCreate, torii.AuditAllowlistAdd, torii.AuditAllowlistRemove,
 	torii.AuditTokenReuse, service.AuditGroupCreate, service.AuditGroupMemberSet, service.AuditGroupMemberRemove,
+	torii.AuditGroupInvite, torii.AuditGroupInviteAccept, torii.AuditGroupInviteDecline, torii.AuditGroupInviteCancel,
 }
 
 // adminPage is GET /admin: users, allowlist and audit log, filtered by
