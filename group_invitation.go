@@ -68,4 +68,7 @@ type GroupInvitationStore interface {
 	// DeleteGroupInvitationOf removes the invitation of (group, user), if
 	// any (a user added directly needs it no more).
 	DeleteGroupInvitationOf(ctx context.Context, groupID, userID int64) error
+	// DeleteExpiredGroupInvitations removes every invitation expired at
+	// now and returns how many (the background prune).
+	DeleteExpiredGroupInvitations(ctx context.Context, now time.Time) (int64, error)
 }

@@ -176,3 +176,9 @@ func (s *Store) DeleteGroupInvitationOf(ctx context.Context, groupID, userID int
 	_, err := s.writer().exec(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, groupID, userID)
 	return s.f.err("delete group invitation", err)
 }
+
+// DeleteExpiredGroupInvitations implements torii.GroupInvitationStore.
+func (s *Store) DeleteExpiredGroupInvitations(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.writer().exec(ctx, `DELETE FROM group_invitations WHERE expires_at <= ?`, s.f.t(now))
+	return s.affected("delete expired group invitations", res, err)
+}

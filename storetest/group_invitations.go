@@ -21,6 +21,7 @@ var invitationTests = []test{
 	{"GroupInvitation_AcceptByAMemberKeepsTheirRole", testInvitationAlreadyMember},
 	{"GroupInvitation_MissingGroupOrUnknownRoleStoresNothing", testInvitationBadInput},
 	{"GroupInvitation_DeleteReturnsItThenNotFound", testInvitationDelete},
+	{"GroupInvitation_DeleteExpiredRemovesOnlyExpired", testInvitationDeleteExpired},
 }
 
 const invTTL = 14 * 24 * time.Hour
@@ -229,4 +230,17 @@ func testInvitationDelete(t *testing.T, s torii.Store) {
 	if got := must[[]torii.GroupInvitation](t)(s.UserGroupInvitations(ctx, bob.ID, t0)); len(got) != 0 {
 		t.Errorf("after DeleteGroupInvitationOf: %v", got)
 	}
+}
+
+func testInvitationDeleteExpired(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	g := newGroup(t, s, "Acme", nil)
+	invite(t, s, g.ID, 101, torii.GroupRoleMember, t0)
+	live := invite(t, s, g.ID, 102, torii.GroupRoleMember, at(time.Hour))
+	if n := must[int64](t)(s.DeleteExpiredGroupInvitations(ctx, at(invTTL))); n != 1 {
+		t.Errorf("deleted %d, want 1", n)
+	}
+	same(t, "left", invitationIDs(must[[]torii.GroupInvitation](t)(s.GroupInvitations(ctx, g.ID, at(invTTL)))), []int64{live.ID})
+	_, err := s.GroupInvitationByID(ctx, live.ID)
+	ok(t, err)
 }
