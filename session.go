@@ -68,6 +68,7 @@ var AuditEvents = []string{
 	AuditLogout, AuditSessionRevoke, AuditPasswordChange, AuditUserStatus,
 	AuditUserRoles, AuditUserCreate, AuditAllowlistAdd, AuditAllowlistRemove,
 	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
+	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

@@ -22,6 +22,7 @@ type Store interface {
 	KeyStore
 	RefreshTokenStore
 	GroupStore
+	GroupInvitationStore
 	AllowlistStore
 	RoomStore
 	MessageStore

@@ -161,44 +161,71 @@ func (s *Service) groupRoleOf(ctx context.Context, p Principal, groupID int64) (
 	return "", err
 }
 
-// SetGroupMember adds a user to a group with a role (default member), or
-// changes their role. Who may: admins; the group's owners; the group's
-// admins for the member and admin roles, never touching an owner. A group
-// keeps at least one owner once it has one. It reports whether the
-// membership is new. Errors: NOT_FOUND (group), FORBIDDEN,
-// VALIDATION_ERROR (`userId`, `role`).
-func (s *Service) SetGroupMember(ctx context.Context, p Principal, m torii.GroupMember, meta Meta) (bool, error) {
+// MemberChange says what SetGroupMember did.
+type MemberChange struct {
+	// Added is true when a new membership was made (an admin's act).
+	Added bool
+	// Invitation is set when the change became an invitation: a group's
+	// owners and admins invite, only the invitee's consent adds them.
+	Invitation *torii.GroupInvitation
+}
+
+// SetGroupMember changes a member's role, or brings a user into a group
+// with a role (default member). Who may: admins; the group's owners; the
+// group's admins for the member and admin roles, never touching an owner.
+// A site admin adds the user at once; anyone else invites them
+// (security.md I.45: nobody joins a group without their consent or an
+// admin's act), and the answer is the same whether or not the id names a
+// user the caller may see, so ids cannot be walked to find accounts. A
+// group keeps at least one owner once it has one. Errors: NOT_FOUND
+// (group), FORBIDDEN, VALIDATION_ERROR (`userId`, `role`; `userId` for
+// an unknown user only when an admin adds, or when the group has too many
+// pending invitations).
+func (s *Service) SetGroupMember(ctx context.Context, p Principal, m torii.GroupMember, meta Meta) (MemberChange, error) {
 	if m.Role == "" {
 		m.Role = torii.GroupRoleMember
 	}
 	if !torii.ValidGroupRole(m.Role) {
-		return false, torii.Invalid(map[string]string{"role": "must be owner, admin or member"})
+		return MemberChange{}, torii.Invalid(map[string]string{"role": "must be owner, admin or member"})
 	}
 	mine, err := s.groupRoleOf(ctx, p, m.GroupID)
 	if err != nil {
-		return false, err
+		return MemberChange{}, err
 	}
 	current, err := s.memberRole(ctx, m.GroupID, m.UserID)
 	if err != nil {
-		return false, err
+		return MemberChange{}, err
 	}
 	if err := mayManage(p, mine, current, m.Role); err != nil {
-		return false, err
+		return MemberChange{}, err
+	}
+	if current == "" && !p.IsAdmin() {
+		return s.inviteToGroup(ctx, p, m, meta)
 	}
 	if err := s.keepsOwner(ctx, m.GroupID, m.UserID, current, m.Role); err != nil {
-		return false, err
+		return MemberChange{}, err
 	}
 	m.CreatedAt = s.now().UTC()
 	err = s.store.SetGroupMember(ctx, m)
-	if errors.Is(err, torii.ErrNotFound) {
-		return false, torii.Invalid(map[string]string{"userId": "is not a user"})
-	} else if err != nil {
-		return false, err
+	switch {
+	case errors.Is(err, torii.ErrNotFound) && !p.IsAdmin():
+		// A deleted member: answer as for any id the caller cannot see.
+		return s.inviteToGroup(ctx, p, m, meta)
+	case errors.Is(err, torii.ErrNotFound):
+		return MemberChange{}, torii.Invalid(map[string]string{"userId": "is not a user"})
+	case err != nil:
+		return MemberChange{}, err
+	}
+	if current == "" {
+		// Added by an admin: an invitation left pending means nothing now.
+		if err := s.store.DeleteGroupInvitationOf(ctx, m.GroupID, m.UserID); err != nil {
+			s.log.Warn("dropping a pending group invitation failed", "group", m.GroupID, "user", m.UserID, "err", err)
+		}
 	}
 	s.accessChanged(ctx, m.UserID)
 	s.audit(ctx, torii.AuditGroupMemberSet, &m.UserID, "", meta, map[string]any{
 		"group": m.GroupID, "role": m.Role, "from": current, "by": p.User.Email})
-	return current == "", nil
+	return MemberChange{Added: current == ""}, nil
 }
 
 // RemoveGroupMember takes a user out of a group. Members may leave; the

@@ -179,8 +179,8 @@ func (s *Service) audit(ctx context.Context, event string, userID *int64, email 
 	}
 }
 
-// Prune deletes expired sessions, expired signing keys and audit rows
-// older than the retention.
+// Prune deletes expired sessions, expired signing keys, expired group
+// invitations and audit rows older than the retention.
 // The server runs it periodically.
 func (s *Service) Prune(ctx context.Context) error {
 	now := s.now().UTC()
@@ -188,6 +188,9 @@ func (s *Service) Prune(ctx context.Context) error {
 		return err
 	}
 	if _, err := s.store.DeleteExpiredOAuthStates(ctx, now); err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteExpiredGroupInvitations(ctx, now); err != nil {
 		return err
 	}
 	// Rotates a due signing key and deletes expired ones even when no

@@ -93,7 +93,9 @@ type memberChangeJSON struct {
 }
 
 // setGroupMember is POST /api/v1/groups/{id}/members {userId, role}: 201
-// for a new member, 200 for a role change.
+// for a member added by a site admin, 200 for a role change, 202
+// {"invitation"} when the change became an invitation (anyone else adding
+// someone; docs/api.md "Group invitations").
 func (s *Server) setGroupMember(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -107,12 +109,16 @@ func (s *Server) setGroupMember(w http.ResponseWriter, r *http.Request, p servic
 		return torii.Invalid(map[string]string{"userId": "is required"})
 	}
 	m := torii.GroupMember{GroupID: id, UserID: in.UserID, Role: in.Role}
-	added, err := s.svc.SetGroupMember(r.Context(), p, m, s.meta(r))
+	change, err := s.svc.SetGroupMember(r.Context(), p, m, s.meta(r))
 	if err != nil {
 		return err
 	}
+	if change.Invitation != nil {
+		writeJSON(w, http.StatusAccepted, map[string]any{"invitation": invitationOf(*change.Invitation)})
+		return nil
+	}
 	status := http.StatusOK
-	if added {
+	if change.Added {
 		status = http.StatusCreated
 	}
 	if m.Role == "" {

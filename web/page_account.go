@@ -16,6 +16,8 @@ type accountView struct {
 	HasPassword  bool
 	// CanUnlink is false when the only identity is the only way to sign in.
 	CanUnlink bool
+	// Invitations are the groups that invite the user, waiting for consent.
+	Invitations []service.InvitationView
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +34,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "The Google account is no longer linked."
 	case r.URL.Query().Has("password"):
 		d.Notice = "Your password is saved. Other devices were signed out."
+	case r.URL.Query().Has("joined"):
+		d.Notice = "You joined the group."
+	case r.URL.Query().Has("declined"):
+		d.Notice = "The invitation is declined."
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }
@@ -39,6 +45,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 // renderAccount shows /account for p, with d's notice or errors.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service.Principal, status int, d pageData) {
 	sessions, err := s.svc.Sessions(r.Context(), p)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	invitations, err := s.svc.MyGroupInvitations(r.Context(), p)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -53,6 +64,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		CurrentID:    p.Session.ID,
 		HasPassword:  p.User.HasPassword(),
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
+		Invitations:  invitations,
 	}
 	s.render(w, r, status, "account", d)
 }

@@ -48,6 +48,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/groups/{id}/members", s.authed(s.groupMembers))
 	mux.Handle("POST /api/v1/groups/{id}/members", s.authed(s.setGroupMember))
 	mux.Handle("DELETE /api/v1/groups/{id}/members", s.authed(s.removeGroupMember))
+	// Group invitations: a member joins only by accepting (security.md I.45).
+	mux.Handle("GET /api/v1/groups/{id}/invitations", s.authed(s.groupInvitations))
+	mux.Handle("DELETE /api/v1/groups/{id}/invitations/{invitationId}", s.authed(s.cancelGroupInvitation))
+	mux.Handle("GET /api/v1/me/group-invitations", s.authed(s.myGroupInvitations))
+	mux.Handle("POST /api/v1/me/group-invitations/{id}/accept", s.authed(s.acceptGroupInvitation))
+	mux.Handle("POST /api/v1/me/group-invitations/{id}/decline", s.authed(s.declineGroupInvitation))
+	mux.Handle("DELETE /api/v1/me/group-invitations/{id}", s.authed(s.declineGroupInvitation))
 	for _, rt := range adminRoutes {
 		mux.Handle(rt.pattern, s.admin(rt.handler(s)))
 	}
@@ -66,6 +73,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/sessions/revoke-others", s.revokeOthersSubmit)
 	mux.HandleFunc("POST /account/password", s.accountPasswordSubmit)
 	mux.HandleFunc("POST /account/identities/unlink", s.accountUnlinkSubmit)
+	mux.HandleFunc("POST /account/group-invitations/accept", s.accountInvitationAcceptSubmit)
+	mux.HandleFunc("POST /account/group-invitations/decline", s.accountInvitationDeclineSubmit)
 
 	// Google sign-in pages: the code flow, GIS redirect mode, registration.
 	mux.HandleFunc("GET /auth/google/login", s.googleLogin)
