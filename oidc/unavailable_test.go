@@ -76,8 +76,8 @@ type steppedHandler struct {
 }
 
 func (h steppedHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h steppedHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h steppedHandler) WithGroup(string) slog.Handler           { return h }
+func (h steppedHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h steppedHandler) WithGroup(string) slog.Handler            { return h }
 func (h steppedHandler) Handle(_ context.Context, r slog.Record) error {
 	h.records <- r
 	<-h.next
