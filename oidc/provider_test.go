@@ -29,6 +29,7 @@ type testProvider struct {
 	jwks      []map[string]any // published as is
 	jwksFail  bool             // JWKS answers 503
 	token     http.HandlerFunc // the token endpoint (default 404)
+	discHook  http.HandlerFunc // when set, answers discovery instead
 	fetches   atomic.Int64
 	discovery atomic.Int64
 }
@@ -79,8 +80,12 @@ func startProvider(t testing.TB, algs []string, jwks ...map[string]any) *testPro
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		p.discovery.Add(1)
 		p.mu.Lock()
-		algs := p.algs
+		algs, hook := p.algs, p.discHook
 		p.mu.Unlock()
+		if hook != nil {
+			hook(w, r)
+			return
+		}
 		writeJSON(w, map[string]any{
 			"issuer": p.srv.URL, "authorization_endpoint": p.srv.URL + "/authorize",
 			"token_endpoint": p.srv.URL + "/token", "jwks_uri": p.srv.URL + "/jwks",

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,14 +96,29 @@ func attr(r slog.Record, key string) string {
 	return v
 }
 
-// Each failed background retry logs the error of that retry, even when a
-// request's attempt failed differently in between.
+// Each failed background retry logs the error of an attempt it made, not
+// the result of an earlier one: here the first attempt hangs longer than
+// RetryMin (as a provider that times out does) and a request's attempt
+// fails during Run's backoff; Run's next retry must try again and log what
+// the provider says now.
 func TestDiscovery_BackgroundRetryLogsTheCurrentError(t *testing.T) {
-	p, srv := startIDP(t)
-	p.SetFailDiscovery(true)
+	const retryMin = time.Second
+	p := startProvider(t, []string{"RS256"})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var mode atomic.Value
+	mode.Store("first")
+	p.mu.Lock()
+	p.discHook = func(w http.ResponseWriter, r *http.Request) {
+		m := mode.Load().(string)
+		if m == "first" {
+			entered <- struct{}{}
+			<-release
+		}
+		http.Error(w, "failing: "+m, http.StatusServiceUnavailable)
+	}
+	p.mu.Unlock()
 	h := steppedHandler{records: make(chan slog.Record), next: make(chan struct{})}
-	c := oidc.New(oidc.Config{Issuer: srv.URL, ClientID: "client", RetryMin: time.Nanosecond,
-		Logger: slog.New(h)})
+	c := oidc.New(oidc.Config{Issuer: p.srv.URL, ClientID: "client", RetryMin: retryMin, Logger: slog.New(h)})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
@@ -113,34 +129,33 @@ func TestDiscovery_BackgroundRetryLogsTheCurrentError(t *testing.T) {
 			case <-done:
 				return
 			case <-h.records:
-				h.next <- struct{}{}
+			case h.next <- struct{}{}:
 			}
 		}
 	})
 
+	<-entered
+	// The provider hangs for longer than RetryMin. This wait and the one
+	// below are the intervals under test (discovery pacing runs on real
+	// time, on purpose: a frozen test clock must not stop retries), not a
+	// stand-in for synchronisation.
+	time.Sleep(retryMin)
+	mode.Store("second")
+	release <- struct{}{}
 	r := <-h.records
-	if r.Level != slog.LevelError || !strings.Contains(attr(r, "err"), "503") {
-		t.Fatalf("first retry logged %q, want the 503", attr(r, "err"))
+	if got := attr(r, "err"); !strings.Contains(got, "failing: first") {
+		t.Fatalf("first retry logged %q", got)
 	}
-	// While Run is held, a request's attempt fails another way, and the
-	// provider then fails a third way for Run's next retry.
-	p.SetFailDiscovery(false)
-	p.SetDiscoveryIssuer("https://request.example.com")
-	if _, err := c.Verify(t.Context(), "x.y.z", ""); !strings.Contains(err.Error(), "request.example.com") {
+	h.next <- struct{}{} // Run now waits RetryMin before its next retry
+	// Halfway through Run's backoff, a request's attempt fails otherwise.
+	time.Sleep(retryMin / 2)
+	if _, err := c.Verify(t.Context(), "x.y.z", ""); err == nil || !strings.Contains(err.Error(), "failing: second") {
 		t.Fatalf("the request's attempt: %v", err)
 	}
-	p.SetDiscoveryIssuer("https://now.example.com")
-	h.next <- struct{}{}
+	mode.Store("third")
 	r = <-h.records
-	if got := attr(r, "err"); !strings.Contains(got, "now.example.com") {
-		t.Fatalf("second retry logged %q, want the current mismatch (now.example.com)", got)
-	}
-	p.SetDiscoveryIssuer("")
-	h.next <- struct{}{}
-	r = <-h.records
-	if r.Level != slog.LevelInfo || !strings.Contains(r.Message, "discovered") {
-		t.Fatalf("after recovery logged %s %q", r.Level, r.Message)
+	if got := attr(r, "err"); !strings.Contains(got, "failing: third") {
+		t.Fatalf("Run's second retry logged %q, want what the provider says now (third)", got)
 	}
 	h.next <- struct{}{}
-	<-done
 }
