@@ -83,6 +83,8 @@ type Provider struct {
 	// Knobs for tests.
 	discoveryIssuer string
 	failDiscovery   bool
+	failToken       bool // the token endpoint answers 503 (knobs.go)
+	failJWKS        bool // the JWKS answers 503 (knobs.go)
 	idTokenHook     func(Claims)
 	jwksFetches     atomic.Int64
 }
@@ -244,6 +246,9 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 
 func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 	p.jwksFetches.Add(1)
+	if p.failing(&p.failJWKS, w) {
+		return
+	}
 	p.mu.Lock()
 	set := jose.JSONWebKeySet{}
 	for _, k := range p.keys {

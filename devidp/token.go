@@ -24,6 +24,9 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 // client's credentials, the redirect URI and the PKCE verifier (RFC 7636).
 // A code works once.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	if p.failing(&p.failToken, w) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "bad form")

@@ -1,13 +1,13 @@
 // Package oidc is torii's client of an OpenID provider (Google by default):
 // discovery with retry (go-oidc), the authorization-code flow with PKCE
-// (oauth2), and ID token verification: go-oidc's verifier checks plus the
-// ones it leaves to its callers (both Google issuer spellings, `azp` with
-// several audiences, `sub` and `iat` presence, nonce, hosted domain) on one
-// parse of the token, with a key set that bounds JWKS refetches.
+// (oauth2), and ID token verification by go-oidc's IDTokenVerifier with
+// torii's key set (which bounds JWKS refetches) plus the checks go-oidc
+// leaves to its callers (`azp` with several audiences, `sub` and `iat`
+// presence, nonce, hosted domain).
 //
-// Every rejection is a coded torii error (UNAUTHORIZED, NOT_ALLOWED or
-// SERVICE_UNAVAILABLE) wrapped with the reason, so clients see a safe
-// message and logs see why.
+// Every rejection is an *Error: a coded torii error (UNAUTHORIZED,
+// NOT_ALLOWED or SERVICE_UNAVAILABLE) with the reason (ErrReason), so
+// clients see a safe message and logs and audit see which check failed.
 package oidc
 
 import (
@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -23,8 +24,6 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
-
-	"github.com/toriihq/torii"
 )
 
 // GoogleIssuer is Google's issuer URL.
@@ -70,7 +69,8 @@ type Config struct {
 	Now func() time.Time
 	// Leeway is the clock skew tolerated on exp and iat (default DefaultLeeway).
 	Leeway time.Duration
-	// MinRefetch is the least time between JWKS fetches (default DefaultMinRefetch).
+	// MinRefetch is the least time between JWKS fetches (default
+	// DefaultMinRefetch, 10 s).
 	MinRefetch time.Duration
 	// RetryMin is the least time between discovery attempts (default 5 s).
 	RetryMin time.Duration
@@ -86,17 +86,26 @@ type Client struct {
 
 	mu       sync.Mutex
 	disc     *discovered
-	lastErr  error
-	lastTry  time.Time // real time: retry pacing must not depend on test clocks
-	inflight chan struct{}
+	last     *discoveryAttempt // the last finished attempt
+	lastTry  time.Time         // real time: retry pacing must not depend on test clocks
+	inflight *discoveryAttempt
+}
+
+// discoveryAttempt is one discovery; its result is set before done closes.
+type discoveryAttempt struct {
+	done chan struct{}
+	disc *discovered
+	err  error
 }
 
 // discovered is what discovery yields.
 type discovered struct {
-	// algs are the signing algorithms accepted in ID tokens.
-	algs  []string
-	oauth oauth2.Config
-	keys  *keySet
+	// algs are the signing algorithms accepted in ID tokens: the
+	// provider's advertised ones that are in allowedAlgs.
+	algs     []string
+	oauth    oauth2.Config
+	keys     *keySet
+	verifier *gooidc.IDTokenVerifier
 }
 
 // New returns a client for cfg. It does not contact the provider: call Run.
@@ -131,16 +140,18 @@ func (c *Client) Issuer() string { return c.cfg.Issuer }
 func (c *Client) IsGoogle() bool { return c.cfg.Issuer == GoogleIssuer }
 
 // Run discovers the provider, retrying with backoff until it succeeds or
-// ctx ends. Each failure is logged as one clear line.
+// ctx ends. Each failure is logged as one clear line with the error of
+// that very attempt (Run always makes or joins a fresh attempt; it never
+// repeats the result of an earlier one).
 func (c *Client) Run(ctx context.Context) {
 	delay := c.cfg.RetryMin
 	for {
-		_, err := c.ready(ctx)
+		_, err := c.retry(ctx)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
 		c.log.Error("OpenID discovery failed; Google sign-in is unavailable until it succeeds",
-			"issuer", c.cfg.Issuer, "err", c.lastError(), "retry_in", delay)
+			"issuer", c.cfg.Issuer, "err", err, "retry_in", delay)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -152,57 +163,64 @@ func (c *Client) Run(ctx context.Context) {
 	}
 }
 
-func (c *Client) lastError() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lastErr
+// ready returns the discovered provider, running discovery if it has not
+// succeeded and the last attempt is older than RetryMin (within it, the
+// last attempt's error is answered at once). Concurrent callers share one
+// attempt.
+func (c *Client) ready(ctx context.Context) (*discovered, error) {
+	return c.discovery(ctx, true)
 }
 
-var errUnavailable = torii.Errorf(torii.EServiceUnavailable,
-	"Google sign-in is temporarily unavailable. Please try again in a moment.")
+// retry is ready without the RetryMin pacing, for Run, whose own backoff
+// spaces its attempts.
+func (c *Client) retry(ctx context.Context) (*discovered, error) {
+	return c.discovery(ctx, false)
+}
 
-// ready returns the discovered provider, running discovery if it has not
-// succeeded and the last attempt is older than RetryMin. Concurrent callers
-// share one attempt.
-func (c *Client) ready(ctx context.Context) (*discovered, error) {
+func (c *Client) discovery(ctx context.Context, paced bool) (*discovered, error) {
 	c.mu.Lock()
 	if c.disc != nil {
 		d := c.disc
 		c.mu.Unlock()
 		return d, nil
 	}
-	if c.inflight == nil {
-		if !c.lastTry.IsZero() && time.Since(c.lastTry) < c.cfg.RetryMin {
-			err := c.lastErr
+	a := c.inflight
+	if a == nil {
+		if paced && c.last != nil && time.Since(c.lastTry) < c.cfg.RetryMin {
+			err := c.last.err
 			c.mu.Unlock()
-			return nil, fmt.Errorf("oidc: discovery: %w: %w", err, errUnavailable)
+			return nil, discoveryError(err)
 		}
-		c.inflight = make(chan struct{})
-		c.lastTry = time.Now()
-		go c.attempt(c.inflight)
+		a = &discoveryAttempt{done: make(chan struct{})}
+		c.inflight, c.lastTry = a, time.Now()
+		go c.attempt(a)
 	}
-	wait := c.inflight
 	c.mu.Unlock()
 	select {
-	case <-wait:
+	case <-a.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.disc != nil {
-		return c.disc, nil
+	if a.err != nil {
+		return nil, discoveryError(a.err)
 	}
-	return nil, fmt.Errorf("oidc: discovery: %w: %w", c.lastErr, errUnavailable)
+	return a.disc, nil
 }
 
-func (c *Client) attempt(done chan struct{}) {
-	d, err := c.discover(context.Background())
+func discoveryError(err error) error {
+	return reject(ReasonDiscoveryFailed, err.Error())
+}
+
+func (c *Client) attempt(a *discoveryAttempt) {
+	a.disc, a.err = c.discover(context.Background())
 	c.mu.Lock()
-	c.disc, c.lastErr, c.inflight = d, err, nil
+	c.inflight, c.last = nil, a
+	if a.err == nil {
+		c.disc = a.disc
+	}
 	c.mu.Unlock()
-	close(done)
-	if err == nil {
+	close(a.done)
+	if a.err == nil {
 		c.log.Info("OpenID provider discovered", "issuer", c.cfg.Issuer)
 	}
 }
@@ -237,9 +255,11 @@ func (c *Client) discover(ctx context.Context) (*discovered, error) {
 				c.log.Warn("JWKS fetch failed", "url", meta.JWKSURI, "err", err)
 			}
 		}}
+	algs := signingAlgs(meta.Algs)
 	return &discovered{
-		algs: signingAlgs(meta.Algs),
-		keys: keys,
+		algs:     algs,
+		keys:     keys,
+		verifier: c.newVerifier(keys, algs),
 		oauth: oauth2.Config{
 			ClientID:     c.cfg.ClientID,
 			ClientSecret: c.cfg.ClientSecret,
@@ -296,13 +316,31 @@ func (c *Client) Exchange(ctx context.Context, code, verifier string) (string, e
 	defer cancel()
 	tok, err := d.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return "", reject(torii.EUnauthorized, "code exchange failed: "+err.Error())
+		return "", reject(exchangeReason(err), "code exchange: "+err.Error())
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return "", reject(torii.EUnauthorized, "the token response has no id_token")
+		return "", reject(ReasonNoIDToken, "the token response has no id_token")
 	}
 	return raw, nil
+}
+
+// exchangeReason tells a provider that cannot answer now (no connection,
+// a timeout, 5xx, 429: try again, 503) from one that refused the code
+// (4xx such as invalid_grant: a bad sign-in, 401).
+func exchangeReason(err error) ErrReason {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests) {
+			return ReasonUnreachable
+		}
+		return ReasonExchangeRefused
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
+		return ReasonUnreachable
+	}
+	return ReasonExchangeRefused
 }
 
 // JWKSFetches returns how many times the key set was fetched (for tests

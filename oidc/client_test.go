@@ -187,10 +187,10 @@ func TestVerify_HeaderEdgeCases(t *testing.T) {
 	}
 }
 
-// The claim checks go-oidc's verifier used to make, now made by Verify on
-// its one parse of the token (the web tests cover iss, aud, exp, sub, iat,
-// azp, nonce, hd and the signature cases end to end).
-func TestVerify_ClaimChecksOnTheOneParse(t *testing.T) {
+// Edge cases of the claims' types as go-oidc's verifier reads them (each
+// check's reason is proven in verify_reason_test.go; the web tests cover
+// the same refusals end to end).
+func TestVerify_ClaimTypesAsGoOIDCReadsThem(t *testing.T) {
 	p, srv := startIDP(t)
 	c := oidc.New(oidc.Config{Issuer: srv.URL, ClientID: "client", Now: func() time.Time { return t0 }})
 	for name, tc := range map[string]struct {
@@ -198,11 +198,15 @@ func TestVerify_ClaimChecksOnTheOneParse(t *testing.T) {
 		drop string
 		ok   bool
 	}{
-		"aud as a string":                      {set: map[string]any{"aud": "client"}, ok: true},
-		"aud as an array":                      {set: map[string]any{"aud": []string{"client"}}, ok: true},
-		"aud of another type":                  {set: map[string]any{"aud": 42}},
-		"exp with a fraction":                  {set: map[string]any{"exp": float64(t0.Add(time.Hour).Unix()) + 0.5}, ok: true},
-		"exp as a string":                      {set: map[string]any{"exp": fmt.Sprint(t0.Add(time.Hour).Unix())}},
+		"aud as a string":     {set: map[string]any{"aud": "client"}, ok: true},
+		"aud as an array":     {set: map[string]any{"aud": []string{"client"}}, ok: true},
+		"aud of another type": {set: map[string]any{"aud": 42}},
+		"exp with a fraction": {set: map[string]any{"exp": float64(t0.Add(time.Hour).Unix()) + 0.5}, ok: true},
+		// go-oidc reads a NumericDate through json.Number, which takes a
+		// quoted number too; the value is checked all the same.
+		"exp as a string holding a number":     {set: map[string]any{"exp": fmt.Sprint(t0.Add(time.Hour).Unix())}, ok: true},
+		"exp as a string holding a past time":  {set: map[string]any{"exp": fmt.Sprint(t0.Add(-time.Hour).Unix())}},
+		"exp as a string not a number":         {set: map[string]any{"exp": "tomorrow"}},
 		"no exp":                               {drop: "exp"},
 		"nbf within five minutes":              {set: map[string]any{"nbf": t0.Add(4 * time.Minute).Unix()}, ok: true},
 		"nbf beyond five minutes":              {set: map[string]any{"nbf": t0.Add(6 * time.Minute).Unix()}},

@@ -220,7 +220,11 @@ func (s *Service) googleFailed(ctx context.Context, userID *int64, email string,
 		return err
 	}
 	add(s.opts.LoginPerIP, m.IP)
-	s.audit(ctx, torii.AuditSignInFailure, userID, email, m, map[string]any{"reason": code, "method": method, "detail": truncate(err.Error(), 300)})
+	detail := map[string]any{"reason": code, "method": method, "detail": truncate(err.Error(), 300)}
+	if check := failedCheck(err); check != "" {
+		detail["check"] = check
+	}
+	s.audit(ctx, torii.AuditSignInFailure, userID, email, m, detail)
 	return err
 }
 

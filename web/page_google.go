@@ -126,8 +126,14 @@ func (s *Server) googleError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
 	}
+	title := "Google sign-in did not work"
+	if status == http.StatusServiceUnavailable {
+		// The provider (or its discovery, keys or token endpoint) could
+		// not be reached: not a bad sign-in, so say "try again".
+		title = "Google sign-in is not reachable right now — try again"
+	}
 	s.render(w, r, status, "google_error", pageData{
-		Title: "Google sign-in did not work",
+		Title: title,
 		Error: torii.ErrorMessage(err),
 		Data:  map[string]any{"Status": status, "RequestID": requestID(r.Context()), "Code": torii.ErrorCode(err)},
 	})
