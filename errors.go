@@ -28,6 +28,7 @@ const (
 	EConflict             = "CONFLICT"
 	EValidation           = "VALIDATION_ERROR"
 	ERateLimited          = "RATE_LIMITED"
+	ETokenInvalid         = "TOKEN_INVALID"
 	EInternal             = "INTERNAL_SERVER_ERROR"
 	EServiceUnavailable   = "SERVICE_UNAVAILABLE"
 	errDefaultInternalMsg = "An internal error occurred."
