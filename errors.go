@@ -29,6 +29,7 @@ const (
 	EValidation           = "VALIDATION_ERROR"
 	ERateLimited          = "RATE_LIMITED"
 	ETokenInvalid         = "TOKEN_INVALID"
+	EMailOff              = "MAIL_NOT_CONFIGURED"
 	EInternal             = "INTERNAL_SERVER_ERROR"
 	EServiceUnavailable   = "SERVICE_UNAVAILABLE"
 	errDefaultInternalMsg = "An internal error occurred."

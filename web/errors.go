@@ -30,6 +30,7 @@ var statusByCode = map[string]int{
 	torii.EValidation:          http.StatusUnprocessableEntity,
 	torii.ERateLimited:         http.StatusTooManyRequests,
 	torii.ETokenInvalid:        http.StatusBadRequest,
+	torii.EMailOff:             http.StatusBadRequest,
 	torii.EInternal:            http.StatusInternalServerError,
 	torii.EServiceUnavailable:  http.StatusServiceUnavailable,
 }

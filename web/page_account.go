@@ -33,6 +33,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "The Google account is no longer linked."
 	case r.URL.Query().Has("password"):
 		d.Notice = "Your password is saved. Other devices were signed out."
+	case r.URL.Query().Has("mailed"):
+		d.Notice = "A confirmation mail is on its way. Open its link to confirm your address."
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }

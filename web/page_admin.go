@@ -32,7 +32,7 @@ var auditEvents = []string{
 	torii.AuditSignInSuccess, torii.AuditSignInFailure, torii.AuditRegister, torii.AuditLink, torii.AuditUnlink,
 	torii.AuditLogout, torii.AuditSessionRevoke, torii.AuditPasswordChange, torii.AuditUserStatus,
 	torii.AuditUserRoles, torii.AuditUserCreate, torii.AuditAllowlistAdd, torii.AuditAllowlistRemove,
-	torii.AuditTokenReuse, service.AuditGroupCreate, service.AuditGroupMemberSet, service.AuditGroupMemberRemove,
+	torii.AuditTokenReuse, torii.AuditEmailVerify, service.AuditGroupCreate, service.AuditGroupMemberSet, service.AuditGroupMemberRemove,
 }
 
 // adminPage is GET /admin: users, allowlist and audit log, filtered by
@@ -50,6 +50,7 @@ var adminNotices = map[string]string{
 	"roles":    "The user's roles are saved.",
 	"allow":    "The allowlist entry is added.",
 	"disallow": "The allowlist entry is removed.",
+	"verified": "The user's address is marked verified.",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {
