@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -170,9 +169,5 @@ func (s *Store) OutboxMailByID(ctx context.Context, id int64) (torii.OutboxMail,
 func (s *Store) PruneMail(ctx context.Context, before time.Time) (int64, error) {
 	b := s.f.t(before)
 	res, err := s.writer().exec(ctx, `DELETE FROM mail_outbox WHERE sent_at < ? OR failed_at < ?`, b, b)
-	n, err := s.affected("prune mail", res, err)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: prune mail: %w", err)
-	}
-	return n, nil
+	return s.affected("prune mail", res, err)
 }
