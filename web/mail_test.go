@@ -241,3 +241,18 @@ func TestAdminVerify_WithoutMailThroughAPIPageAndCLI(t *testing.T) {
 		t.Errorf("audit lacks the CLI's email.verify: %s", audit)
 	}
 }
+
+func TestAccountPage_ResendButtonQueuesAMail(t *testing.T) {
+	srv, smtp := mailServer(t, app.Options{})
+	ann := signedIn(t, srv, "ann@example.com")
+	smtp.Next(t)
+	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="resend-verification-button"`)
+	r := postForm(ann, "/account/verify-email", url.Values{})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/account?mailed=1" {
+		t.Fatalf("resend form: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if m := smtp.Next(t); m.To[0] != "ann@example.com" {
+		t.Fatalf("mail to %v", m.To)
+	}
+	wantPage(t, ann.Do("GET", "/account?mailed=1", nil), http.StatusOK, "A confirmation mail is on its way")
+}
