@@ -28,6 +28,8 @@ const (
 	EConflict             = "CONFLICT"
 	EValidation           = "VALIDATION_ERROR"
 	ERateLimited          = "RATE_LIMITED"
+	ETokenInvalid         = "TOKEN_INVALID"
+	EMailOff              = "MAIL_NOT_CONFIGURED"
 	EInternal             = "INTERNAL_SERVER_ERROR"
 	EServiceUnavailable   = "SERVICE_UNAVAILABLE"
 	errDefaultInternalMsg = "An internal error occurred."

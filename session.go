@@ -69,6 +69,7 @@ var AuditEvents = []string{
 	AuditUserRoles, AuditUserCreate, AuditAllowlistAdd, AuditAllowlistRemove,
 	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
 	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
+	AuditEmailVerify,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

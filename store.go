@@ -27,6 +27,8 @@ type Store interface {
 	RoomStore
 	MessageStore
 	AccountStore
+	OutboxStore
+	EmailVerificationStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/toriihq/torii/chat"
 	"github.com/toriihq/torii/config"
+	"github.com/toriihq/torii/mail"
 	"github.com/toriihq/torii/oidc"
 	"github.com/toriihq/torii/password"
 	"github.com/toriihq/torii/ratelimit"
@@ -66,6 +68,9 @@ type Options struct {
 	// events. The CLI passes the store's too, so that a change it makes
 	// reaches the running servers' streams.
 	Broker chat.Broker
+	// MailTLSConfig replaces the TLS settings of the SMTP connection (tests
+	// trust their server's self-signed certificate with it).
+	MailTLSConfig *tls.Config
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -117,7 +122,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	closeAll := func() { opts.Broker.Close(); st.Close() }
-	svc := newService(cfg, st, log, opts, google, assistant)
+	mailer, err := NewMailer(cfg, opts)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	svc := newService(cfg, st, log, opts, google, assistant, mailer)
 	// The first start makes the first signing key, so the JWKS is never
 	// empty; a restart after a long stop rotates a due one.
 	if err := svc.EnsureSigningKeys(ctx); err != nil {
@@ -156,8 +166,25 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 // NewService builds the service for cfg over st; the CLI uses it without
 // the HTTP server (and without Google sign-in).
 func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options) *service.Service {
-	return newService(cfg, st, log, opts, nil, nil)
+	// No mailer: the CLI queues no mail (the servers' outbox senders
+	// deliver whatever is queued).
+	return newService(cfg, st, log, opts, nil, nil, nil)
 }
+
+// NewMailer returns the SMTP sender for cfg, or nil when mail is off.
+func NewMailer(cfg *config.Config, opts Options) (*mail.Sender, error) {
+	if !cfg.MailEnabled() {
+		return nil, nil
+	}
+	srv, err := cfg.SMTPURL.Server()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", "TORII_SMTP_URL", err)
+	}
+	return mail.New(mail.Options{Server: srv, From: cfg.MailFrom, TLSConfig: opts.MailTLSConfig})
+}
+
+// verifyMailRate bounds "send the verification mail again" per user.
+var verifyMailRate = config.Rate{Limit: 3, Window: 10 * time.Minute}
 
 // NewGoogle returns the OpenID provider client for cfg (Google, or the
 // provider TORII_OIDC_ISSUER names). It does not contact the provider
@@ -178,7 +205,7 @@ func NewGoogle(cfg *config.Config, log *slog.Logger, opts Options) *oidc.Client 
 // row until it expires, so an unbounded GET must not grow the table.
 var googleStartRate = config.Rate{Limit: 60, Window: time.Minute}
 
-func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options, google *oidc.Client, assistant service.AssistantModel) *service.Service {
+func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts Options, google *oidc.Client, assistant service.AssistantModel, mailer *mail.Sender) *service.Service {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -215,6 +242,9 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	if assistant != nil {
 		so.Assistant, so.AssistantPerUser = assistant, limiter(cfg.RateAssistantUser, now)
 	}
+	if mailer != nil {
+		so.Mailer, so.VerifyMailPerUser = mailer, limiter(verifyMailRate, now)
+	}
 	return service.New(so)
 }
 
@@ -237,6 +267,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.pruneLoop(ctx)
+	// The outbox sender stops with ctx, after the send under way.
+	octx, ocancel := context.WithCancel(ctx)
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); a.Service.RunOutbox(octx, 0) }()
+	defer func() { ocancel(); <-outboxDone }()
 	if a.Store.Dialect() == "sqlite" {
 		go a.Service.WatchAccessLog(ctx, accessWatchInterval)
 	}

@@ -121,6 +121,7 @@ const usage = `Usage:
   torii user list [--status active|inactive] [--query Q]
   torii user set-status E active|inactive
   torii user grant E admin
+  torii user verify E                 mark E's address verified (when the server sends no mail)
   torii allow add E|@domain…          add to the database allowlist (with TORII_ALLOWED_EMAILS)
   torii allow rm E|@domain…           remove from the database allowlist
   torii allow list                    the effective allowlist (database and environment)

@@ -161,6 +161,15 @@ type Config struct {
 	// TokenAudiences for the full list.
 	ExtraTokenAudiences []string
 
+	// SMTPURL is the SMTP server mail is sent through (TORII_SMTP_URL,
+	// --smtp-url, or TORII_SMTP_URL_FILE). Default empty: mail off. Its
+	// String hides the password.
+	SMTPURL SMTPURL
+	// MailFrom is the sender of torii's mails, an address or "Name
+	// <address>" (TORII_MAIL_FROM, --mail-from). Required when SMTPURL is
+	// set.
+	MailFrom string
+
 	// LogFormat is "text" or "json" (TORII_LOG_FORMAT, --log-format).
 	// Default "text".
 	LogFormat string
@@ -284,6 +293,9 @@ func Load(args []string, getenv func(string) string, readFile func(string) ([]by
 		return nil, l.src[envSessionIdle].errorf("%s exceeds %s=%s; the idle lifetime cannot be longer than the absolute one",
 			formatDuration(c.SessionIdle), envSessionMax, formatDuration(c.SessionMax))
 	}
+	if c.SMTPURL.IsSet() && c.MailFrom == "" {
+		return nil, l.src[envMailFrom].errorf("is required when %s is set (the sender of torii's mails, e.g. torii@example.com)", envSMTPURL)
+	}
 	if c.PasswordHashConcurrency == 0 {
 		c.PasswordHashConcurrency = runtime.NumCPU()
 	}
@@ -347,6 +359,9 @@ func (c *Config) Warnings() []string {
 	if c.GoogleHostedDomain != "" && !c.GoogleEnabled() {
 		w = append(w, "TORII_GOOGLE_HOSTED_DOMAIN is set but TORII_GOOGLE_CLIENT_ID is empty: Google sign-in is off")
 	}
+	if c.MailFrom != "" && !c.SMTPURL.IsSet() {
+		w = append(w, "TORII_MAIL_FROM is set but TORII_SMTP_URL is empty: mail is off")
+	}
 	if c.VertexAI && c.GoogleCloudProject == "" && !c.GeminiAPIKey.IsSet() {
 		w = append(w, "GOOGLE_GENAI_USE_VERTEXAI is true but GOOGLE_CLOUD_PROJECT is empty: the assistant is off")
 	}
@@ -380,6 +395,8 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("GOOGLE_CLOUD_PROJECT", c.GoogleCloudProject),
 		slog.String("GOOGLE_CLOUD_LOCATION", c.GoogleCloudLocation),
 		slog.String("TORII_TOKEN_AUDIENCES", strings.Join(c.ExtraTokenAudiences, ",")),
+		slog.String(envSMTPURL, c.SMTPURL.String()),
+		slog.String(envMailFrom, c.MailFrom),
 		slog.String("TORII_LOG_FORMAT", c.LogFormat),
 		slog.String("TORII_LOG_LEVEL", strings.ToLower(c.LogLevel.String())),
 		slog.String("TORII_RATE_LOGIN_ACCOUNT", c.RateLoginAccount.String()),

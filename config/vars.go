@@ -123,6 +123,13 @@ var variables = []variable{
 		help: "comma-separated audiences, besides the base URL, that POST /api/v1/auth/token?audience= may ask for",
 		set:  func(c *Config, s string) (err error) { c.ExtraTokenAudiences, err = parseAudiences(s); return }},
 
+	{env: envSMTPURL, group: "Mail", kind: kindSecret,
+		help: "SMTP server for verification mails: smtp://user:pass@host:587 (STARTTLS, required unless the host is loopback) or smtps://user:pass@host:465 (TLS); empty = mail off",
+		set:  func(c *Config, s string) (err error) { c.SMTPURL, err = parseSMTPURL(s); return }},
+	{env: envMailFrom, group: "Mail",
+		help: `sender of torii's mails, e.g. torii@example.com or "Torii <torii@example.com>"; required with TORII_SMTP_URL`,
+		set:  func(c *Config, s string) (err error) { c.MailFrom, err = parseMailFrom(s); return }},
+
 	{env: "TORII_LOG_FORMAT", group: "Logging", def: DefaultLogFormat,
 		help: "text or json (json for production)",
 		set:  func(c *Config, s string) (err error) { c.LogFormat, err = parseLogFormat(s); return }},

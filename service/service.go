@@ -79,6 +79,13 @@ type Options struct {
 	Assistant AssistantModel
 	// AssistantPerUser limits assistant requests per user; nil disables.
 	AssistantPerUser *ratelimit.Limiter
+
+	// Mailer sends the outbox's mail; nil turns mail off (an admin then
+	// verifies addresses by hand).
+	Mailer Mailer
+	// VerifyMailPerUser limits "send the verification mail again" per
+	// user; nil disables.
+	VerifyMailPerUser *ratelimit.Limiter
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -98,6 +105,7 @@ type Service struct {
 	reads     readGroup
 	lastReads lastReads
 	allow     allowlistCache
+	outbox    outboxWake
 }
 
 // New returns a Service for opts.
@@ -156,11 +164,13 @@ type Config struct {
 	Signup        torii.SignupMode
 	// Google is nil when Google sign-in is off.
 	Google *GoogleConfig
+	// Mail is whether torii sends mail (verification links).
+	Mail bool
 }
 
 // PublicConfig reports the sign-in settings the pages and /auth/config show.
 func (s *Service) PublicConfig() Config {
-	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup, Google: s.googleConfig()}
+	return Config{PasswordLogin: s.opts.PasswordLogin, Signup: s.opts.Signup, Google: s.googleConfig(), Mail: s.MailEnabled()}
 }
 
 func (s *Service) isBootstrapAdmin(email string) bool {
@@ -196,6 +206,9 @@ func (s *Service) Prune(ctx context.Context) error {
 	// Rotates a due signing key and deletes expired ones even when no
 	// token is being issued.
 	if _, err := s.signingKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.pruneMail(ctx, now); err != nil {
 		return err
 	}
 	if s.opts.AuditRetention > 0 {

@@ -16,6 +16,9 @@ type authConfigJSON struct {
 	PasswordLogin bool              `json:"passwordLogin"`
 	Signup        string            `json:"signup"`
 	Assistant     bool              `json:"assistant"`
+	// Mail says whether torii sends mail (verification links); without
+	// it an admin confirms addresses.
+	Mail bool `json:"mail"`
 }
 
 // googleConfigJSON adds to api.md's {clientId}: gis (the provider is
@@ -38,6 +41,7 @@ func (s *Server) authConfig(w http.ResponseWriter, r *http.Request) error {
 		PasswordLogin: c.PasswordLogin,
 		Signup:        string(c.Signup),
 		Assistant:     s.svc.AssistantEnabled(),
+		Mail:          c.Mail,
 	})
 	return nil
 }

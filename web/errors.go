@@ -29,6 +29,8 @@ var statusByCode = map[string]int{
 	torii.EConflict:            http.StatusConflict,
 	torii.EValidation:          http.StatusUnprocessableEntity,
 	torii.ERateLimited:         http.StatusTooManyRequests,
+	torii.ETokenInvalid:        http.StatusBadRequest,
+	torii.EMailOff:             http.StatusBadRequest,
 	torii.EInternal:            http.StatusInternalServerError,
 	torii.EServiceUnavailable:  http.StatusServiceUnavailable,
 }

@@ -38,6 +38,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "You joined the group."
 	case r.URL.Query().Has("declined"):
 		d.Notice = "The invitation is declined."
+	case r.URL.Query().Has("mailed"):
+		d.Notice = "A confirmation mail is on its way. Open its link to confirm your address."
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }

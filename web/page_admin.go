@@ -41,6 +41,7 @@ var adminNotices = map[string]string{
 	"roles":    "The user's roles are saved.",
 	"allow":    "The allowlist entry is added.",
 	"disallow": "The allowlist entry is removed.",
+	"verified": "The user's address is marked verified.",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {

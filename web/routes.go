@@ -24,6 +24,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/auth/verify", s.api(s.verify))
 	mux.Handle("GET /.well-known/jwks.json", s.api(s.jwks))
 	mux.Handle("GET /api/v1/me", s.authed(s.me))
+	mux.Handle("POST /api/v1/auth/verify-email", s.api(s.verifyEmail))
+	mux.Handle("POST /api/v1/me/verify-email", s.authed(s.resendVerification))
 	mux.Handle("GET /api/v1/me/sessions", s.authed(s.mySessions))
 	mux.Handle("DELETE /api/v1/me/sessions", s.authed(s.revokeOtherSessions))
 	mux.Handle("DELETE /api/v1/me/sessions/{id}", s.authed(s.revokeSession))
@@ -75,6 +77,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/identities/unlink", s.accountUnlinkSubmit)
 	mux.HandleFunc("POST /account/group-invitations/accept", s.accountInvitationAcceptSubmit)
 	mux.HandleFunc("POST /account/group-invitations/decline", s.accountInvitationDeclineSubmit)
+	mux.HandleFunc("POST /account/verify-email", s.accountVerifySubmit)
+	mux.HandleFunc("GET /verify-email", s.verifyEmailPage)
+	mux.HandleFunc("POST /verify-email", s.verifyEmailSubmit)
 
 	// Google sign-in pages: the code flow, GIS redirect mode, registration.
 	mux.HandleFunc("GET /auth/google/login", s.googleLogin)
@@ -87,6 +92,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin", s.adminPage)
 	mux.HandleFunc("POST /admin/users/status", s.adminStatusSubmit)
 	mux.HandleFunc("POST /admin/users/roles", s.adminRolesSubmit)
+	mux.HandleFunc("POST /admin/users/verify-email", s.adminVerifySubmit)
 	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
 	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
@@ -100,6 +106,7 @@ var adminRoutes = []struct {
 }{
 	{"GET /api/v1/admin/users", func(s *Server) adminFunc { return s.adminUsers }},
 	{"PATCH /api/v1/admin/users/{id}", func(s *Server) adminFunc { return s.adminUpdateUser }},
+	{"POST /api/v1/admin/users/{id}/verify-email", func(s *Server) adminFunc { return s.adminVerifyEmail }},
 	{"GET /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlist }},
 	{"POST /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlistAdd }},
 	{"DELETE /api/v1/admin/allowlist/{id}", func(s *Server) adminFunc { return s.adminAllowlistRemove }},
