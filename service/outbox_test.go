@@ -39,7 +39,7 @@ func instance(t *testing.T, st torii.Store, smtp *testserver.SMTP, now func() ti
 	if err != nil {
 		t.Fatal(err)
 	}
-	return service.New(service.Options{Store: st, Mailer: sender, Now: now, DisableAuthCache: true})
+	return service.New(service.Options{Store: st, Mailer: sender, Now: now})
 }
 
 func queue(t *testing.T, st torii.Store, to string, at time.Time) torii.OutboxMail {
