@@ -44,6 +44,8 @@ type App struct {
 	Log     *slog.Logger
 
 	afterPrune func(error)
+	// metricsLn is the metrics listener, once ListenMetrics bound it.
+	metricsLn net.Listener
 }
 
 // Options are the seams tests use; the zero value is production.
@@ -145,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Heartbeat:          opts.ChatHeartbeat,
 		StreamWriteTimeout: opts.StreamWriteTimeout,
 		Registry:           prometheus.NewRegistry(),
+		MetricsToken:       cfg.MetricsToken.Reveal(),
 	})
 	if err != nil {
 		closeAll()
@@ -237,6 +240,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.pruneLoop(ctx)
+	mctx, mcancel := context.WithCancel(ctx)
+	defer mcancel()
+	go a.serveMetrics(mctx)
 	if a.Store.Dialect() == "sqlite" {
 		go a.Service.WatchAccessLog(ctx, accessWatchInterval)
 	}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes registers every route of the server, so the whole surface can be
@@ -12,7 +10,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.metricsOnMain())
 
 	// JSON API: auth.
 	mux.Handle("GET /api/v1/auth/config", s.api(s.authConfig))

@@ -41,6 +41,10 @@ type Options struct {
 	StreamWriteTimeout time.Duration
 	// Registry receives the server's metrics (default: a new registry).
 	Registry *prometheus.Registry
+	// MetricsToken opens /metrics on this handler to `Authorization:
+	// Bearer <MetricsToken>`; empty: /metrics answers 404 here
+	// (metrics_access.go).
+	MetricsToken string
 }
 
 // Server is torii's HTTP front.
