@@ -209,6 +209,11 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		AuditRetention:  cfg.AuditRetention,
 		Issuer:          cfg.BaseURL,
 		TokenAudiences:  cfg.TokenAudiences(),
+		CreationLimits: service.CreationLimits{
+			RoomsPerUser:    limiter(cfg.RateRoomsUser, now),
+			GroupsPerUser:   limiter(cfg.RateGroupsUser, now),
+			MessagesPerUser: limiter(cfg.RateMessagesUser, now),
+		},
 	}
 	if google != nil {
 		so.Google, so.GoogleClientID = google, cfg.GoogleClientID

@@ -87,6 +87,8 @@ type Options struct {
 	Assistant AssistantModel
 	// AssistantPerUser limits assistant requests per user; nil disables.
 	AssistantPerUser *ratelimit.Limiter
+	// CreationLimits bound rooms, groups and messages per user.
+	CreationLimits
 }
 
 // Service implements the rules. It is safe for concurrent use.
