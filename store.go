@@ -27,6 +27,7 @@ type Store interface {
 	MessageStore
 	AccountStore
 	RoomPageStore
+	SetupStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		log.Warn("could not check for an admin", "err", err)
 	} else if hint != "" {
 		log.Warn(hint)
+		logSetupLink(ctx, cfg, log, svc)
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {

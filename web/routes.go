@@ -78,6 +78,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/users/roles", s.adminRolesSubmit)
 	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
 	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
+	// First run: the one-time link that makes the first admin.
+	mux.HandleFunc("GET /setup", s.setupPage)
+	mux.HandleFunc("POST /setup", s.setupSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
 }
 
