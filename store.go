@@ -29,6 +29,8 @@ type Store interface {
 	AccountStore
 	OutboxStore
 	EmailVerificationStore
+	RoomPageStore
+	SetupStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -46,6 +46,8 @@ type App struct {
 	Log     *slog.Logger
 
 	afterPrune func(error)
+	// metricsLn is the metrics listener, once ListenMetrics bound it.
+	metricsLn net.Listener
 }
 
 // Options are the seams tests use; the zero value is production.
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		log.Warn("could not check for an admin", "err", err)
 	} else if hint != "" {
 		log.Warn(hint)
+		logSetupLink(ctx, cfg, log, svc)
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
@@ -155,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Heartbeat:          opts.ChatHeartbeat,
 		StreamWriteTimeout: opts.StreamWriteTimeout,
 		Registry:           prometheus.NewRegistry(),
+		MetricsToken:       cfg.MetricsToken.Reveal(),
 	})
 	if err != nil {
 		closeAll()
@@ -233,6 +237,11 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		AuditRetention:  cfg.AuditRetention,
 		Issuer:          cfg.BaseURL,
 		TokenAudiences:  cfg.TokenAudiences(),
+		CreationLimits: service.CreationLimits{
+			RoomsPerUser:    limiter(cfg.RateRoomsUser, now),
+			GroupsPerUser:   limiter(cfg.RateGroupsUser, now),
+			MessagesPerUser: limiter(cfg.RateMessagesUser, now),
+		},
 	}
 	if google != nil {
 		so.Google, so.GoogleClientID = google, cfg.GoogleClientID
@@ -272,6 +281,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); a.Service.RunOutbox(octx, 0) }()
 	defer func() { ocancel(); <-outboxDone }()
+	mctx, mcancel := context.WithCancel(ctx)
+	defer mcancel()
+	go a.serveMetrics(mctx)
 	if a.Store.Dialect() == "sqlite" {
 		go a.Service.WatchAccessLog(ctx, accessWatchInterval)
 	}

@@ -131,7 +131,8 @@ const usage = `Usage:
   torii version
 
 Commands other than serve read the database from TORII_DATABASE (default torii.db)
-or --database.
+or --database. Only serve and migrate create a database; the other commands refuse
+one that does not exist (or holds no torii tables) and say where they looked.
 `
 
 func version() string {
@@ -169,20 +170,30 @@ func migrate(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	// Opening the store applies the migrations.
-	return withStore(ctx, env, *db, func(cfg *config.Config, _ *sqlstore.Store) error {
-		fmt.Fprintf(env.Stdout, "database %s is up to date\n", cfg.Database)
-		return nil
-	})
+	// Opening the store applies the migrations; migrate (like serve) may
+	// create the database.
+	cfg, err := loadConfig(env, *db)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.Stdout, "database %s is up to date\n", cfg.Database)
+	return nil
 }
 
-// withStore opens (and migrates) the configured database for f.
+// withStore opens (and migrates) the configured database for f. The
+// database must exist already (existing.go): only serve and migrate
+// create one.
 func withStore(ctx context.Context, env Env, database string, f func(*config.Config, *sqlstore.Store) error) error {
 	cfg, err := loadConfig(env, database)
 	if err != nil {
 		return err
 	}
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := openExisting(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("TORII_ADDR: cannot listen on %s: %w", cfg.Addr, err)
 		}
 	}
+	metricsAddr, err := a.ListenMetrics()
+	if err != nil {
+		return err
+	}
+	if metricsAddr != "" {
+		log.Info("metrics listening", "url", "http://"+metricsAddr+"/metrics")
+	}
 	if n, err := a.Store.CountUsers(ctx); err == nil && n == 0 {
 		// How to become admin is the service's hint, logged by app.New.
 		log.Info("no users yet: create the first account at " + cfg.BaseURL + "/register")

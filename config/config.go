@@ -209,6 +209,9 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown on SIGTERM
 	// (TORII_SHUTDOWN_TIMEOUT, --shutdown-timeout). Default 15s; > 0.
 	ShutdownTimeout time.Duration
+
+	// InputSettings: metrics listener and token, creation limits (input.go).
+	InputSettings
 }
 
 // Error is a configuration problem: one line naming the variable (and the
@@ -373,7 +376,7 @@ func (c *Config) Warnings() []string {
 // "xxxxx".
 func (c *Config) Redacted() []slog.Attr {
 	d := formatDuration
-	return []slog.Attr{
+	return append([]slog.Attr{
 		slog.String(envAddr, c.Addr),
 		slog.String("TORII_BASE_URL", c.BaseURL),
 		slog.String("TORII_DATABASE", c.Database.String()),
@@ -408,7 +411,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_AUDIT_RETENTION", d(c.AuditRetention)),
 		slog.String("TORII_DEFAULT_GROUP", c.DefaultGroup),
 		slog.String("TORII_SHUTDOWN_TIMEOUT", d(c.ShutdownTimeout)),
-	}
+	}, c.inputRedacted()...)
 }
 
 // LogValue logs the configuration as a group of Redacted settings. It has a

@@ -71,6 +71,8 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		AuditRetention:          DefaultAuditRetention,
 		DefaultGroup:            DefaultGroupName,
 		ShutdownTimeout:         DefaultShutdownTimeout,
+		InputSettings: InputSettings{MetricsAddr: DefaultMetricsAddr, RateRoomsUser: Rate{30, time.Hour},
+			RateGroupsUser: Rate{10, time.Hour}, RateMessagesUser: Rate{60, 10 * time.Second}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)

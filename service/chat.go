@@ -105,6 +105,9 @@ func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (to
 			return torii.Room{}, err
 		}
 	}
+	if err := allowCreate(s.opts.RoomsPerUser, &p.User.ID, "rooms"); err != nil {
+		return torii.Room{}, err
+	}
 	return s.store.CreateRoom(ctx, torii.Room{Name: in.Name, Visibility: in.Visibility, GroupID: in.GroupID,
 		Assistant: in.Assistant, CreatedBy: &p.User.ID, CreatedAt: s.now().UTC()})
 }
@@ -211,6 +214,9 @@ func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, bo
 		f["clientId"] = "must be at most 64 printable bytes"
 	}
 	if err := f.err(); err != nil {
+		return ChatMessage{}, false, err
+	}
+	if err := allowCreate(s.opts.MessagesPerUser, &p.User.ID, "messages"); err != nil {
 		return ChatMessage{}, false, err
 	}
 	asks := r.Assistant || hasPrefixFold(strings.TrimSpace(body), assistantMention)

@@ -84,7 +84,7 @@ func (s *Service) StartGoogleLogin(ctx context.Context, next, binding string, li
 	now := s.now().UTC()
 	err = s.store.CreateOAuthState(ctx, torii.OAuthState{
 		ID: SessionID(state), Binding: SessionID(binding), Nonce: nonce, Verifier: verifier,
-		Next: next, LinkUserID: linkUser, CreatedAt: now, ExpiresAt: now.Add(OAuthStateTTL),
+		Next: storedNext(next), LinkUserID: linkUser, CreatedAt: now, ExpiresAt: now.Add(OAuthStateTTL),
 	})
 	if err != nil {
 		return GoogleStart{}, err

@@ -104,6 +104,9 @@ func (s *Service) CreateGroup(ctx context.Context, name, description string, by 
 	if err := fields.err(); err != nil {
 		return torii.Group{}, err
 	}
+	if err := allowCreate(s.opts.GroupsPerUser, by.UserID, "groups"); err != nil {
+		return torii.Group{}, err
+	}
 	g, err := s.store.CreateGroup(ctx, torii.Group{Name: name, Description: description, CreatedBy: by.UserID, CreatedAt: s.now().UTC()})
 	if errors.Is(err, torii.ErrConflict) {
 		return torii.Group{}, torii.Invalid(map[string]string{"name": "is already taken"})

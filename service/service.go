@@ -86,6 +86,8 @@ type Options struct {
 	// VerifyMailPerUser limits "send the verification mail again" per
 	// user; nil disables.
 	VerifyMailPerUser *ratelimit.Limiter
+	// CreationLimits bound rooms, groups and messages per user.
+	CreationLimits
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -180,10 +182,7 @@ func (s *Service) isBootstrapAdmin(email string) bool {
 // audit appends an event; a failure to audit is logged, never fatal to the
 // action it records (the action already happened).
 func (s *Service) audit(ctx context.Context, event string, userID *int64, email string, m Meta, detail map[string]any) {
-	_, err := s.store.AppendAudit(context.WithoutCancel(ctx), torii.AuditEvent{
-		At: s.now().UTC(), Event: event, UserID: userID, Email: email,
-		IP: m.IP, UserAgent: m.UserAgent, Detail: detail,
-	})
+	_, err := s.store.AppendAudit(context.WithoutCancel(ctx), s.auditEvent(event, userID, email, m, detail))
 	if err != nil {
 		s.log.Error("audit append failed", "event", event, "err", err)
 	}

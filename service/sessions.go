@@ -73,11 +73,12 @@ func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta,
 		return "", err
 	}
 	now := s.now().UTC()
+	m = m.stored()
 	sess := torii.Session{
 		ID:           SessionID(token),
 		UserID:       u.ID,
 		IP:           m.IP,
-		UserAgent:    truncate(m.UserAgent, 512),
+		UserAgent:    m.UserAgent,
 		CreatedAt:    now,
 		LastActivity: now,
 		ExpiresAt:    now.Add(s.opts.SessionMax),
@@ -85,8 +86,9 @@ func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta,
 	if event == "" {
 		err = s.store.CreateSession(ctx, sess)
 	} else {
-		err = s.store.CreateSessionAudited(ctx, sess, torii.AuditEvent{At: now, Event: event, UserID: &u.ID,
-			Email: u.Email, IP: m.IP, UserAgent: m.UserAgent, Detail: detail})
+		ev := s.auditEvent(event, &u.ID, u.Email, m, detail)
+		ev.At = now
+		err = s.store.CreateSessionAudited(ctx, sess, ev)
 	}
 	if err != nil {
 		return "", err

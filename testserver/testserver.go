@@ -65,6 +65,8 @@ func Start(t testing.TB, opts Options) *Server {
 		"TORII_BASE_URL":  "http://" + ln.Addr().String(),
 		"TORII_DATABASE":  filepath.Join(t.TempDir(), "torii.db"),
 		"TORII_LOG_LEVEL": "debug",
+		// Each test server gets a metrics port of its own.
+		"TORII_METRICS_ADDR": "127.0.0.1:0",
 	}
 	for k, v := range opts.Env {
 		env[k] = v

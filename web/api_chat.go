@@ -63,17 +63,38 @@ func roomID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// listRooms is GET /api/v1/rooms?after=ID&limit=50: the rooms the user can
+// see, by id, a page at a time, each with its newest message's id (one
+// request tells the page which rooms have unread messages).
 func (s *Server) listRooms(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	rooms, err := s.svc.Rooms(r.Context(), p)
+	after, err := queryInt(r.URL.Query(), "after")
 	if err != nil {
 		return err
 	}
-	out := make([]roomJSON, len(rooms))
-	for i, x := range rooms {
-		out[i] = roomOf(x)
+	limit, err := queryInt(r.URL.Query(), "limit")
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
+	rooms, next, err := s.svc.RoomPage(r.Context(), p, after, int(min(limit, 1000)))
+	if err != nil {
+		return err
+	}
+	out := make([]roomListJSON, len(rooms))
+	for i, x := range rooms {
+		out[i] = roomListJSON{roomJSON: roomOf(x.Room)}
+		if x.LastMessageID != 0 {
+			out[i].LastMessageID = &x.LastMessageID
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rooms": out, "nextAfter": next})
 	return nil
+}
+
+// roomListJSON is a room of the room list: the room object plus the id of
+// its newest message (null for an empty room).
+type roomListJSON struct {
+	roomJSON
+	LastMessageID *int64 `json:"lastMessageId"`
 }
 
 type createRoomJSON struct {

@@ -19,7 +19,10 @@ import (
 // so that re-checks and slow-client cut-offs happen within a test.
 func chatServer(t *testing.T) *testserver.Server {
 	t.Helper()
-	return testserver.Start(t, testserver.Options{AppOptions: app.Options{
+	// Chat tests post bursts (hundreds of messages a second) to prove
+	// ordering and back-pressure; the message rate limit has its own tests
+	// (creation_test.go).
+	return testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_RATE_MESSAGES_USER": "off"}, AppOptions: app.Options{
 		Hasher: testserver.FastHasher(), ChatHeartbeat: 50 * time.Millisecond, StreamWriteTimeout: 200 * time.Millisecond,
 	}})
 }

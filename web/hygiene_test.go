@@ -81,7 +81,7 @@ func TestMetricsCountRequestsAndSignIns(t *testing.T) {
 	srv := start(t, nil)
 	registerUser(t, srv.Client(t), "ann@example.com", "Ann")
 	login(srv.Client(t), "ann@example.com", "wrong password!!")
-	m := string(srv.Client(t).Do("GET", "/metrics", nil).Body)
+	m := string(getMetrics(t, srv.MetricsURL(t), ""))
 	for _, want := range []string{
 		`torii_http_requests_total{code="201",route="POST /api/v1/auth/register"} 1`,
 		`torii_signins_total{method="password",result="INVALID_CREDENTIALS"} 1`,

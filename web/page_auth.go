@@ -23,7 +23,8 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return torii.Errorf(torii.EBadRequest, "The form could not be read.")
 	}
-	return nil
+	// A field that is not UTF-8 text is refused (web/utf8.go).
+	return checkValues(r.PostForm)
 }
 
 func loginURL(next string) string {

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes registers every route of the server, so the whole surface can be
@@ -12,7 +10,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Operations.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.metricsOnMain())
 
 	// JSON API: auth.
 	mux.Handle("GET /api/v1/auth/config", s.api(s.authConfig))
@@ -95,6 +93,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/users/verify-email", s.adminVerifySubmit)
 	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
 	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
+	// First run: the one-time link that makes the first admin.
+	mux.HandleFunc("GET /setup", s.setupPage)
+	mux.HandleFunc("POST /setup", s.setupSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
 }
 

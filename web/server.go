@@ -41,6 +41,10 @@ type Options struct {
 	StreamWriteTimeout time.Duration
 	// Registry receives the server's metrics (default: a new registry).
 	Registry *prometheus.Registry
+	// MetricsToken opens /metrics on this handler to `Authorization:
+	// Bearer <MetricsToken>`; empty: /metrics answers 404 here
+	// (metrics_access.go).
+	MetricsToken string
 }
 
 // Server is torii's HTTP front.
@@ -115,7 +119,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux)))
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(mux))))
 	return s, nil
 }
 

@@ -70,11 +70,12 @@ type process struct {
 func startProcesses(t *testing.T, bin, database string, n int, extra map[string]string) []*process {
 	t.Helper()
 	env := map[string]string{
-		"TORII_ADDR":       "127.0.0.1:0",
-		"TORII_BASE_URL":   sharedBaseURL,
-		"TORII_DATABASE":   database,
-		"TORII_LOG_FORMAT": "json",
-		"TORII_LOG_LEVEL":  "debug",
+		"TORII_ADDR":         "127.0.0.1:0",
+		"TORII_METRICS_ADDR": "127.0.0.1:0",
+		"TORII_BASE_URL":     sharedBaseURL,
+		"TORII_DATABASE":     database,
+		"TORII_LOG_FORMAT":   "json",
+		"TORII_LOG_LEVEL":    "debug",
 	}
 	maps.Copy(env, extra)
 	procs := make([]*process, n)

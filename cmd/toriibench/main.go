@@ -225,6 +225,10 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout,
 		"TORII_RATE_LOGIN_IP":      "off",
 		"TORII_RATE_LOGIN_ACCOUNT": "off",
 		"TORII_RATE_REGISTER_IP":   "off",
+		// The chat scenarios post as fast as they can: creation limits
+		// would measure the limiter, not the server.
+		"TORII_RATE_MESSAGES_USER": "off",
+		"TORII_RATE_ROOMS_USER":    "off",
 	}
 	if o.hashConc > 0 {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
@@ -236,6 +240,8 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout,
 			"TORII_RATE_LOGIN_IP":             "off",
 			"TORII_RATE_LOGIN_ACCOUNT":        "off",
 			"TORII_RATE_REGISTER_IP":          "off",
+			"TORII_RATE_MESSAGES_USER":        "off",
+			"TORII_RATE_ROOMS_USER":           "off",
 			"TORII_PASSWORD_HASH_CONCURRENCY": envOr(env, "TORII_PASSWORD_HASH_CONCURRENCY", "default (NumCPU)"),
 			"logs":                            logsTo(o.logFile),
 			"clients":                         fmt.Sprint(o.clients),
@@ -426,7 +432,7 @@ func printReport(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "server:   (chat) torii via cli.Run(serve) in a server process of its own on 127.0.0.1, %s\n", db)
 	}
 	fmt.Fprintf(w, "          TORII_LOG_LEVEL=%s, logs %s\n", r.Config["TORII_LOG_LEVEL"], r.Config["logs"])
-	fmt.Fprintf(w, "          rate limits off for the bench: TORII_RATE_LOGIN_IP=off TORII_RATE_LOGIN_ACCOUNT=off TORII_RATE_REGISTER_IP=off\n")
+	fmt.Fprintf(w, "          rate limits off for the bench: TORII_RATE_LOGIN_IP=off TORII_RATE_LOGIN_ACCOUNT=off TORII_RATE_REGISTER_IP=off TORII_RATE_MESSAGES_USER=off TORII_RATE_ROOMS_USER=off\n")
 	fmt.Fprintf(w, "load:     closed loop, keep-alive, %s measured per side after a %s warm-up; the two sides of a ratio alternate in %s rounds;\n"+
 		"          the load generator shares the CPUs with the server\n",
 		r.Config["duration"], r.Config["warmup"], r.Config["rounds"])

@@ -69,6 +69,8 @@ func startTorii(database string, env map[string]string, logs io.Writer) (*toriiS
 	full := map[string]string{
 		"TORII_BASE_URL": "http://" + ln.Addr().String(),
 		"TORII_DATABASE": database,
+		// Several servers run side by side, each with its own metrics port.
+		"TORII_METRICS_ADDR": "127.0.0.1:0",
 	}
 	for k, v := range env {
 		full[k] = v

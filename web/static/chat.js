@@ -105,27 +105,39 @@
     var k = "torii.read." + roomId;
     if (Number(localStorage.getItem(k) || 0) < id) localStorage.setItem(k, String(id));
   }
-  function checkUnread() {
-    rooms.forEach(function (r) {
+  // The room list comes a page of up to 100 rooms at a time; each room
+  // carries its newest message's id (lastMessageId), so the unread check
+  // is the list itself: one request, not one per room.
+  function fetchRooms() {
+    var all = [];
+    function page(after) {
+      return api("GET", "/api/v1/rooms?limit=100" + (after ? "&after=" + after : "")).then(function (j) {
+        all = all.concat(j.rooms);
+        return j.nextAfter ? page(j.nextAfter) : all;
+      });
+    }
+    return page(0);
+  }
+  function checkUnread(list) {
+    var changed = false;
+    list.forEach(function (r) {
       if (current && r.id === current.id) return;
-      api("GET", "/api/v1/rooms/" + r.id + "/messages?limit=1").then(function (j) {
-        var newest = j.messages.length ? j.messages[0].id : 0;
-        var was = !!unread[r.id];
-        unread[r.id] = newest > Number(localStorage.getItem("torii.read." + r.id) || 0);
-        if (was !== unread[r.id]) renderRooms();
-      }).catch(function () {});
+      var was = !!unread[r.id];
+      unread[r.id] = (r.lastMessageId || 0) > Number(localStorage.getItem("torii.read." + r.id) || 0);
+      if (was !== unread[r.id]) changed = true;
     });
+    if (changed) renderRooms();
   }
   var refreshing = false;
   function refresh() {
     if (document.hidden || refreshing) return;
     refreshing = true;
-    api("GET", "/api/v1/rooms").then(function (j) {
+    fetchRooms().then(function (list) {
       var known = {};
       rooms.forEach(function (r) { known[r.id] = true; });
-      var added = j.rooms.filter(function (r) { return !known[r.id]; });
+      var added = list.filter(function (r) { return !known[r.id]; });
       if (added.length) { rooms = rooms.concat(added); renderRooms(); }
-      checkUnread();
+      checkUnread(list);
     }).catch(function () {}).finally(function () { refreshing = false; });
   }
   setInterval(refresh, 20000);
@@ -401,11 +413,11 @@
       .finally(function () { ask.disabled = false; });
   });
 
-  api("GET", "/api/v1/rooms").then(function (j) {
-    rooms = j.rooms;
+  fetchRooms().then(function (list) {
+    rooms = list;
     var want = Number(new URLSearchParams(location.search).get("room"));
     var r = rooms.find(function (x) { return x.id === want; }) || rooms[0];
     if (r) openRoom(r, true); else renderRooms();
-    checkUnread();
+    checkUnread(list);
   }).catch(function (e) { showError(e.message); });
 })();
