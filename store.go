@@ -26,6 +26,7 @@ type Store interface {
 	RoomStore
 	MessageStore
 	AccountStore
+	ProofStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -17,6 +17,10 @@ type accountView struct {
 	HasPassword  bool
 	// CanUnlink is false when the only identity is the only way to sign in.
 	CanUnlink bool
+	// Reauth shows the "confirm it's you" box: a lasting change answered
+	// REAUTH_REQUIRED. ReauthGoogle offers the provider's code flow.
+	Reauth       bool
+	ReauthGoogle bool
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +37,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "The Google account is no longer linked."
 	case r.URL.Query().Has("password"):
 		d.Notice = "Your password is saved. Other devices were signed out."
+	case r.URL.Query().Has("reauthed"):
+		d.Notice = "Thank you. For the next 10 minutes you can change your password and sign-in methods."
+	case r.URL.Query().Has("reauth"):
+		d.Error = "For your security, confirm it's you before changing how you sign in."
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }
@@ -54,6 +62,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		CurrentID:    p.Session.ID,
 		HasPassword:  p.User.HasPassword(),
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
+		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
+			r.URL.Path == "/account/reauth",
+		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,
 	}
 	s.render(w, r, status, "account", d)
 }
@@ -99,7 +110,7 @@ func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.
 		s.renderError(w, r, err)
 		return
 	}
-	d := pageData{Error: torii.ErrorMessage(err)}
+	d := pageData{Error: torii.ErrorMessage(err), err: err}
 	var e *torii.Error
 	if errors.As(err, &e) && len(e.Fields) > 0 {
 		d.Fields = e.Fields

@@ -115,7 +115,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux)))
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.waitingPages(mux))))
 	return s, nil
 }
 
