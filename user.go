@@ -86,12 +86,18 @@ type Identity struct {
 // NormalizeEmail is the one form in which emails are stored and compared
 // (security.md I.44): white space trimmed, Unicode NFC, and ASCII letters
 // lowered. Only ASCII is case-folded: Unicode case folding would turn
-// U+212A KELVIN SIGN into "k" and U+0130 into "i", so that
-// "\u212Aim@example.com" landed in kim@example.com's account. Such
-// addresses are refused by EmailImitatesASCII instead.
+// U+0130 into "i" or U+017F LONG S into "s", and NFC alone turns U+212A
+// KELVIN SIGN into "K", so that "\u212Aim@example.com" landed in
+// kim@example.com's account. An address with such a character
+// (EmailImitatesASCII) is returned trimmed but otherwise as given: it then
+// equals no stored address (none holds such a character, registration
+// refuses them), so it never matches at sign-in.
 func NormalizeEmail(email string) string {
-	e := norm.NFC.String(strings.TrimSpace(email))
-	b := []byte(e)
+	e := strings.TrimSpace(email)
+	if EmailImitatesASCII(e) {
+		return e
+	}
+	b := []byte(norm.NFC.String(e))
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
 			b[i] = c + ('a' - 'A')
@@ -100,13 +106,18 @@ func NormalizeEmail(email string) string {
 	return string(b)
 }
 
-// EmailImitatesASCII reports whether email holds a non-ASCII character
-// whose Unicode case mapping or folding is an ASCII letter (U+212A KELVIN
-// SIGN, U+0130, U+0131, U+017F LONG S, …): such an address reads as, and
-// elsewhere folds into, an ASCII one. It is refused at registration and
-// never matched at sign-in.
+// EmailImitatesASCII reports whether email, as given or in NFC, holds a
+// non-ASCII character that stands for an ASCII letter: one whose Unicode
+// case mapping or folding is ASCII (U+0130, U+0131, U+017F LONG S, …) or
+// whose canonical form is ASCII (U+212A KELVIN SIGN is "K" in NFC). Such
+// an address reads as, and elsewhere folds into, an ASCII one: it is
+// refused at registration and never matched at sign-in.
 func EmailImitatesASCII(email string) bool {
-	for _, r := range email {
+	return imitatesASCII(email) || imitatesASCII(norm.NFC.String(email))
+}
+
+func imitatesASCII(s string) bool {
+	for _, r := range s {
 		if r < 0x80 {
 			continue
 		}
@@ -117,6 +128,9 @@ func EmailImitatesASCII(email string) bool {
 			if f < 0x80 {
 				return true
 			}
+		}
+		if c := norm.NFC.String(string(r)); c != "" && c[0] < 0x80 {
+			return true
 		}
 	}
 	return false
