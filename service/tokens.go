@@ -256,14 +256,16 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 	if err != nil {
 		return Principal{}, missingIsUnauthorized(err)
 	}
-	if torii.TokenIssuedBeforeEpoch(c.IssuedAt.Time(), u.TokensValidAfter) {
-		return Principal{}, errTokenRevoked
-	}
+	// Status and allowlist first: a deactivated user hears USER_INACTIVE,
+	// whatever the epoch says.
 	waiting := false
 	if err := s.checkAccess(ctx, u); IsWaiting(err) {
 		waiting = true
 	} else if err != nil {
 		return Principal{}, err
+	}
+	if torii.TokenIssuedBeforeEpoch(c.IssuedAt.Time(), u.TokensValidAfter) {
+		return Principal{}, errTokenRevoked
 	}
 	p, err := s.principalOf(ctx, u, torii.Session{})
 	p.Waiting = waiting
