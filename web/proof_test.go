@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,54 @@ func TestToken_CarriesEmailVerified(t *testing.T) {
 	if v, ok := claims["email_verified"]; !ok || v != false {
 		t.Fatalf("email_verified claim = %v (present %v), want false", v, ok)
 	}
+}
+
+// TestReauth_ProviderSignInRefreshesOnlyWithALinkedIdentity: past the
+// 10-minute window, "Link a Google account" sends the browser back to
+// /account to confirm it's you; the provider re-auth flow refreshes the
+// session's sign-in time only for an identity already linked to the user
+// (another one: 403, nothing linked), and starts no new session.
+func TestReauth_ProviderSignInRefreshesOnlyWithALinkedIdentity(t *testing.T) {
+	g := startGoogle(t, nil)
+	c := g.srv.Client(t)
+	if r := g.codeFlow(t, c, "/", ada); r.Status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
+	}
+	g.clock.Advance(11 * time.Minute)
+	link := postForm(c, "/auth/google/link", nil)
+	if link.Status != http.StatusSeeOther || link.Header.Get("Location") != "/account?reauth=1" {
+		t.Fatalf("link start past the window: %d %q", link.Status, link.Header.Get("Location"))
+	}
+	wantPage(t, c.Do("GET", "/account?reauth=1", nil), http.StatusOK, `action="/auth/google/reauth"`, "Confirm it")
+
+	reauth := func(u devidp.User) *testserver.Response {
+		start := postForm(c, "/auth/google/reauth", nil)
+		if start.Status != http.StatusSeeOther || !strings.HasPrefix(start.Header.Get("Location"), g.idp.URL+"/authorize?") {
+			t.Fatalf("reauth start: %d %q", start.Status, start.Header.Get("Location"))
+		}
+		auth, _ := url.Parse(start.Header.Get("Location"))
+		return c.Do("GET", g.pick(t, c, auth, u, "signin"), nil)
+	}
+	wantPage(t, reauth(grace), http.StatusForbidden, "not linked to your account")
+	wantError(t, c.Do("POST", "/api/v1/me/identities", map[string]string{"credential": g.idp.Token(grace)}), http.StatusForbidden, torii.EReauthRequired)
+
+	r := reauth(ada)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/account?reauthed=1" {
+		t.Fatalf("reauth callback: %d %q %s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+	if sessionCookieSet(r) {
+		t.Fatal("the re-auth flow started a new session")
+	}
+	if r := c.Do("POST", "/api/v1/me/identities", map[string]string{"credential": g.idp.Token(grace)}); r.Status != http.StatusCreated {
+		t.Fatalf("link after re-auth: %d %s", r.Status, r.Body)
+	}
+}
+
+func sessionCookieSet(r *testserver.Response) bool {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if strings.HasSuffix(c.Name, "torii_session") {
+			return true
+		}
+	}
+	return false
 }
