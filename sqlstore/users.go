@@ -121,7 +121,8 @@ func (s *Store) lockUser(ctx context.Context, c conn, id int64) (torii.User, err
 // UpdatedAt is written as update leaves it: the caller owns the clock and
 // sets it. If the update deactivates or deletes the user, its sessions are
 // revoked at the new UpdatedAt in the same transaction, as SetUserStatus
-// does, so that data-model.md's rule holds whichever method deactivates.
+// does, so that data-model.md's rule holds whichever method deactivates;
+// deactivation also moves the token epoch to the new UpdatedAt.
 func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.User) error) (torii.User, error) {
 	var u torii.User
 	err := s.inTx(ctx, func(c conn) error {
@@ -137,6 +138,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.Use
 		if u, err = cleanUser(u); err != nil {
 			return err
 		}
+		deactivated := old.Status == torii.StatusActive && u.Status == torii.StatusInactive
+		if deactivated {
+			// As SetUserStatus: access tokens issued before stay dead.
+			u.TokensValidAfter = laterEpoch(u.TokensValidAfter, u.UpdatedAt)
+		}
 		_, err = c.exec(ctx, `UPDATE users SET email = ?, email_verified = ?, name = ?, avatar_url = ?,
 			password_hash = ?, status = ?, is_first_login = ?, last_login_at = ?, updated_at = ?,
 			deleted_at = ?, tokens_valid_after = ? WHERE id = ?`,
@@ -146,7 +152,6 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.Use
 		if err != nil {
 			return s.f.err("update user", err)
 		}
-		deactivated := old.Status == torii.StatusActive && u.Status == torii.StatusInactive
 		if deactivated || (old.DeletedAt == nil && u.DeletedAt != nil) {
 			return s.revokeAll(ctx, c, id, u.UpdatedAt)
 		}

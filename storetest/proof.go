@@ -14,6 +14,7 @@ var proofTests = []test{
 	{"EmailVerified_StoredAndUpdated", testEmailVerifiedRoundTrip},
 	{"TokenEpoch_RoundTripAndMovedByUpdateUser", testTokenEpoch},
 	{"TokenEpoch_DeactivationNeverMovesItBack", testTokenEpochForward},
+	{"TokenEpoch_UpdateUserDeactivationMovesIt", testUpdateUserDeactivationEpoch},
 	{"ReauthSession_MovesAuthAtForwardOnLiveSessions", testReauthSession},
 	{"LinkIdentity_ResetDeletesEarlierIdentitiesAndSetsTokenEpoch", testResetComplete},
 	{"LinkIdentity_FailedResetWritesNothing", testResetAtomic},
@@ -169,4 +170,17 @@ func testEmailExact(t *testing.T, s torii.Store) {
 	if len(list) != 1 {
 		t.Errorf("admin list filter KIM@ matched %d users, want 1", len(list))
 	}
+}
+
+// testUpdateUserDeactivationEpoch: deactivating through UpdateUser moves
+// the token epoch as SetUserStatus does.
+func testUpdateUserDeactivationEpoch(t *testing.T, s torii.Store) {
+	u := newUser(t, s, "ann@example.com")
+	off := at(time.Hour)
+	got := must[torii.User](t)(s.UpdateUser(t.Context(), u.ID, func(x *torii.User) error {
+		x.Status, x.UpdatedAt = torii.StatusInactive, off
+		return nil
+	}))
+	same(t, "returned epoch", got.TokensValidAfter, &off)
+	same(t, "stored epoch", must[torii.User](t)(s.UserByID(t.Context(), u.ID)).TokensValidAfter, &off)
 }
