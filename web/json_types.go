@@ -10,11 +10,9 @@ import (
 // times.
 
 type userJSON struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
-	// EmailVerified: the address is proved (api.md "What counts as a
-	// verified address").
-	EmailVerified bool      `json:"emailVerified"`
+	ID            int64     `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"emailVerified"` // api.md "What counts as a verified address"
 	Name          string    `json:"name"`
 	AvatarURL     string    `json:"avatarUrl"`
 	Status        string    `json:"status"`
