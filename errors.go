@@ -20,6 +20,7 @@ const (
 	EPasswordNotSet       = "PASSWORD_NOT_SET"
 	EUserInactive         = "USER_INACTIVE"
 	EEmailNotVerified     = "EMAIL_NOT_VERIFIED"
+	EReauthRequired       = "REAUTH_REQUIRED"
 	ENotAllowed           = "NOT_ALLOWED"
 	EForbidden            = "FORBIDDEN"
 	EUserNotFound         = "USER_NOT_FOUND"

@@ -24,8 +24,13 @@ type OAuthState struct {
 	// LinkUserID is set when a signed-in user started the flow from
 	// /account to link the identity to their account (security.md D.23).
 	LinkUserID *int64
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// Reauth turns the flow into a re-authentication of the signed-in
+	// user LinkUserID names: the callback links nothing and starts no
+	// session, it refreshes that session's AuthAt if the identity is
+	// already that user's.
+	Reauth    bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // IdentityLink describes linking an identity to an existing user, for
@@ -37,9 +42,12 @@ type IdentityLink struct {
 	// that very address.
 	VerifyEmail bool
 	// ResetUnverified applies security.md D.22 to a user whose email was
-	// never verified: its password is cleared and every session revoked, in
-	// the same transaction as the link (someone may have pre-registered the
-	// address). It does nothing to a user whose email is verified.
+	// never verified, in the same transaction as the link (someone may have
+	// pre-registered the address): its password is cleared, every session
+	// and refresh token revoked, every identity it already had deleted
+	// (all were linked while the address was unverified), and its token
+	// epoch (TokensValidAfter) set to At, so access tokens already issued
+	// die too. It does nothing to a user whose email is verified.
 	ResetUnverified bool
 	// At is when the link is made (identity creation, revocation, update).
 	At time.Time
@@ -50,8 +58,14 @@ type LinkResult struct {
 	User     User
 	Identity Identity
 	// Reset reports that the D.22 rule applied: the password was cleared
-	// and the user's sessions revoked.
+	// and the user's sessions, refresh tokens and earlier identities
+	// revoked or deleted.
 	Reset bool
+	// PasswordCleared, SessionsRevoked and IdentitiesRemoved say what the
+	// reset killed (for the audit log).
+	PasswordCleared   bool
+	SessionsRevoked   int64
+	IdentitiesRemoved []Identity
 }
 
 // GoogleStore keeps what Google (OpenID) sign-in needs beyond users and

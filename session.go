@@ -14,6 +14,20 @@ type Session struct {
 	LastActivity time.Time
 	ExpiresAt    time.Time // the absolute limit
 	RevokedAt    *time.Time
+	// AuthAt is when the user last proved who they are in this session
+	// again (ProofStore.ReauthSession); zero: only at the sign-in that
+	// created it. Read it through AuthenticatedAt.
+	AuthAt time.Time
+}
+
+// AuthenticatedAt is when the session's user last proved who they are:
+// the latest re-authentication, else the sign-in that created it.
+// Lasting changes (password, identities) need it recent.
+func (s Session) AuthenticatedAt() time.Time {
+	if s.AuthAt.After(s.CreatedAt) {
+		return s.AuthAt
+	}
+	return s.CreatedAt
 }
 
 // Live reports whether the session may still be used at now, given the idle

@@ -31,6 +31,7 @@ type Store interface {
 	EmailVerificationStore
 	RoomPageStore
 	SetupStore
+	ProofStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

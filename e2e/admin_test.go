@@ -35,7 +35,7 @@ func acceptDialogs(t *testing.T, ctx context.Context) <-chan string {
 
 func TestBrowser_AdminDeactivatesAUser(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_ADMIN_EMAILS": "boss@example.com"}})
-	seedUser(t, srv, "Boss", "boss@example.com", goodPassword)
+	seedVerifiedUser(t, srv, "Boss", "boss@example.com", goodPassword)
 	seedUser(t, srv, "Ann Example", "ann@example.com", goodPassword)
 	// Ann is signed in elsewhere.
 	ann := srv.Client(t)

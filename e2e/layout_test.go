@@ -59,7 +59,7 @@ func TestBrowser_PagesFitPhoneAndDesktopWithLabelledControls(t *testing.T) {
 	fake := geminitest.New(t)
 	srv := testserver.Start(t, testserver.Options{Env: map[string]string{
 		"TORII_ADMIN_EMAILS": "boss@example.com", "TORII_GEMINI_API_KEY": "k", "TORII_GEMINI_BASE_URL": fake.URL}})
-	seedUser(t, srv, "Boss Example", "boss@example.com", goodPassword)
+	seedVerifiedUser(t, srv, "Boss Example", "boss@example.com", goodPassword)
 	seedUser(t, srv, "Ann Example", "ann@example.com", goodPassword)
 	ctx := newBrowser(t)
 	for _, vp := range viewports {

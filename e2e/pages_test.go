@@ -25,6 +25,16 @@ func seedUser(t *testing.T, srv *testserver.Server, name, email, password string
 	}
 }
 
+// seedVerifiedUser creates a user as the operator would (`torii user
+// create`): its address counts as verified, so TORII_ADMIN_EMAILS promotes
+// it at sign-in (issue 12: a registration proves no address).
+func seedVerifiedUser(t *testing.T, srv *testserver.Server, name, email, password string) {
+	t.Helper()
+	if out, code := srv.CLI(t, password+"\n", "user", "create", "--email", email, "--name", name, "--password-stdin"); code != 0 {
+		t.Fatalf("torii user create %s: %d %s", email, code, out)
+	}
+}
+
 // registerInBrowser creates an account with the /register form and waits
 // for the home page.
 func registerInBrowser(t *testing.T, ctx context.Context, srv *testserver.Server, name, email, password string) {

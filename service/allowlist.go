@@ -251,7 +251,8 @@ func (s *Service) allowlistChanged(ctx context.Context) {
 			return
 		}
 		for _, u := range users {
-			if !allowedBy(u.Email, s.opts.AllowedEmails, db) {
+			// Unverified accounts wait once any allowlist is set.
+			if !u.EmailVerified || !allowedBy(u.Email, s.opts.AllowedEmails, db) {
 				s.accessChanged(ctx, u.ID)
 			}
 			after = u.ID

@@ -56,6 +56,10 @@ type Stream struct {
 // first replays every message after that id; with after < 0 it sends only
 // what comes next. auth is called to re-check the caller at every send.
 func (s *Service) OpenStream(ctx context.Context, p Principal, roomID, after int64, auth func(context.Context) (Principal, error)) (*Stream, error) {
+	// An account waiting for its address to be confirmed opens no stream.
+	if err := p.WaitingErr(); err != nil {
+		return nil, err
+	}
 	r, err := s.Room(ctx, p, roomID)
 	if err != nil {
 		return nil, err
@@ -237,6 +241,9 @@ func (st *Stream) check(ctx context.Context, fresh bool) error {
 	}
 	p, err := st.auth(ctx)
 	if err != nil {
+		return err
+	}
+	if err := p.WaitingErr(); err != nil {
 		return err
 	}
 	if p.User.ID != st.uid {

@@ -6,9 +6,22 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// afterEmailVerified runs once u's address is proved (a link, an admin, a
-// provider): cached principals of u are dropped, so their next request
-// sees the verified flag.
-func (s *Service) afterEmailVerified(ctx context.Context, u torii.User, m Meta) {
+// afterEmailVerified applies what follows from u's address becoming
+// verified (a verification link opened, an admin's confirmation, a
+// provider's email_verified: true): the cached principals are dropped so
+// the next request sees the flag, a TORII_ADMIN_EMAILS address is promoted
+// now (promotion waits for a verified address), and the access change is
+// published so that sessions waiting on the confirmation, on every
+// instance, are released at once. u must be the user as stored after the
+// change (EmailVerified set).
+func (s *Service) afterEmailVerified(ctx context.Context, u torii.User, m Meta) error {
 	s.cache.forgetUser(u.ID)
+	if !u.EmailVerified {
+		return nil
+	}
+	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
+		return err
+	}
+	s.accessChanged(ctx, u.ID)
+	return nil
 }

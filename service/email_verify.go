@@ -106,7 +106,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, m Meta) (torii.
 		return torii.User{}, err
 	}
 	s.audit(ctx, torii.AuditEmailVerify, &u.ID, u.Email, m, map[string]any{"how": "link"})
-	s.afterEmailVerified(ctx, u, m)
+	s.followVerification(ctx, u, m)
 	return u, nil
 }
 
@@ -131,7 +131,17 @@ func (s *Service) AdminVerifyEmail(ctx context.Context, id int64, by Actor) (Use
 	}
 	if changed {
 		s.audit(ctx, torii.AuditEmailVerify, &u.ID, u.Email, by.Meta, map[string]any{"how": "admin", "by": by.Email})
-		s.afterEmailVerified(ctx, u, by.Meta)
+		s.followVerification(ctx, u, by.Meta)
 	}
 	return s.summary(ctx, u)
+}
+
+// followVerification runs afterEmailVerified once the verification is
+// committed. Its failure (a bootstrap promotion that did not write) is
+// logged, not returned: the address is verified either way, and the next
+// sign-in promotes again.
+func (s *Service) followVerification(ctx context.Context, u torii.User, m Meta) {
+	if err := s.afterEmailVerified(ctx, u, m); err != nil {
+		s.log.Error("after e-mail verification", "user", u.ID, "err", err)
+	}
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/toriihq/torii"
 )
@@ -120,7 +121,7 @@ func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, me
 	case !errors.Is(err, torii.ErrNotFound):
 		return GoogleSignIn{}, err
 	}
-	if err := s.mayCreate(ctx, email); err != nil {
+	if err := s.mayCreate(ctx, email, c.EmailVerified); err != nil {
 		return GoogleSignIn{}, s.googleFailed(ctx, nil, email, m, method, err)
 	}
 	si, err := s.createGoogleUser(ctx, c, email, nameFromClaims(c), "", m, method)
@@ -136,10 +137,22 @@ func (s *Service) signInLinked(ctx context.Context, u torii.User, c torii.IDClai
 		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, c.Email, m, method,
 			torii.Errorf(torii.EUnauthorized, "The account linked to this Google account no longer exists."))
 	}
-	if err := s.checkAccess(ctx, u); err != nil {
+	if err := s.signInAccess(ctx, u); err != nil {
 		return GoogleSignIn{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
 	}
-	si, err := s.completeSignIn(ctx, u, m, method, withPicture(c.Picture))
+	// The provider vouches for the account's very address: it is now
+	// verified (and a waiting session released, a bootstrap admin
+	// promoted).
+	verifies := c.EmailVerified && !u.EmailVerified && torii.NormalizeEmail(c.Email) == u.Email
+	var extra []func(*torii.User)
+	extra = append(extra, withPicture(c.Picture))
+	if verifies {
+		extra = append(extra, func(x *torii.User) { x.EmailVerified = true })
+	}
+	si, err := s.completeSignIn(ctx, u, m, method, extra...)
+	if err == nil && verifies {
+		err = s.afterEmailVerified(ctx, si.User, m)
+	}
 	return GoogleSignIn{SignIn: si}, err
 }
 
@@ -150,7 +163,7 @@ func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, 
 		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method,
 			torii.Errorf(torii.EEmailNotVerified, "Your Google account's email address is not verified, so it cannot be linked to the existing account with that address."))
 	}
-	if err := s.checkAccess(ctx, u); err != nil {
+	if err := s.signInAccess(ctx, u); err != nil {
 		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
 	}
 	res, err := s.store.LinkIdentity(ctx, torii.IdentityLink{
@@ -164,18 +177,35 @@ func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, 
 	detail := map[string]any{"how": "automatic", "method": method, "issuer": c.Issuer, "subject": c.Subject}
 	if res.Reset {
 		// security.md D.22: the address was never verified, so whoever set
-		// the password may not own it. The owner can set a new one.
-		detail["passwordCleared"], detail["sessionsRevoked"] = true, true
-		s.log.Warn("linked an unverified password account: password cleared, sessions revoked", "user", u.ID)
+		// the password, linked an identity or minted a token may not own
+		// it. All of it died in LinkIdentity's transaction; the owner can
+		// set a new password.
+		removed := make([]map[string]any, 0, len(res.IdentitiesRemoved))
+		for _, id := range res.IdentitiesRemoved {
+			removed = append(removed, map[string]any{"issuer": id.Issuer, "subject": id.Subject, "email": id.Email})
+		}
+		detail["reset"] = true
+		detail["passwordCleared"] = res.PasswordCleared
+		detail["sessionsRevoked"] = res.SessionsRevoked
+		detail["refreshTokensRevoked"] = true
+		detail["identitiesRemoved"] = removed
+		detail["accessTokensBefore"] = s.now().UTC().Format(time.RFC3339)
+		s.forgetForwardTokens()
+		s.accessChanged(ctx, u.ID)
+		s.log.Warn("pre-account-takeover reset: password cleared, sessions, tokens and identities revoked", "user", u.ID, "identities_removed", len(removed))
 	}
 	s.audit(ctx, torii.AuditLink, &u.ID, u.Email, m, detail)
+	if err := s.afterEmailVerified(ctx, res.User, m); err != nil {
+		return torii.LinkResult{}, err
+	}
 	return res, nil
 }
 
 // mayCreate says whether an unknown person with this email may get an
 // account at their first Google sign-in (security.md D.24).
-func (s *Service) mayCreate(ctx context.Context, email string) error {
-	if err := s.mayEnter(ctx, email, "This account is not allowed to sign in."); err != nil {
+// An address the provider did not verify never passes an allowlist.
+func (s *Service) mayCreate(ctx context.Context, email string, verified bool) error {
+	if err := s.mayEnterClaims(ctx, email, verified, "This account is not allowed to sign in."); err != nil {
 		return err
 	}
 	switch s.opts.Signup {

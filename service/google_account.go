@@ -62,7 +62,7 @@ func (s *Service) RegisterWithGoogle(ctx context.Context, in GoogleRegisterInput
 	if len(fields) > 0 {
 		return SignIn{}, torii.Errorf(torii.EBadRequest, "Your Google account did not share a usable email address.")
 	}
-	if err := s.mayEnter(ctx, email, "This email address is not allowed to register."); err != nil {
+	if err := s.mayEnterClaims(ctx, email, c.EmailVerified, "This email address is not allowed to register."); err != nil {
 		return SignIn{}, s.googleFailed(ctx, nil, email, m, MethodGoogle, err)
 	}
 	si, err := s.createGoogleUser(ctx, c, email, name, company, m, MethodGoogle)
@@ -91,6 +91,9 @@ func (s *Service) LinkGoogle(ctx context.Context, p Principal, credential string
 	if s.opts.Google == nil {
 		return torii.Identity{}, false, errGoogleOff
 	}
+	if err := s.needRecentSignIn(p); err != nil {
+		return torii.Identity{}, false, err
+	}
 	c, err := s.opts.Google.Verify(ctx, credential, "")
 	if err != nil {
 		return torii.Identity{}, false, s.googleFailed(ctx, &p.User.ID, p.User.Email, m, MethodGoogle, err)
@@ -100,7 +103,13 @@ func (s *Service) LinkGoogle(ctx context.Context, p Principal, credential string
 
 var errIdentityTaken = torii.Errorf(torii.EConflict, "This Google account is already linked to another account.")
 
+// linkClaims links verified claims to the principal: a lasting way in, so
+// only from a recently authenticated browser session (needRecentSignIn),
+// whichever flow brought the claims.
 func (s *Service) linkClaims(ctx context.Context, p Principal, c torii.IDClaims, m Meta) (torii.Identity, bool, error) {
+	if err := s.needRecentSignIn(p); err != nil {
+		return torii.Identity{}, false, err
+	}
 	existing, err := s.store.IdentityBySubject(ctx, c.Issuer, c.Subject)
 	switch {
 	case err == nil && existing.UserID == p.User.ID:
@@ -124,6 +133,11 @@ func (s *Service) linkClaims(ctx context.Context, p Principal, c torii.IDClaims,
 	s.cache.forgetUser(p.User.ID)
 	s.audit(ctx, torii.AuditLink, &p.User.ID, p.User.Email, m, map[string]any{
 		"how": "explicit", "issuer": c.Issuer, "subject": c.Subject, "email": c.Email})
+	if verify && !p.User.EmailVerified {
+		if err := s.afterEmailVerified(ctx, res.User, m); err != nil {
+			return torii.Identity{}, false, err
+		}
+	}
 	return res.Identity, true, nil
 }
 
@@ -132,6 +146,9 @@ func (s *Service) linkClaims(ctx context.Context, p Principal, c torii.IDClaims,
 // counts as a way only while password sign-in is on. NOT_FOUND if the
 // identity is not the principal's.
 func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, id int64, m Meta) error {
+	if err := s.needRecentSignIn(p); err != nil {
+		return err
+	}
 	ids, err := s.store.IdentitiesByUser(ctx, p.User.ID)
 	if err != nil {
 		return err
@@ -166,10 +183,15 @@ func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, id int64, m M
 // password and signs out every other session. Changing needs the current
 // password; a wrong one counts against the account's sign-in limit.
 // Errors: NOT_ALLOWED (password sign-in off), VALIDATION_ERROR
-// (`newPassword`, `currentPassword`), RATE_LIMITED.
+// (`newPassword`, `currentPassword`), RATE_LIMITED, FORBIDDEN (an access
+// token: a browser session is needed), REAUTH_REQUIRED (the session's
+// last sign-in is older than ReauthWindow). The token epoch moves.
 func (s *Service) SetPassword(ctx context.Context, p Principal, current, next string, m Meta) error {
 	if !s.opts.PasswordLogin {
 		return errPasswordLoginOff()
+	}
+	if err := s.needRecentSignIn(p); err != nil {
+		return err
 	}
 	u, err := s.store.UserByID(ctx, p.User.ID)
 	if err != nil {
@@ -208,13 +230,19 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, current, next st
 		return err
 	}
 	now := s.now().UTC()
+	// The token epoch moves with the password: access tokens minted
+	// before the change (perhaps by whoever knew the old one) die.
 	if _, err := s.store.UpdateUser(ctx, u.ID, func(x *torii.User) error {
 		x.PasswordHash, x.UpdatedAt = hash, now
+		if x.TokensValidAfter == nil || x.TokensValidAfter.Before(now) {
+			x.TokensValidAfter = &now
+		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	revoked, err := s.store.RevokeUserSessions(ctx, u.ID, p.Session.ID, now)
+	s.forgetForwardTokens()
 	s.accessChanged(ctx, u.ID)
 	if err != nil {
 		return err

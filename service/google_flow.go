@@ -36,6 +36,9 @@ type GoogleFinish struct {
 	// Linked is set when the flow linked an identity to a signed-in user
 	// (no new session then).
 	Linked *torii.Identity
+	// Reauthed is set when the flow re-authenticated the signed-in user
+	// (no new session either).
+	Reauthed bool
 }
 
 var (
@@ -54,6 +57,10 @@ var (
 // tabs may sign in at once). next must already be a safe path. linkUser
 // is set when a signed-in user links an identity from /account.
 func (s *Service) StartGoogleLogin(ctx context.Context, next, binding string, linkUser *int64, m Meta) (GoogleStart, error) {
+	return s.startGoogle(ctx, next, binding, linkUser, false, m)
+}
+
+func (s *Service) startGoogle(ctx context.Context, next, binding string, linkUser *int64, reauth bool, m Meta) (GoogleStart, error) {
 	if s.opts.Google == nil {
 		return GoogleStart{}, errGoogleOff
 	}
@@ -84,7 +91,7 @@ func (s *Service) StartGoogleLogin(ctx context.Context, next, binding string, li
 	now := s.now().UTC()
 	err = s.store.CreateOAuthState(ctx, torii.OAuthState{
 		ID: SessionID(state), Binding: SessionID(binding), Nonce: nonce, Verifier: verifier,
-		Next: storedNext(next), LinkUserID: linkUser, CreatedAt: now, ExpiresAt: now.Add(OAuthStateTTL),
+		Next: storedNext(next), LinkUserID: linkUser, Reauth: reauth, CreatedAt: now, ExpiresAt: now.Add(OAuthStateTTL),
 	})
 	if err != nil {
 		return GoogleStart{}, err
@@ -140,6 +147,15 @@ func (s *Service) FinishGoogleLogin(ctx context.Context, cb GoogleCallback, m Me
 	claims, err := s.opts.Google.Verify(ctx, raw, st.Nonce)
 	if err != nil {
 		return GoogleFinish{}, s.googleFailed(ctx, st.LinkUserID, "", m, MethodGoogleCode, err)
+	}
+	if st.LinkUserID != nil && st.Reauth {
+		if cb.Principal == nil || cb.Principal.User.ID != *st.LinkUserID {
+			return GoogleFinish{}, errLinkOther
+		}
+		if err := s.finishReauth(ctx, *cb.Principal, claims, m); err != nil {
+			return GoogleFinish{}, err
+		}
+		return GoogleFinish{Next: st.Next, Reauthed: true}, nil
 	}
 	if st.LinkUserID != nil {
 		if cb.Principal == nil || cb.Principal.User.ID != *st.LinkUserID {

@@ -150,7 +150,7 @@ func (s *Service) Login(ctx context.Context, emailIn, plain string, m Meta) (Sig
 		s.loginFailed(ctx, who, email, m, torii.EInvalidCredentials)
 		return SignIn{}, errInvalidCredentials
 	}
-	if err := s.checkAccess(ctx, u); err != nil {
+	if err := s.signInAccess(ctx, u); err != nil {
 		s.loginFailed(ctx, &u, email, m, torii.ErrorCode(err))
 		return SignIn{}, err
 	}
@@ -231,9 +231,12 @@ func (s *Service) rehash(ctx context.Context, userID int64, plain string) {
 	}
 }
 
-// bootstrapAdmin grants the admin role to a TORII_ADMIN_EMAILS user.
+// bootstrapAdmin grants the admin role to a TORII_ADMIN_EMAILS user whose
+// address is verified (security.md I.42): whoever first registers the
+// address with a password has proved nothing. An unverified one is
+// promoted when the address becomes verified (afterEmailVerified).
 func (s *Service) bootstrapAdmin(ctx context.Context, u torii.User, m Meta) error {
-	if !s.isBootstrapAdmin(u.Email) {
+	if !u.EmailVerified || !s.isBootstrapAdmin(u.Email) {
 		return nil
 	}
 	roles, err := s.store.UserRoles(ctx, u.ID)

@@ -29,6 +29,11 @@ type Principal struct {
 	// cached with the principal, and every membership change made through
 	// the service drops the cache entry.
 	Groups []torii.Membership
+	// Waiting is set for an account whose address the allowlist would
+	// admit but that is not verified yet: it is signed in, but every
+	// request other than those that help it out of this state is refused
+	// with EMAIL_NOT_VERIFIED (WaitingErr).
+	Waiting bool
 }
 
 // Profile returns the principal as a Profile.
@@ -138,7 +143,8 @@ var errUnauthorized = torii.Errorf(torii.EUnauthorized, "Sign in to continue.")
 // Authenticate resolves a session token to its principal. It fails with
 // UNAUTHORIZED for an unknown, revoked, idle or expired session, with
 // USER_INACTIVE for a disabled account and NOT_ALLOWED when the allowlist no
-// longer admits the user.
+// longer admits the user. An account the allowlist admits only once its
+// address is verified gets a principal with Waiting set.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > 128 {
 		return Principal{}, errUnauthorized
@@ -157,7 +163,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		s.cache.forget(id)
 		return Principal{}, errUnauthorized
 	}
-	if err := s.checkAccess(ctx, p.User); err != nil {
+	p.Waiting = false
+	if err := s.checkAccess(ctx, p.User); IsWaiting(err) {
+		p.Waiting = true
+	} else if err != nil {
 		return Principal{}, err
 	}
 	if now.Sub(p.Session.LastActivity) >= touchInterval {
@@ -202,12 +211,13 @@ func (s *Service) principalOf(ctx context.Context, u torii.User, sess torii.Sess
 }
 
 // checkAccess applies the rules that can take away a signed-in user's
-// access: status and allowlist.
+// access: status and allowlist, which admits a verified address only
+// (EMAIL_NOT_VERIFIED, errWaiting, for an unverified one it matches).
 func (s *Service) checkAccess(ctx context.Context, u torii.User) error {
 	if u.Status != torii.StatusActive {
 		return torii.Errorf(torii.EUserInactive, "This account is disabled.")
 	}
-	return s.mayEnter(ctx, u.Email, "This account is not allowed to sign in.")
+	return s.admission(ctx, u.Email, u.EmailVerified, "This account is not allowed to sign in.")
 }
 
 // Logout revokes the principal's session server-side, with the refresh
@@ -251,9 +261,17 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, m M
 
 // RevokeOtherSessions signs out every session of the principal but the
 // current one.
+//
+// It also moves the user's token epoch: the access tokens other devices
+// (and scripts) hold die with their sessions. Those of the current
+// session die too, since tokens do not name their session: it mints new
+// ones (POST /api/v1/auth/token).
 func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, m Meta) error {
 	ids, err := s.store.RevokeUserSessions(ctx, p.User.ID, p.Session.ID, s.now().UTC())
 	if err != nil {
+		return err
+	}
+	if err := s.bumpTokenEpoch(ctx, p.User.ID); err != nil {
 		return err
 	}
 	s.accessChanged(ctx, p.User.ID)

@@ -39,8 +39,13 @@ type TokenPair struct {
 type AccessClaims struct {
 	jwt.Claims
 	Email string `json:"email"`
-	Name  string `json:"name"`
+	// EmailVerified is the OpenID Connect `email_verified` claim: whether
+	// torii holds the address as proved.
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name"`
 }
+
+var errTokenRevoked = torii.Errorf(torii.EUnauthorized, "This access token was revoked: sign in again.")
 
 var errNeedsSession = torii.Errorf(torii.EForbidden,
 	"Tokens are minted from a session: sign in with a browser or the login API, not with an access token.")
@@ -69,6 +74,9 @@ func (s *Service) TokenAudience(aud string) (string, error) {
 func (s *Service) IssueTokens(ctx context.Context, p Principal, audience string) (TokenPair, error) {
 	if p.Session.ID == "" {
 		return TokenPair{}, errNeedsSession
+	}
+	if err := p.WaitingErr(); err != nil {
+		return TokenPair{}, err
 	}
 	aud, err := s.TokenAudience(audience)
 	if err != nil {
@@ -113,7 +121,11 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (TokenPair,
 	if err != nil {
 		return TokenPair{}, missingIsUnauthorized(err)
 	}
-	if err := s.checkAccess(ctx, u); err != nil {
+	if err := s.checkAccess(ctx, u); IsWaiting(err) {
+		// Waiting for the address to be confirmed is not a loss of the
+		// account: no token meanwhile, but the chain is kept.
+		return TokenPair{}, err
+	} else if err != nil {
 		if _, rerr := s.store.RevokeRefreshChain(ctx, rt.ChainID, now); rerr != nil {
 			return TokenPair{}, rerr
 		}
@@ -179,8 +191,9 @@ func (s *Service) accessToken(ctx context.Context, u torii.User, aud string, now
 			IssuedAt: jwt.NewNumericDate(now),
 			Expiry:   jwt.NewNumericDate(now.Add(AccessTokenTTL)),
 		},
-		Email: u.Email,
-		Name:  u.Name,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Name:          u.Name,
 	}).Serialize()
 }
 
@@ -225,8 +238,11 @@ func (s *Service) VerifyAccessToken(ctx context.Context, raw, audience string) (
 // AuthenticateBearer resolves an access token whose audience is audience
 // to its principal. The user is read and checked at every request, so
 // deactivation (USER_INACTIVE) or removal from the allowlist (NOT_ALLOWED)
-// bites at once even while the token is unexpired. The principal has no
-// session.
+// bites at once even while the token is unexpired, and a token issued at
+// or before the user's token epoch (torii.TokenIssuedBeforeEpoch: the
+// takeover reset, deactivation, a password change, "sign out everywhere
+// else") is UNAUTHORIZED. The principal has no session; Waiting is set as
+// Authenticate sets it.
 func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) (Principal, error) {
 	c, err := s.VerifyAccessToken(ctx, raw, audience)
 	if err != nil {
@@ -240,10 +256,20 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 	if err != nil {
 		return Principal{}, missingIsUnauthorized(err)
 	}
-	if err := s.checkAccess(ctx, u); err != nil {
+	// Status and allowlist first: a deactivated user hears USER_INACTIVE,
+	// whatever the epoch says.
+	waiting := false
+	if err := s.checkAccess(ctx, u); IsWaiting(err) {
+		waiting = true
+	} else if err != nil {
 		return Principal{}, err
 	}
-	return s.principalOf(ctx, u, torii.Session{})
+	if torii.TokenIssuedBeforeEpoch(c.IssuedAt.Time(), u.TokensValidAfter) {
+		return Principal{}, errTokenRevoked
+	}
+	p, err := s.principalOf(ctx, u, torii.Session{})
+	p.Waiting = waiting
+	return p, err
 }
 
 // forwardTokenReuse is how much life a cached forward-auth token must have

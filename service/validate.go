@@ -35,6 +35,10 @@ func (f fieldErrors) checkEmail(email string) {
 		f["email"] = "is too long"
 	case !plausibleEmail(email):
 		f["email"] = "is not a valid email address"
+	case torii.EmailImitatesASCII(email):
+		// U+212A KELVIN SIGN and the like fold into ASCII letters
+		// elsewhere: refused, so no address can pass for another.
+		f["email"] = "contains a character that imitates an ASCII letter"
 	}
 }
 

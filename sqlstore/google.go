@@ -8,7 +8,7 @@ import (
 	"github.com/toriihq/torii"
 )
 
-const oauthStateCols = `id, binding, nonce, verifier, next, link_user_id, created_at, expires_at`
+const oauthStateCols = `id, binding, nonce, verifier, next, link_user_id, created_at, expires_at, reauth`
 
 func scanOAuthState(sc scanner) (torii.OAuthState, error) {
 	var (
@@ -16,7 +16,7 @@ func scanOAuthState(sc scanner) (torii.OAuthState, error) {
 		link sql.NullInt64
 	)
 	err := sc.Scan(&st.ID, &st.Binding, &st.Nonce, &st.Verifier, &st.Next, &link,
-		timeCol{&st.CreatedAt}, timeCol{&st.ExpiresAt})
+		timeCol{&st.CreatedAt}, timeCol{&st.ExpiresAt}, &st.Reauth)
 	if link.Valid {
 		st.LinkUserID = &link.Int64
 	}
@@ -30,8 +30,8 @@ func (s *Store) CreateOAuthState(ctx context.Context, st torii.OAuthState) error
 		link = *st.LinkUserID
 	}
 	_, err := s.writer().exec(ctx, `INSERT INTO oauth_states (`+oauthStateCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		st.ID, st.Binding, st.Nonce, st.Verifier, st.Next, link, s.f.t(st.CreatedAt), s.f.t(st.ExpiresAt))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		st.ID, st.Binding, st.Nonce, st.Verifier, st.Next, link, s.f.t(st.CreatedAt), s.f.t(st.ExpiresAt), st.Reauth)
 	return s.f.err("create oauth state", err)
 }
 
@@ -56,7 +56,7 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, before time.Time) 
 func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (torii.User, torii.Identity, error) {
 	row := s.reader().queryRow(ctx, `SELECT i.id, i.user_id, i.issuer, i.subject, i.email, i.created_at,
 		u.id, u.email, u.email_verified, u.name, u.avatar_url, u.password_hash, u.status,
-		u.is_first_login, u.last_login_at, u.created_at, u.updated_at, u.deleted_at
+		u.is_first_login, u.last_login_at, u.created_at, u.updated_at, u.deleted_at, u.tokens_valid_after
 		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.issuer = ? AND i.subject = ?`, issuer, subject)
 	var (
 		id     torii.Identity
@@ -67,7 +67,7 @@ func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (tor
 	err := row.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, timeCol{&id.CreatedAt},
 		&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.AvatarURL, &pw, &status,
 		&u.IsFirstLogin, nullTimeCol{&u.LastLoginAt}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
-		nullTimeCol{&u.DeletedAt})
+		nullTimeCol{&u.DeletedAt}, nullTimeCol{&u.TokensValidAfter})
 	if err != nil {
 		return torii.User{}, torii.Identity{}, s.f.err("user by identity", err)
 	}
@@ -116,6 +116,16 @@ func (s *Store) LinkIdentity(ctx context.Context, l torii.IdentityLink) (torii.L
 		if err != nil {
 			return err
 		}
+		res = torii.LinkResult{}
+		changed := false
+		if l.ResetUnverified && !u.EmailVerified {
+			// security.md D.22: everything whoever pre-registered the
+			// address could hold dies with this transaction.
+			if res, err = s.resetUnverified(ctx, c, u.ID, at); err != nil {
+				return err
+			}
+			u.PasswordHash, u.TokensValidAfter, changed = "", laterEpoch(u.TokensValidAfter, at), true
+		}
 		id := l.Identity
 		if id.CreatedAt.IsZero() {
 			id.CreatedAt = at
@@ -123,21 +133,15 @@ func (s *Store) LinkIdentity(ctx context.Context, l torii.IdentityLink) (torii.L
 		if id, err = s.insertIdentity(ctx, c, id); err != nil {
 			return err
 		}
-		res = torii.LinkResult{Identity: id}
-		changed := false
-		if l.ResetUnverified && !u.EmailVerified {
-			u.PasswordHash, res.Reset, changed = "", true, true
-			if err := s.revokeAll(ctx, c, u.ID, at); err != nil {
-				return err
-			}
-		}
+		res.Identity = id
 		if l.VerifyEmail && !u.EmailVerified {
 			u.EmailVerified, changed = true, true
 		}
 		if changed {
 			u.UpdatedAt = at
-			if _, err := c.exec(ctx, `UPDATE users SET email_verified = ?, password_hash = ?, updated_at = ? WHERE id = ?`,
-				u.EmailVerified, nullString(u.PasswordHash), s.f.t(at), u.ID); err != nil {
+			if _, err := c.exec(ctx, `UPDATE users SET email_verified = ?, password_hash = ?, updated_at = ?,
+				tokens_valid_after = ? WHERE id = ?`,
+				u.EmailVerified, nullString(u.PasswordHash), s.f.t(at), s.f.nt(u.TokensValidAfter), u.ID); err != nil {
 				return s.f.err("link identity", err)
 			}
 		}

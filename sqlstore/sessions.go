@@ -10,10 +10,21 @@ import (
 
 const sessionCols = `id, user_id, ip_address, user_agent, created_at, last_activity, expires_at, revoked_at`
 
+// sessionReadCols are sessionCols and auth_at, which inserts leave NULL
+// (read as a zero AuthAt: the user authenticated when the session was
+// created, see torii.Session.AuthenticatedAt).
+const sessionReadCols = sessionCols + `, auth_at`
+
 func scanSession(sc scanner) (torii.Session, error) {
-	var ss torii.Session
+	var (
+		ss     torii.Session
+		authAt *time.Time
+	)
 	err := sc.Scan(&ss.ID, &ss.UserID, &ss.IP, &ss.UserAgent, timeCol{&ss.CreatedAt},
-		timeCol{&ss.LastActivity}, timeCol{&ss.ExpiresAt}, nullTimeCol{&ss.RevokedAt})
+		timeCol{&ss.LastActivity}, timeCol{&ss.ExpiresAt}, nullTimeCol{&ss.RevokedAt}, nullTimeCol{&authAt})
+	if authAt != nil {
+		ss.AuthAt = *authAt
+	}
 	return ss, err
 }
 
@@ -61,7 +72,7 @@ func (s *Store) sessionArgs(ss torii.Session) []any {
 
 // SessionByID implements torii.SessionStore.
 func (s *Store) SessionByID(ctx context.Context, id string) (torii.Session, error) {
-	ss, err := scanSession(s.reader().queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	ss, err := scanSession(s.reader().queryRow(ctx, `SELECT `+sessionReadCols+` FROM sessions WHERE id = ?`, id))
 	return ss, s.f.err("session by id", err)
 }
 
@@ -143,7 +154,7 @@ func (s *Store) revokeAll(ctx context.Context, c conn, userID int64, at time.Tim
 // ListUserSessions implements torii.SessionStore. Ties on created_at are
 // broken by id so that the order is stable from one call to the next.
 func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]torii.Session, error) {
-	rows, err := s.reader().query(ctx, `SELECT `+sessionCols+` FROM sessions
+	rows, err := s.reader().query(ctx, `SELECT `+sessionReadCols+` FROM sessions
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
 		ORDER BY created_at DESC, id DESC`, userID, s.f.t(now))
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 const userCols = `id, email, email_verified, name, avatar_url, password_hash, status,
-	is_first_login, last_login_at, created_at, updated_at, deleted_at`
+	is_first_login, last_login_at, created_at, updated_at, deleted_at, tokens_valid_after`
 
 func scanUser(sc scanner) (torii.User, error) {
 	var (
@@ -20,7 +20,7 @@ func scanUser(sc scanner) (torii.User, error) {
 	)
 	err := sc.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.AvatarURL, &pw, &status,
 		&u.IsFirstLogin, nullTimeCol{&u.LastLoginAt}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
-		nullTimeCol{&u.DeletedAt})
+		nullTimeCol{&u.DeletedAt}, nullTimeCol{&u.TokensValidAfter})
 	u.PasswordHash = pw.String
 	u.Status = torii.UserStatus(status)
 	return u, err
@@ -35,6 +35,7 @@ func cleanUser(u torii.User) (torii.User, error) {
 	}
 	u.CreatedAt, u.UpdatedAt = ts(u.CreatedAt), ts(u.UpdatedAt)
 	u.LastLoginAt, u.DeletedAt = tsPtr(u.LastLoginAt), tsPtr(u.DeletedAt)
+	u.TokensValidAfter = tsPtr(u.TokensValidAfter)
 	return u, nil
 }
 
@@ -75,10 +76,12 @@ func (s *Store) insertUser(ctx context.Context, c conn, u torii.User) (torii.Use
 		return torii.User{}, err
 	}
 	err = c.queryRow(ctx, `INSERT INTO users (email, email_verified, name, avatar_url,
-		password_hash, status, is_first_login, last_login_at, created_at, updated_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		password_hash, status, is_first_login, last_login_at, created_at, updated_at, deleted_at,
+		tokens_valid_after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Email, u.EmailVerified, u.Name, u.AvatarURL, nullString(u.PasswordHash), string(u.Status),
 		u.IsFirstLogin, s.f.nt(u.LastLoginAt), s.f.t(u.CreatedAt), s.f.t(u.UpdatedAt), s.f.nt(u.DeletedAt),
+		s.f.nt(u.TokensValidAfter),
 	).Scan(&u.ID)
 	if err != nil {
 		return torii.User{}, s.f.err("create user", err)
@@ -93,11 +96,13 @@ func (s *Store) UserByID(ctx context.Context, id int64) (torii.User, error) {
 	return u, s.f.err("user by id", err)
 }
 
-// UserByEmail implements torii.UserStore. The condition matches the partial
-// unique index users_email_live, which serves the lookup.
+// UserByEmail implements torii.UserStore. Emails are stored normalised, so
+// the lookup compares the normalised form exactly (never lower() in SQL,
+// which folds Unicode on PostgreSQL: U+212A KELVIN SIGN would match "k").
+// The condition matches the partial unique index users_email_exact_live.
 func (s *Store) UserByEmail(ctx context.Context, email string) (torii.User, error) {
 	u, err := scanUser(s.reader().queryRow(ctx,
-		`SELECT `+userCols+` FROM users WHERE lower(email) = ? AND deleted_at IS NULL`,
+		`SELECT `+userCols+` FROM users WHERE email = ? AND deleted_at IS NULL`,
 		torii.NormalizeEmail(email)))
 	return u, s.f.err("user by email", err)
 }
@@ -116,7 +121,8 @@ func (s *Store) lockUser(ctx context.Context, c conn, id int64) (torii.User, err
 // UpdatedAt is written as update leaves it: the caller owns the clock and
 // sets it. If the update deactivates or deletes the user, its sessions are
 // revoked at the new UpdatedAt in the same transaction, as SetUserStatus
-// does, so that data-model.md's rule holds whichever method deactivates.
+// does, so that data-model.md's rule holds whichever method deactivates;
+// deactivation also moves the token epoch to the new UpdatedAt.
 func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.User) error) (torii.User, error) {
 	var u torii.User
 	err := s.inTx(ctx, func(c conn) error {
@@ -132,15 +138,20 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.Use
 		if u, err = cleanUser(u); err != nil {
 			return err
 		}
+		deactivated := old.Status == torii.StatusActive && u.Status == torii.StatusInactive
+		if deactivated {
+			// As SetUserStatus: access tokens issued before stay dead.
+			u.TokensValidAfter = laterEpoch(u.TokensValidAfter, u.UpdatedAt)
+		}
 		_, err = c.exec(ctx, `UPDATE users SET email = ?, email_verified = ?, name = ?, avatar_url = ?,
 			password_hash = ?, status = ?, is_first_login = ?, last_login_at = ?, updated_at = ?,
-			deleted_at = ? WHERE id = ?`,
+			deleted_at = ?, tokens_valid_after = ? WHERE id = ?`,
 			u.Email, u.EmailVerified, u.Name, u.AvatarURL, nullString(u.PasswordHash), string(u.Status),
-			u.IsFirstLogin, s.f.nt(u.LastLoginAt), s.f.t(u.UpdatedAt), s.f.nt(u.DeletedAt), id)
+			u.IsFirstLogin, s.f.nt(u.LastLoginAt), s.f.t(u.UpdatedAt), s.f.nt(u.DeletedAt),
+			s.f.nt(u.TokensValidAfter), id)
 		if err != nil {
 			return s.f.err("update user", err)
 		}
-		deactivated := old.Status == torii.StatusActive && u.Status == torii.StatusInactive
 		if deactivated || (old.DeletedAt == nil && u.DeletedAt != nil) {
 			return s.revokeAll(ctx, c, id, u.UpdatedAt)
 		}
@@ -152,7 +163,9 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*torii.Use
 	return u, nil
 }
 
-// SetUserStatus implements torii.UserStore. It also sets UpdatedAt to at.
+// SetUserStatus implements torii.UserStore. It also sets UpdatedAt to at;
+// deactivation moves the token epoch (TokensValidAfter) to at, so access
+// tokens issued before stay dead even if the user is activated again.
 func (s *Store) SetUserStatus(ctx context.Context, id int64, status torii.UserStatus, at time.Time) (torii.User, error) {
 	if !status.Valid() {
 		return torii.User{}, torii.Invalid(map[string]string{"status": "must be active or inactive"})
@@ -164,8 +177,11 @@ func (s *Store) SetUserStatus(ctx context.Context, id int64, status torii.UserSt
 			return err
 		}
 		u.Status, u.UpdatedAt = status, ts(at)
-		if _, err := c.exec(ctx, `UPDATE users SET status = ?, updated_at = ? WHERE id = ?`,
-			string(status), s.f.t(at), id); err != nil {
+		if status == torii.StatusInactive {
+			u.TokensValidAfter = laterEpoch(u.TokensValidAfter, at)
+		}
+		if _, err := c.exec(ctx, `UPDATE users SET status = ?, updated_at = ?, tokens_valid_after = ? WHERE id = ?`,
+			string(status), s.f.t(at), s.f.nt(u.TokensValidAfter), id); err != nil {
 			return s.f.err("set user status", err)
 		}
 		if status == torii.StatusInactive {
@@ -186,9 +202,13 @@ func (s *Store) ListUsers(ctx context.Context, f torii.UserFilter) ([]torii.User
 	q := `SELECT ` + userCols + ` FROM users WHERE deleted_at IS NULL AND id > ?`
 	args := []any{f.AfterID}
 	if f.Query != "" {
-		q += ` AND (lower(email) LIKE lower(?) ESCAPE '\' OR lower(name) LIKE lower(?) ESCAPE '\')`
-		p := "%" + likeEscaper.Replace(f.Query) + "%"
-		args = append(args, p, p)
+		// Emails are stored normalised: the query is normalised the same
+		// way and compared as is (lower() would fold Unicode on
+		// PostgreSQL). SQLite's LIKE ignores ASCII case, PostgreSQL's does
+		// not; both sides are ASCII-lowered, so they agree.
+		q += ` AND (email LIKE ? ESCAPE '\' OR lower(name) LIKE lower(?) ESCAPE '\')`
+		args = append(args, "%"+likeEscaper.Replace(torii.NormalizeEmail(f.Query))+"%",
+			"%"+likeEscaper.Replace(f.Query)+"%")
 	}
 	if f.Status != "" {
 		q += ` AND status = ?`
@@ -220,4 +240,13 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.reader().queryRow(ctx, `SELECT COUNT(*) FROM users WHERE deleted_at IS NULL`).Scan(&n)
 	return n, s.f.err("count users", err)
+}
+
+// laterEpoch moves a token epoch forward to at, never back.
+func laterEpoch(old *time.Time, at time.Time) *time.Time {
+	at = ts(at)
+	if old != nil && !old.Before(at) {
+		return old
+	}
+	return &at
 }

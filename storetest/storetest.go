@@ -24,7 +24,7 @@ type test struct {
 // store from newStore (which should migrate it and register its cleanup).
 func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	var all []test
-	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, invitationTests, roomTests, messageTests, roomPageTests, setupTests, mailTests} {
+	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, invitationTests, roomTests, messageTests, roomPageTests, setupTests, mailTests, proofTests} {
 		all = append(all, group...)
 	}
 	// The multi-instance races (races.go).

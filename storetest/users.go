@@ -320,7 +320,9 @@ func testSetUserStatusRevokes(t *testing.T, s torii.Store) {
 	got, err := s.SetUserStatus(ctx, ann.ID, torii.StatusInactive, off)
 	ok(t, err)
 	want := ann
-	want.Status, want.UpdatedAt = torii.StatusInactive, off
+	// Deactivation also moves the token epoch (issue 12): access tokens
+	// issued before it stay dead.
+	want.Status, want.UpdatedAt, want.TokensValidAfter = torii.StatusInactive, off, &off
 	same(t, "returned user", got, want)
 	same(t, "read user", must[torii.User](t)(s.UserByID(ctx, ann.ID)), want)
 

@@ -46,7 +46,7 @@ func TestAllowlist_RemovalEndsLiveEventStreamsOfTheUsersItAdmitted(t *testing.T)
 	boss := adminClient(t, srv)
 	allow(t, boss, "boss@example.com")
 	corp := allow(t, boss, "@corp.example")
-	staff := signedIn(t, srv, "staff@corp.example")
+	staff := verifiedClient(t, srv, "staff@corp.example", "Staff")
 	stream := openStream(t, srv, staff, general(t, staff), "")
 	if stream.Resp.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %d", stream.Resp.StatusCode)
@@ -84,7 +84,7 @@ func TestAccessWatch_CLIAllowlistRemovalEndsLiveEventStreams(t *testing.T) {
 			t.Fatalf("allow add %s: %s", pattern, out)
 		}
 	}
-	staff := signedIn(t, srv, "staff@corp.example")
+	staff := verifiedClient(t, srv, "staff@corp.example", "Staff")
 	stream := openStream(t, srv, staff, general(t, staff), "")
 	if stream.Resp.StatusCode != http.StatusOK {
 		t.Fatalf("stream: %d", stream.Resp.StatusCode)

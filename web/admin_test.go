@@ -17,13 +17,11 @@ import (
 // adminEnv is a server whose boss@example.com becomes admin at sign-in.
 var adminEnv = map[string]string{"TORII_ADMIN_EMAILS": "boss@example.com"}
 
-// adminClient registers boss@example.com (an admin through
-// TORII_ADMIN_EMAILS) and returns its browser.
+// adminClient creates boss@example.com (verified, an admin through
+// TORII_ADMIN_EMAILS at sign-in) and returns its browser.
 func adminClient(t *testing.T, srv *testserver.Server) *testserver.Client {
 	t.Helper()
-	c := srv.Client(t)
-	registerUser(t, c, "boss@example.com", "Boss")
-	return c
+	return verifiedClient(t, srv, "boss@example.com", "Boss")
 }
 
 // userID returns the id of a signed-in client's user.

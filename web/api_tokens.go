@@ -79,6 +79,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.principalFor(r, aud)
+	if err == nil {
+		// An account waiting for its address to be confirmed passes no
+		// proxy: 403 EMAIL_NOT_VERIFIED.
+		err = p.WaitingErr()
+	}
 	if err != nil {
 		return s.verifyFailed(w, r, err)
 	}
@@ -86,8 +91,12 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Auth-Request-User", strconv.FormatInt(p.User.ID, 10))
 	h.Set("X-Auth-Request-Email", p.User.Email)
 	// Only for an audience the proxy names: a token for torii's own
-	// audience would hand the upstream the user's full API access.
-	if aud != s.svc.Issuer() {
+	// audience would hand the upstream the user's full API access. And
+	// only for a cookie session: a Bearer token never gets a fresh one,
+	// or an app token would renew itself forever through forward-auth
+	// (even after logout). The upstream gets the caller's own token.
+	_, bearer := bearerToken(r)
+	if aud != s.svc.Issuer() && !bearer {
 		tok, err := s.svc.ForwardToken(r.Context(), p.User, aud)
 		if err != nil {
 			return err

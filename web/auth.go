@@ -29,6 +29,9 @@ func (s *Server) authed(h authedFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := gateWaiting(r, p); err != nil {
+			return err
+		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)), p)
 	})
 }

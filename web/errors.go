@@ -21,6 +21,7 @@ var statusByCode = map[string]int{
 	torii.EPasswordNotSet:      http.StatusUnauthorized,
 	torii.EUserInactive:        http.StatusForbidden,
 	torii.EEmailNotVerified:    http.StatusForbidden,
+	torii.EReauthRequired:      http.StatusForbidden,
 	torii.ENotAllowed:          http.StatusForbidden,
 	torii.EForbidden:           http.StatusForbidden,
 	torii.EUserNotFound:        http.StatusNotFound,

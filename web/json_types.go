@@ -10,24 +10,26 @@ import (
 // times.
 
 type userJSON struct {
-	ID           int64     `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	AvatarURL    string    `json:"avatarUrl"`
-	Status       string    `json:"status"`
-	AuthProvider string    `json:"authProvider"`
-	CreatedAt    time.Time `json:"createdAt"`
+	ID            int64     `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"emailVerified"` // api.md "What counts as a verified address"
+	Name          string    `json:"name"`
+	AvatarURL     string    `json:"avatarUrl"`
+	Status        string    `json:"status"`
+	AuthProvider  string    `json:"authProvider"`
+	CreatedAt     time.Time `json:"createdAt"`
 }
 
 func userOf(u torii.User, identities int) userJSON {
 	return userJSON{
-		ID:           u.ID,
-		Email:        u.Email,
-		Name:         u.Name,
-		AvatarURL:    u.AvatarURL,
-		Status:       string(u.Status),
-		AuthProvider: u.AuthProvider(identities),
-		CreatedAt:    u.CreatedAt.UTC(),
+		ID:            u.ID,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Name:          u.Name,
+		AvatarURL:     u.AvatarURL,
+		Status:        string(u.Status),
+		AuthProvider:  u.AuthProvider(identities),
+		CreatedAt:     u.CreatedAt.UTC(),
 	}
 }
 

@@ -18,6 +18,10 @@ type accountView struct {
 	CanUnlink bool
 	// Invitations are the groups that invite the user, waiting for consent.
 	Invitations []service.InvitationView
+	// Reauth shows the "confirm it's you" box: a lasting change answered
+	// REAUTH_REQUIRED. ReauthGoogle offers the provider's code flow.
+	Reauth       bool
+	ReauthGoogle bool
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +44,10 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "The invitation is declined."
 	case r.URL.Query().Has("mailed"):
 		d.Notice = "A confirmation mail is on its way. Open its link to confirm your address."
+	case r.URL.Query().Has("reauthed"):
+		d.Notice = "Thank you. For the next 10 minutes you can change your password and sign-in methods."
+	case r.URL.Query().Has("reauth"):
+		d.Error = "For your security, confirm it's you before changing how you sign in."
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }
@@ -67,6 +75,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		HasPassword:  p.User.HasPassword(),
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
 		Invitations:  invitations,
+		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
+			r.URL.Path == "/account/reauth",
+		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,
 	}
 	s.render(w, r, status, "account", d)
 }
@@ -107,7 +118,7 @@ func (s *Server) accountUnlinkSubmit(w http.ResponseWriter, r *http.Request) {
 
 // accountError re-renders /account with the error of a form on it.
 func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p service.Principal, err error) {
-	var d pageData
+	d := pageData{err: err}
 	status, ok := s.formFailure(w, r, &d, err)
 	if !ok {
 		return

@@ -25,6 +25,15 @@ func (s *Server) googleLinkStart(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loginURL("/account"), http.StatusSeeOther)
 		return
 	}
+	// Linking is a lasting change: checked here too so the browser is not
+	// sent to the provider for a link the callback would refuse.
+	if err := s.svc.CheckLastingChange(p); isReauth(err) {
+		http.Redirect(w, r, "/account?reauth=1", http.StatusSeeOther)
+		return
+	} else if err != nil {
+		s.googleError(w, r, err)
+		return
+	}
 	s.startGoogle(w, r, "/account?linked=1", &p.User.ID, http.StatusSeeOther)
 }
 
@@ -52,7 +61,7 @@ func (s *Server) googleCallback(w http.ResponseWriter, r *http.Request) {
 		cb.Principal = &p
 	}
 	res, err := s.svc.FinishGoogleLogin(r.Context(), cb, s.meta(r))
-	if cb.Principal == nil || res.Linked == nil {
+	if cb.Principal == nil || (res.Linked == nil && !res.Reauthed) {
 		s.metrics.signIn(service.MethodGoogleCode, resultOf(err))
 	}
 	if pending, ok := isPending(err); ok {
@@ -60,11 +69,15 @@ func (s *Server) googleCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, registerURL(res.Next), http.StatusSeeOther)
 		return
 	}
+	if isReauth(err) {
+		http.Redirect(w, r, "/account?reauth=1", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.googleError(w, r, err)
 		return
 	}
-	if res.Linked == nil {
+	if res.Linked == nil && !res.Reauthed {
 		s.setSessionCookie(w, res.Token)
 	}
 	http.Redirect(w, r, safeNext(res.Next), http.StatusSeeOther)

@@ -82,6 +82,9 @@ type pageData struct {
 	// hides it.
 	GoogleAction string
 	Data         any
+	// err is the error behind Error, for handlers that adapt the page
+	// to its code.
+	err error
 }
 
 // render executes a page into a buffer first, so a template error becomes a

@@ -34,6 +34,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/me/identities", s.authed(s.linkIdentity))
 	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
 	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
+	mux.Handle("POST /api/v1/me/reauth", s.authed(s.reauth))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -78,10 +79,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/verify-email", s.accountVerifySubmit)
 	mux.HandleFunc("GET /verify-email", s.verifyEmailPage)
 	mux.HandleFunc("POST /verify-email", s.verifyEmailSubmit)
+	mux.HandleFunc("POST /account/reauth", s.accountReauthSubmit)
 
 	// Google sign-in pages: the code flow, GIS redirect mode, registration.
 	mux.HandleFunc("GET /auth/google/login", s.googleLogin)
 	mux.HandleFunc("POST /auth/google/link", s.googleLinkStart)
+	mux.HandleFunc("POST /auth/google/reauth", s.googleReauthStart)
 	mux.HandleFunc("GET /auth/google/callback", s.googleCallback)
 	mux.HandleFunc(googleRedirectRoute, s.googleRedirect)
 	mux.HandleFunc("POST /register/google", s.registerGoogleSubmit)

@@ -119,7 +119,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(mux))))
+	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.waitingPages(mux)))))
 	return s, nil
 }
 

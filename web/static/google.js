@@ -35,6 +35,11 @@
     let body = {};
     try { body = await res.json(); } catch (e) { /* not JSON */ }
     const err = body.error || {};
+    if (err.code === 'REAUTH_REQUIRED') {
+      // Linking is a lasting change: /account asks to confirm it's you.
+      window.location.assign('/account?reauth=1');
+      return;
+    }
     if (err.code === 'USER_NOT_FOUND') {
       // The server kept the credential in a short-lived cookie: /register
       // finishes the registration with it.
