@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/testserver"
 )
 
@@ -15,7 +16,12 @@ import (
 // /account and /admin show the same, the button asks for the link again
 // and says what happened, and signing out works.
 func TestBrowser_UnverifiedAllowlistedAccountSeesTheWaitingPage(t *testing.T) {
-	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_ALLOWED_EMAILS": "@example.com"}})
+	smtp := testserver.StartSMTP(t, testserver.SMTPOptions{StartTLS: true})
+	srv := testserver.Start(t, testserver.Options{
+		Env: map[string]string{"TORII_ALLOWED_EMAILS": "@example.com",
+			"TORII_SMTP_URL": smtp.URL(), "TORII_MAIL_FROM": "torii@example.com"},
+		AppOptions: app.Options{MailTLSConfig: smtp.ClientTLS},
+	})
 	ctx := newBrowser(t)
 	open(t, ctx, srv.URL, "/register")
 	fill(t, ctx, "name", "Nobody Real", "email", "nobody-real@example.com", "password", goodPassword)

@@ -36,6 +36,8 @@ func waitingPage(path string) bool {
 	switch {
 	case path == "/", path == "/account", path == "/admin", path == "/auth/google/link":
 		return true
+	case path == "/account/verify-email":
+		return false // the waiting page's own form: ask for the link again
 	case strings.HasPrefix(path, "/account/"), strings.HasPrefix(path, "/admin/"):
 		return true
 	}
