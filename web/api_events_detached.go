@@ -69,13 +69,15 @@ func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *servic
 	}()
 	go func() {
 		defer s.detached.Done()
-		defer s.recoverClient(ctx, "event stream writer")
 		defer release()
 		defer s.metrics.streams.Dec()
 		defer st.Close()
 		defer s.trackDetached(conn, false)
 		defer conn.Close()
 		defer cancel()
+		// First of the deferred calls to run: a panic is logged before
+		// the connection closes.
+		defer s.recoverClient(ctx, "event stream writer")
 		reason := s.pump(ctx, func(b []byte) error { return s.writeChunk(conn, b) }, st)
 		_ = s.writeChunk(conn, nil) // the response's last chunk
 		s.log.DebugContext(ctx, "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(ctx))
