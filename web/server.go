@@ -127,7 +127,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.observe(s.bounded(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux))))
+	s.handler = s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(mux))))
 	return s, nil
 }
 
