@@ -225,6 +225,10 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout,
 		"TORII_RATE_LOGIN_IP":      "off",
 		"TORII_RATE_LOGIN_ACCOUNT": "off",
 		"TORII_RATE_REGISTER_IP":   "off",
+		// Every bench client is one loopback address, and the chat
+		// scenario opens 100 streams per user.
+		"TORII_MAX_CONNS_PER_IP":     "0",
+		"TORII_MAX_STREAMS_PER_USER": "0",
 	}
 	if o.hashConc > 0 {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
