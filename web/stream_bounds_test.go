@@ -11,10 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/sqlstore"
 	"github.com/toriihq/torii/testserver"
 	"github.com/toriihq/torii/web"
 )
@@ -228,5 +231,61 @@ func TestStreams_LifetimeEndsWithRetryHintAndResumesWithoutLoss(t *testing.T) {
 	again := openStream(t, srv, ann, g, strconv.FormatInt(m1.ID, 10))
 	if got := again.nextMessage(t); got.ID != m2.ID {
 		t.Fatalf("after reconnecting got %+v, want %d exactly once", got, m2.ID)
+	}
+}
+
+// A client that never reads (its TCP window full) is dropped after
+// TORII_STREAM_WRITE_TIMEOUT on the HTTP/1.0 path too, where the stream is
+// served in its handler (the HTTP/1.1 detached path:
+// TestChat_SlowSubscriberIsDisconnectedWithoutBlockingOthers).
+func TestStreams_HTTP10ClientThatNeverReadsIsDropped(t *testing.T) {
+	srv := chatServer(t) // stream write timeout 200ms
+	ann := srv.Client(t)
+	cookie := sessionCookie(t, registerUser(t, ann, "ann@example.com", "Ann"))
+	g := general(t, ann)
+	var me struct{ User struct{ ID int64 } }
+	ann.Do("GET", "/api/v1/me", nil).Decode(t, &me)
+	// Far more than the socket buffers hold, stored directly (the HTTP
+	// path is not what this test is about).
+	st, err := sqlstore.Open(t.Context(), srv.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = 800
+	body := strings.Repeat("x", 8<<10)
+	for i := range n {
+		if _, _, err := st.CreateMessage(t.Context(), torii.Message{RoomID: g, UserID: &me.User.ID, Author: torii.AuthorUser,
+			Body: body, ClientID: fmt.Sprint(i), Status: torii.MessageComplete, CreatedAt: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	conn, err := d.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /api/v1/rooms/%d/events?after=0 HTTP/1.0\r\nHost: x\r\nCookie: %s=%s\r\n\r\n", g, cookie.Name, cookie.Value)
+	// The client reads nothing. The server gives up on its write and
+	// says so in its log; wait for that.
+	deadline := time.Now().Add(streamWait)
+	for !strings.Contains(srv.Logs.String(), `msg="event stream ended"`) || !strings.Contains(srv.Logs.String(), "reason=\"write: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream of a client that never reads is still open:\n%s", srv.Logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the log: the only signal of a cut the client cannot see
+	}
+	conn.SetReadDeadline(time.Now().Add(streamWait))
+	data, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection is still open after the stream ended (read %d bytes)", len(data))
+	}
+	if got := strings.Count(string(data), "event: message"); got >= n {
+		t.Errorf("the client received all %d messages; it was never cut off", got)
 	}
 }
