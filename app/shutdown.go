@@ -49,9 +49,13 @@ func (a *App) shutdown(srv *http.Server, errc <-chan error) error {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(ctx) }()
-	if err := a.Service.CloseAssistant(ctx); err != nil {
-		a.Log.Warn("shutdown deadline passed with assistant replies still being stored", "err", err)
+	// Replies get the deadline less a quarter, so that streams still have
+	// time to send their reconnect hint after them.
+	actx, acancel := context.WithTimeout(ctx, timeout-timeout/4)
+	if err := a.Service.CloseAssistant(actx); err != nil {
+		a.Log.Warn("shutdown: assistant replies still being stored were cut", "err", err)
 	}
+	acancel()
 	if err := a.Web.CloseStreams(ctx); err != nil {
 		a.Log.Warn("shutdown deadline passed: event streams still writing were cut", "err", err)
 	}
