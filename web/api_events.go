@@ -118,7 +118,11 @@ var errBadLastEventID = torii.Invalid(map[string]string{"after": "must be a mess
 // stream write timeout) until the stream ends, and returns why. A stream
 // ends by itself after its lifetime, once everything due has been sent,
 // with a reconnect hint: the client resumes from the last id it received.
-func (s *Server) pump(ctx context.Context, write func([]byte) error, st *service.Stream) string {
+func (s *Server) pump(ctx context.Context, send func([]byte) error, st *service.Stream) string {
+	write := func(b []byte) error {
+		streamWriteHook(ctx)
+		return send(b)
+	}
 	hb := time.NewTicker(s.opts.Heartbeat)
 	defer hb.Stop()
 	end := time.NewTimer(s.lifetime())
@@ -190,7 +194,6 @@ func offStack(f func()) {
 
 // writeStream writes and flushes b, giving up after the write timeout.
 func (s *Server) writeStream(rc *http.ResponseController, w http.ResponseWriter, b []byte) error {
-	streamWriteHook()
 	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 	if _, err := w.Write(b); err != nil {
 		return err

@@ -88,7 +88,6 @@ func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *servic
 // writeChunk writes b as one HTTP/1.1 chunk (nil: the last, empty chunk)
 // in one system call, giving up after the stream write timeout.
 func (s *Server) writeChunk(conn net.Conn, b []byte) error {
-	streamWriteHook()
 	_ = conn.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 	head := strconv.AppendInt(make([]byte, 0, 20), int64(len(b)), 16)
 	head = append(head, '\r', '\n')

@@ -81,11 +81,11 @@ func (s *Server) recoverClient(ctx context.Context, what string) {
 }
 
 // testHookStreamWrite, when set (by tests only), runs before each write to
-// a stream.
-var testHookStreamWrite atomic.Pointer[func()]
+// a stream, with the stream's request id.
+var testHookStreamWrite atomic.Pointer[func(requestID string)]
 
-func streamWriteHook() {
+func streamWriteHook(ctx context.Context) {
 	if f := testHookStreamWrite.Load(); f != nil {
-		(*f)()
+		(*f)(requestID(ctx))
 	}
 }

@@ -114,9 +114,12 @@ func TestStreams_PanicInStreamWriterIsLoggedAndServerGoesOn(t *testing.T) {
 	ann := srv.Client(t)
 	registerUser(t, ann, "ann@example.com", "Ann")
 	g := general(t, ann)
+	// Only this stream's writer panics (other tests' streams may run).
+	var target atomic.Value
+	target.Store("")
 	var fired atomic.Bool
-	web.SetStreamWriteHook(func() {
-		if fired.CompareAndSwap(false, true) {
+	web.SetStreamWriteHook(func(requestID string) {
+		if requestID == target.Load() && fired.CompareAndSwap(false, true) {
 			panic("injected stream panic")
 		}
 	})
@@ -127,7 +130,8 @@ func TestStreams_PanicInStreamWriterIsLoggedAndServerGoesOn(t *testing.T) {
 		t.Fatalf("stream over %s, want HTTP/1.1 (the detached path)", s.Resp.Proto)
 	}
 	id := s.Resp.Header.Get("X-Request-Id")
-	s.wantEnded(t, "its writer panicked") // the first heartbeat's write panics
+	target.Store(id)
+	s.wantEnded(t, "its writer panicked") // the next heartbeat's write panics
 	if !fired.Load() {
 		t.Fatal("the hook never ran")
 	}
