@@ -4,9 +4,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -156,9 +156,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		SessionMax:         cfg.SessionMax,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 		Heartbeat:          opts.ChatHeartbeat,
-		StreamWriteTimeout: opts.StreamWriteTimeout,
+		StreamWriteTimeout: cmp.Or(opts.StreamWriteTimeout, cfg.StreamWriteTimeout),
 		Registry:           prometheus.NewRegistry(),
 		MetricsToken:       cfg.MetricsToken.Reveal(),
+		Limits:             webLimits(cfg),
 	})
 	if err != nil {
 		closeAll()
@@ -265,13 +266,15 @@ func limiter(r config.Rate, now func() time.Time) *ratelimit.Limiter {
 }
 
 // Serve answers HTTP on ln until ctx is cancelled, then shuts down
-// gracefully: it stops accepting, lets in-flight requests finish within the
-// configured timeout, and returns.
+// gracefully within the configured timeout (shutdown.go) and returns.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if n := a.Config.ConnsPerIP(); n > 0 {
+		ln = web.LimitConnsPerIP(ln, n, a.Log)
+	}
 	srv := &http.Server{
 		Handler:           a.Web,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -294,24 +297,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
-	// Event streams never finish by themselves: end them first, with a
-	// hint to reconnect (to another instance, or to this one restarted).
-	// Replies in flight are cancelled and their text so far stored (and
-	// announced to the streams still open) before the streams end.
-	actx, acancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout/2)
-	if err := a.Service.CloseAssistant(actx); err != nil {
-		a.Log.Warn("assistant replies still running at shutdown", "err", err)
-	}
-	acancel()
-	a.Web.CloseStreams()
-	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	return a.shutdown(srv, errc)
 }
 
 func (a *App) pruneLoop(ctx context.Context) {

@@ -73,8 +73,9 @@ const (
 	DefaultAuditRetention = 2160 * time.Hour
 	// DefaultGroupName is the group every new user joins.
 	DefaultGroupName = "everyone"
-	// DefaultShutdownTimeout bounds the graceful shutdown.
-	DefaultShutdownTimeout = 15 * time.Second
+	// DefaultShutdownTimeout bounds the whole graceful shutdown: within
+	// the 10 s that Cloud Run and `docker stop` give after SIGTERM.
+	DefaultShutdownTimeout = 8 * time.Second
 )
 
 // Config is torii's validated configuration. Load fills every field; code
@@ -206,12 +207,15 @@ type Config struct {
 	// DefaultGroup is the group every new user joins (TORII_DEFAULT_GROUP,
 	// --default-group). Default "everyone".
 	DefaultGroup string
-	// ShutdownTimeout bounds the graceful shutdown on SIGTERM
-	// (TORII_SHUTDOWN_TIMEOUT, --shutdown-timeout). Default 15s; > 0.
+	// ShutdownTimeout bounds the graceful shutdown on SIGTERM as a whole:
+	// in-flight requests, event streams and assistant replies share it
+	// (TORII_SHUTDOWN_TIMEOUT, --shutdown-timeout). Default 8s; > 0.
 	ShutdownTimeout time.Duration
 
 	// InputSettings: metrics listener and token, creation limits (input.go).
 	InputSettings
+	// Bounds are the limits on connections, requests and streams.
+	Bounds
 }
 
 // Error is a configuration problem: one line naming the variable (and the
@@ -411,7 +415,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_AUDIT_RETENTION", d(c.AuditRetention)),
 		slog.String("TORII_DEFAULT_GROUP", c.DefaultGroup),
 		slog.String("TORII_SHUTDOWN_TIMEOUT", d(c.ShutdownTimeout)),
-	}, c.inputRedacted()...)
+	}, append(c.inputRedacted(), c.boundsAttrs()...)...)
 }
 
 // LogValue logs the configuration as a group of Redacted settings. It has a

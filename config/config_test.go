@@ -73,6 +73,14 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		ShutdownTimeout:         DefaultShutdownTimeout,
 		InputSettings: InputSettings{MetricsAddr: DefaultMetricsAddr, RateRoomsUser: Rate{30, time.Hour},
 			RateGroupsUser: Rate{10, time.Hour}, RateMessagesUser: Rate{60, 10 * time.Second}},
+		Bounds: Bounds{
+			MaxConnsPerIP:      connsPerIPAuto,
+			MaxStreamsPerUser:  DefaultMaxStreamsPerUser,
+			BodyTimeout:        DefaultBodyTimeout,
+			RequestTimeout:     DefaultRequestTimeout,
+			StreamLifetime:     DefaultStreamLifetime,
+			StreamWriteTimeout: DefaultStreamWriteTimeout,
+		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -313,7 +321,7 @@ func TestLoad_InvalidValues(t *testing.T) {
 		{"audit retention negative", env{"TORII_AUDIT_RETENTION": "-24h"}, nil, nil, `TORII_AUDIT_RETENTION: duration "-24h" must not be negative (example: 2160h)`},
 		{"audit retention forever", env{"TORII_AUDIT_RETENTION": "forever"}, nil, nil, `TORII_AUDIT_RETENTION: invalid duration "forever" (example: 2160h)`},
 		{"default group control character", env{"TORII_DEFAULT_GROUP": "a\x00b"}, nil, nil, `TORII_DEFAULT_GROUP: invalid group name "a\x00b" (at most 100 characters, no control characters)`},
-		{"shutdown timeout zero", env{"TORII_SHUTDOWN_TIMEOUT": "0"}, nil, nil, `TORII_SHUTDOWN_TIMEOUT: duration "0" must be greater than zero (example: 15s)`},
+		{"shutdown timeout zero", env{"TORII_SHUTDOWN_TIMEOUT": "0"}, nil, nil, `TORII_SHUTDOWN_TIMEOUT: duration "0" must be greater than zero (example: 8s)`},
 
 		// Flags are named too.
 		{"flag named", nil, nil, []string{"--session-idle=abc"}, `TORII_SESSION_IDLE (flag --session-idle): invalid duration "abc" (example: 336h)`},

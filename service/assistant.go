@@ -41,7 +41,10 @@ type assistantRuns struct {
 	mu     sync.Mutex
 	rooms  map[int64]*assistantRun
 	closed bool
-	wg     sync.WaitGroup
+	// closeBy is the shutdown's deadline: replies store what they have
+	// before it (zero: none).
+	closeBy time.Time
+	wg      sync.WaitGroup
 }
 
 // assistantRun is one reply: reserved before the asking message is stored,
@@ -123,12 +126,14 @@ func (s *Service) StopAssistant(ctx context.Context, p Principal, roomID int64) 
 }
 
 // CloseAssistant cancels every reply in flight and waits, until ctx ends,
-// for them to store what they have. Later requests to the assistant answer
+// for them to store what they have (their store writes end at ctx's
+// deadline too). Later requests to the assistant answer
 // SERVICE_UNAVAILABLE. Call it at shutdown, before the store closes.
 func (s *Service) CloseAssistant(ctx context.Context) error {
 	a := &s.assistant
 	a.mu.Lock()
 	a.closed = true
+	a.closeBy, _ = ctx.Deadline()
 	for _, run := range a.rooms {
 		run.cancel(errors.New("assistant: server shutting down"))
 	}
@@ -149,6 +154,7 @@ func (s *Service) CloseAssistant(ctx context.Context) error {
 // stored first). It runs on its own goroutine and releases run.
 func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 	defer s.releaseAssistant(r.ID, run)
+	defer s.recoverReply(r.ID, asked.ID, run)
 	ctx := run.ctx
 	var text strings.Builder
 	var failure error
@@ -170,7 +176,7 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 	}
 	// Storing and announcing must happen even when the reply was
 	// cancelled (stop, shutdown), within a bound.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replySettle)
+	sctx, cancel := s.settleContext(ctx)
 	defer cancel()
 	status := torii.MessageComplete
 	var ae *AssistantError

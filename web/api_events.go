@@ -33,15 +33,23 @@ const (
 // Errors before the stream starts are JSON; after, the stream just ends.
 // Over HTTP/1.1 the stream is detached once its headers are out: it runs
 // on a goroutine of its own and the handler returns
-// (api_events_detached.go); otherwise it is served here.
+// (api_events_detached.go); otherwise (HTTP/1.0, HTTP/2) it is served here.
+// Each stream holds one of its user's stream slots until it ends
+// (stream_bounds.go).
 func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	st, rc, err := s.openEvents(w, r, p)
-	if err != nil || st == nil {
+	release, err := s.streamSlots.acquire(p.User.ID)
+	if err != nil {
 		return err
 	}
-	if s.detach(rc, r, st) {
+	st, rc, err := s.openEvents(w, r, p)
+	if err != nil || st == nil {
+		release()
+		return err
+	}
+	if s.detach(rc, r, st, release) {
 		return nil
 	}
+	defer release()
 	defer st.Close()
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
@@ -74,8 +82,9 @@ func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	if r.ProtoMajor == 1 {
-		// The stream will be detached and its connection closed when it
-		// ends: the client must not pool it (api_events_detached.go).
+		// Over HTTP/1.1 the stream will be detached and its connection
+		// closed when it ends: the client must not pool it
+		// (api_events_detached.go). HTTP/1.0 closes anyway.
 		h.Set("Connection", "close")
 	}
 	w.WriteHeader(http.StatusOK)
@@ -106,10 +115,18 @@ func lastEventID(r *http.Request) (int64, error) {
 var errBadLastEventID = torii.Invalid(map[string]string{"after": "must be a message id"})
 
 // pump sends the stream's events with write (which gives up after the
-// stream write timeout) until the stream ends, and returns why.
-func (s *Server) pump(ctx context.Context, write func([]byte) error, st *service.Stream) string {
+// stream write timeout) until the stream ends, and returns why. A stream
+// ends by itself after its lifetime, once everything due has been sent,
+// with a reconnect hint: the client resumes from the last id it received.
+func (s *Server) pump(ctx context.Context, send func([]byte) error, st *service.Stream) string {
+	write := func(b []byte) error {
+		streamWriteHook(ctx)
+		return send(b)
+	}
 	hb := time.NewTicker(s.opts.Heartbeat)
 	defer hb.Stop()
+	end := time.NewTimer(s.lifetime())
+	defer end.Stop()
 	var buf bytes.Buffer
 	for {
 		evs, more, err := st.Next(ctx)
@@ -143,6 +160,9 @@ func (s *Server) pump(ctx context.Context, write func([]byte) error, st *service
 			if err := write([]byte(": ping\n\n")); err != nil {
 				return "write: " + err.Error()
 			}
+		case <-end.C:
+			write([]byte("retry: " + strconv.Itoa(reconnectMillis) + "\n: stream lifetime reached, reconnect\n\n"))
+			return "lifetime"
 		case <-s.closing:
 			write([]byte("retry: " + strconv.Itoa(reconnectMillis) + "\n: server shutting down\n\n"))
 			return "shutdown"

@@ -22,11 +22,20 @@ import (
 // its subscription, a goroutine that starts small and one blocked in a
 // one-byte read that notices the client leaving. Where the connection
 // cannot be taken over (HTTP/2), the stream is served in the handler.
+//
+// HTTP/1.0 streams are never detached: an HTTP/1.0 client (nginx's default
+// upstream protocol) knows no chunked encoding, and net/http serves it a
+// plain body ended by closing the connection. Detaching is kept for
+// HTTP/1.1 for the memory above; HTTP/1.0 clients are few (proxies), so
+// the handler's cost for them does not matter.
 
 // detach takes the connection of st's response over and serves st on its
-// own goroutine. It returns false if it could not (the caller then serves
-// the stream itself).
-func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *service.Stream) bool {
+// own goroutine, which calls release when the stream ends. It returns false
+// if it could not (the caller then serves the stream itself, and releases).
+func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *service.Stream, release func()) bool {
+	if !r.ProtoAtLeast(1, 1) {
+		return false // HTTP/1.0: no chunked framing (see above)
+	}
 	s.detachMu.Lock()
 	defer s.detachMu.Unlock()
 	select {
@@ -43,24 +52,32 @@ func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *servic
 		// client never does: end the stream (it reconnects).
 		conn.Close()
 		st.Close()
+		release()
 		return true
 	}
 	s.detached.Add(1)
+	s.trackDetached(conn, true)
 	s.metrics.streams.Inc()
 	// The request's context ends when the handler returns; the stream's
 	// ends when the client goes (or the stream does).
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	go func() {
+		defer s.recoverClient(ctx, "event stream reader")
+		defer cancel()
 		var b [1]byte
 		_, _ = conn.Read(b[:]) // returns when the client closes, or the stream does
-		cancel()
 	}()
 	go func() {
 		defer s.detached.Done()
+		defer release()
 		defer s.metrics.streams.Dec()
 		defer st.Close()
+		defer s.trackDetached(conn, false)
 		defer conn.Close()
 		defer cancel()
+		// First of the deferred calls to run: a panic is logged before
+		// the connection closes.
+		defer s.recoverClient(ctx, "event stream writer")
 		reason := s.pump(ctx, func(b []byte) error { return s.writeChunk(conn, b) }, st)
 		_ = s.writeChunk(conn, nil) // the response's last chunk
 		s.log.DebugContext(ctx, "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(ctx))
@@ -83,3 +100,18 @@ func (s *Server) writeChunk(conn net.Conn, b []byte) error {
 }
 
 var crlf = []byte("\r\n")
+
+// trackDetached adds (or removes) a detached stream's connection to the set
+// that CloseStreams cuts when the shutdown deadline passes.
+func (s *Server) trackDetached(conn net.Conn, add bool) {
+	s.detachedConnsMu.Lock()
+	defer s.detachedConnsMu.Unlock()
+	if !add {
+		delete(s.detachedConns, conn)
+		return
+	}
+	if s.detachedConns == nil {
+		s.detachedConns = map[net.Conn]struct{}{}
+	}
+	s.detachedConns[conn] = struct{}{}
+}

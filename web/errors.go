@@ -58,6 +58,7 @@ type errorDetail struct {
 // with the request id and answered with a generic 500: their text may hold
 // internals a client must not see.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = s.boundError(r, err)
 	code := torii.ErrorCode(err)
 	status := StatusOf(err)
 	if status >= 500 {

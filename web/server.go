@@ -5,7 +5,9 @@
 package web
 
 import (
+	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -45,6 +47,8 @@ type Options struct {
 	// Bearer <MetricsToken>`; empty: /metrics answers 404 here
 	// (metrics_access.go).
 	MetricsToken string
+	// Limits bounds requests and streams (docs/api.md "Limits").
+	Limits Limits
 }
 
 // Server is torii's HTTP front.
@@ -64,6 +68,12 @@ type Server struct {
 	// CloseStreams.
 	detachMu sync.Mutex
 	detached sync.WaitGroup
+	// detachedConns are the detached streams' connections, cut by
+	// CloseStreams when its deadline passes.
+	detachedConnsMu sync.Mutex
+	detachedConns   map[net.Conn]struct{}
+	// streamSlots counts each user's open streams (stream_bounds.go).
+	streamSlots streamSlots
 }
 
 // New builds the server and its routes.
@@ -86,6 +96,7 @@ func New(opts Options) (*Server, error) {
 	if opts.CookieName == "" {
 		opts.CookieName = "torii_session"
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	pg, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -98,6 +109,7 @@ func New(opts Options) (*Server, error) {
 		metrics: newMetrics(opts.Registry),
 		closing: make(chan struct{}),
 	}
+	s.streamSlots.max = opts.Limits.MaxStreamsPerUser
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
@@ -119,19 +131,34 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.waitingPages(mux)))))
+	s.handler = s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.waitingPages(mux))))))
 	return s, nil
 }
 
 // CloseStreams ends every event stream with a reconnect hint; the server
 // calls it when it shuts down, since streams never finish on their own. It
 // returns once the detached streams (which http.Server.Shutdown does not
-// see) have ended, each within the stream write timeout.
-func (s *Server) CloseStreams() {
+// see) have ended, each within the stream write timeout; when ctx ends
+// first, it cuts the connections of those still writing and returns
+// ctx's error once they have ended.
+func (s *Server) CloseStreams(ctx context.Context) error {
 	s.detachMu.Lock()
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.detachMu.Unlock()
-	s.detached.Wait()
+	done := make(chan struct{})
+	go func() { s.detached.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.detachedConnsMu.Lock()
+	for c := range s.detachedConns {
+		c.Close() // the stream's write fails at once
+	}
+	s.detachedConnsMu.Unlock()
+	<-done
+	return ctx.Err()
 }
 
 // googleRedirectRoute is GIS redirect mode's login_uri.

@@ -229,6 +229,10 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout,
 		// would measure the limiter, not the server.
 		"TORII_RATE_MESSAGES_USER": "off",
 		"TORII_RATE_ROOMS_USER":    "off",
+		// Every bench client is one loopback address, and the chat
+		// scenario opens 100 streams per user.
+		"TORII_MAX_CONNS_PER_IP":     "0",
+		"TORII_MAX_STREAMS_PER_USER": "0",
 	}
 	if o.hashConc > 0 {
 		env["TORII_PASSWORD_HASH_CONCURRENCY"] = fmt.Sprint(o.hashConc)
