@@ -102,13 +102,14 @@ func TestBrowser_MarkdownTooLongOrTooDeepIsPlainText(t *testing.T) {
 		t.Errorf("maxChars = %d, want 32768 (the most torii stores of a reply; docs/api.md)", n)
 	}
 	tests := []struct{ name, in, notice string }{
-		{"over the cap", strings.Repeat("**b** ", 32768/6+1) + "<script>x</script>", "too long to format (over 32,768 characters)"},
-		{"quotes nested 100 deep", strings.Repeat(">", 100) + " deep <b>", "nested too deeply"},
-		{"lists nested 30 deep", strings.Repeat("- ", 30) + "deep <b>", "nested too deeply"},
+		{"over the cap", strings.Repeat("**b** ", 32768/6+1) + "<script>x</script>", "is too long to format (over 32,768 characters)"},
+		{"quotes nested 100 deep", strings.Repeat(">", 100) + " deep <b>", "is nested too deeply"},
+		{"lists nested 30 deep", strings.Repeat("- ", 30) + "deep <b>", "is nested too deeply"},
+		{"more than 5000 elements (a 3000-row table)", "|a|\n|-|\n" + strings.Repeat("|x|\n", 3000), "has too many parts to format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want := `<p class="md-notice">` + "This reply is " + tt.notice
+			want := `<p class="md-notice">This reply ` + tt.notice
 			got := renderHTML(t, ctx, tt.in)
 			if !strings.HasPrefix(got, want) {
 				t.Errorf("render starts %q, want %q", got[:min(len(got), 200)], want)
@@ -120,9 +121,12 @@ func TestBrowser_MarkdownTooLongOrTooDeepIsPlainText(t *testing.T) {
 			}
 		})
 	}
-	// Just under the limits, it is Markdown.
+	// Within the limits, it is Markdown.
 	if got := renderHTML(t, ctx, strings.Repeat("> ", 5)+"ok"); strings.Contains(got, "md-notice") || strings.Count(got, "<blockquote>") != 5 {
 		t.Errorf("5 nested quotes: %q", got)
+	}
+	if got := renderHTML(t, ctx, "|a|\n|-|\n"+strings.Repeat("|x|\n", 1000)); strings.Contains(got, "md-notice") || strings.Count(got, "<td>") != 1000 {
+		t.Errorf("a 1000-row table is not formatted: %q…", got[:min(len(got), 200)])
 	}
 }
 
