@@ -244,14 +244,15 @@ func waitReplies(t *testing.T, api *testserver.Client, path string, n int) {
 }
 
 // TestBrowser_StreamedReplyRenderedThrottledNotPerDelta: a reply streamed
-// in 400 deltas is rendered a few times while it streams (at most every
-// 100 ms), not once per delta, and the stored reply once.
+// in 200 deltas is rendered a few times while it streams (at most every
+// 100 ms), not once per delta, and the stored reply once. (200 deltas:
+// fewer than chat.QueueLimit, so a slow stream is not cut.)
 func TestBrowser_StreamedReplyRenderedThrottledNotPerDelta(t *testing.T) {
 	var text strings.Builder
-	for i := 0; i < 400; i++ {
+	for i := 0; i < 200; i++ {
 		fmt.Fprintf(&text, "- item **%d** with `code`\n", i)
 	}
-	parts := chunked(text.String(), 400)
+	parts := chunked(text.String(), 200)
 	fake := geminitest.New(t)
 	gate := geminitest.NewGate()
 	defer gate.Release()
@@ -263,20 +264,20 @@ func TestBrowser_StreamedReplyRenderedThrottledNotPerDelta(t *testing.T) {
 	// Count the renders (the page's own function, wrapped).
 	do(t, ctx, "count renders", chromedp.Evaluate[chromedp.Void](
 		"window.__renders = 0; (r => { toriiMarkdown.render = t => { window.__renders++; return r(t); }; })(toriiMarkdown.render)"))
-	do(t, ctx, "ask", chromedp.SendKeys(chromedp.ID("composer-body"), "count to 400"), chromedp.KeyEvent(kb.Enter))
+	do(t, ctx, "ask", chromedp.SendKeys(chromedp.ID("composer-body"), "count to 200"), chromedp.KeyEvent(kb.Enter))
 	reached(t, gate)
-	get(t, ctx, "all 400 items shown while streaming", chromedp.Poll[bool](
-		"document.querySelectorAll('#messages li.streaming ul li').length === 400"))
+	get(t, ctx, "all 200 items shown while streaming", chromedp.Poll[bool](
+		"document.querySelectorAll('#messages li.streaming ul li').length === 200"))
 	renders := get(t, ctx, "renders", chromedp.Evaluate[int]("window.__renders"))
-	t.Logf("400 deltas, %d renders while streaming", renders)
-	if renders < 1 || renders > 40 {
-		t.Errorf("%d renders for 400 deltas, want a few (at most one per 100 ms)", renders)
+	t.Logf("200 deltas, %d renders while streaming", renders)
+	if renders < 1 || renders > 20 {
+		t.Errorf("%d renders for 200 deltas, want a few (at most one per 100 ms)", renders)
 	}
 	responsive(t, ctx, "streaming")
 	gate.Release()
 	get(t, ctx, "stored reply shown", chromedp.Poll[bool](markerShown("#messages li.assistant:not(.streaming) .body", "the end")))
-	if n := count(t, ctx, "#messages li.assistant ul li"); n != 400 {
-		t.Errorf("stored reply shows %d items, want 400", n)
+	if n := count(t, ctx, "#messages li.assistant ul li"); n != 200 {
+		t.Errorf("stored reply shows %d items, want 200", n)
 	}
 }
 
