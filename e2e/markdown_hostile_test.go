@@ -307,6 +307,7 @@ func TestBrowser_StreamOverTheCapIsPlainTextWithNotice(t *testing.T) {
 		t.Errorf("%d <strong> in a reply over the cap: it was parsed", n)
 	}
 	responsive(t, ctx, "over the cap")
+	screenshot(t, ctx, "over-the-cap")
 	gate.Release()
 	do(t, ctx, "stored reply", chromedp.WaitVisible(chromedp.CSS("#messages li.assistant:not(.streaming) strong")))
 	if n := count(t, ctx, "#messages li.assistant .md-notice"); n != 0 {
