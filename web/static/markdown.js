@@ -117,8 +117,18 @@
     return n;
   }
 
+  // render never throws: a reply that breaks a library shows as plain text
+  // rather than taking the rest of the room's messages with it.
   function render(text) {
     text = String(text == null ? '' : text);
+    try {
+      return format(text);
+    } catch (e) {
+      return plain(text, 'This reply could not be formatted, so it is shown as plain text.');
+    }
+  }
+
+  function format(text) {
     if (text.length > MAX_CHARS) {
       return plain(text, 'This reply is too long to format (over ' + MAX_CHARS.toLocaleString('en') +
         ' characters), so it is shown as plain text.');
