@@ -1,14 +1,15 @@
 // torii chat page. Everything a user typed is put in the page with
 // textContent, never innerHTML: no message can run script (security.md
-// H.39); Gemini's replies go through markdown.js, which builds nodes the
-// same way. Live updates come from the room's EventSource, which reconnects
+// H.39); Gemini's replies go through markdown.js (markdown-it, then
+// DOMPurify). Live updates come from the room's EventSource, which reconnects
 // by itself with Last-Event-ID, so nothing is lost while "reconnecting…".
 //
 // Gemini lives in the chat: "New Gemini conversation" creates a private
 // assistant room; in any room a message starting with @gemini is answered.
 // While a reply streams (assistant.delta) it shows in a pending bubble that
 // the stored message replaces; Stop (or Esc) cancels it; assistant.error
-// becomes a line in the room.
+// becomes a line in the room. A streaming reply is not rendered on every
+// delta: see paintStream.
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
@@ -21,6 +22,7 @@
   var replied = {}; // replyTo → true once the stored reply is shown
   var finished = {}; // replyTo → true once assistant.done/error came
   var inflight = null; // replyTo of the reply streaming in the current room
+  var streams = {}; // replyTo → {text, timer, last, cost} of a streaming reply
   var unread = {}; // room id → true
   var hiddenCount = 0; // messages that came while the tab was hidden
 
@@ -173,7 +175,7 @@
     head.append(el("strong", "author", name), " ", when);
     var body = el("div", "body");
     if (assistant && window.toriiMarkdown) {
-      // Gemini answers in Markdown: markdown.js builds nodes, never HTML.
+      // Gemini answers in Markdown: markdown.js sanitises what it renders.
       body.appendChild(window.toriiMarkdown.render(m.body));
     } else {
       body.textContent = m.body; // text, never HTML
@@ -201,6 +203,7 @@
     remember(m);
     var node = messageNode(m);
     var pending = m.replyTo != null && streamingNode(m.replyTo);
+    if (m.replyTo != null) dropStream(m.replyTo);
     if (pending) pending.replaceWith(node); // the stored reply replaces the stream
     else list.appendChild(node);
     if (document.hidden && !(m.user && m.user.id === me)) {
@@ -252,7 +255,6 @@
     node.classList.add("streaming");
     node.setAttribute("aria-busy", "true");
     node.dataset.replyTo = replyTo;
-    node.dataset.text = "";
     var bottom = atBottom();
     list.appendChild(node);
     if (bottom) list.scrollTop = list.scrollHeight;
@@ -267,19 +269,48 @@
     sendBtn.disabled = replyTo !== null && !!(current && current.assistant);
   }
 
+  // A streaming reply's text grows with each delta, but rendering it all
+  // again per delta would cost O(length) each time (issue 13). So deltas only
+  // collect text, and paintStream renders at most once per PAINT_GAP ms, or
+  // less often when one render costs more than a fifth of that time: the
+  // page keeps at least four fifths of its time for the user, whatever the
+  // reply holds. The stored reply that replaces the bubble is rendered once.
+  var PAINT_GAP = 100;
   function onDelta(d) {
     if (replied[d.replyTo] || finished[d.replyTo]) return;
-    var node = pendingBubble(d.replyTo);
-    node.dataset.text += d.text;
-    var body = node.querySelector(".body");
-    var bottom = atBottom();
-    body.replaceChildren(window.toriiMarkdown ? window.toriiMarkdown.render(node.dataset.text) : document.createTextNode(node.dataset.text));
-    if (bottom) list.scrollTop = list.scrollHeight;
+    pendingBubble(d.replyTo);
+    var s = streams[d.replyTo] || (streams[d.replyTo] = { text: "", timer: 0, last: 0, cost: 0 });
+    s.text += d.text;
+    if (!s.timer) {
+      var wait = s.last + Math.max(PAINT_GAP, 4 * s.cost) - performance.now();
+      s.timer = setTimeout(function () { paintStream(d.replyTo); }, Math.max(0, wait));
+    }
     if (inflight !== d.replyTo) setInflight(d.replyTo);
+  }
+
+  function paintStream(replyTo) {
+    var s = streams[replyTo], node = streamingNode(replyTo);
+    if (!s) return;
+    s.timer = 0;
+    if (!node) return;
+    var bottom = atBottom();
+    var start = performance.now();
+    node.querySelector(".body").replaceChildren(window.toriiMarkdown ? window.toriiMarkdown.render(s.text) : document.createTextNode(s.text));
+    s.last = performance.now();
+    s.cost = s.last - start;
+    if (bottom) list.scrollTop = list.scrollHeight;
+  }
+
+  // dropStream forgets a streaming reply and its pending paint.
+  function dropStream(replyTo) {
+    var s = streams[replyTo];
+    if (s && s.timer) clearTimeout(s.timer);
+    delete streams[replyTo];
   }
 
   function onEnd(replyTo, message) {
     finished[replyTo] = true;
+    dropStream(replyTo);
     var node = streamingNode(replyTo);
     if (node) node.remove(); // no stored reply came: nothing to keep
     if (message) {
@@ -310,6 +341,7 @@
     if (es) { es.close(); es = null; }
     current = r;
     delete unread[r.id];
+    Object.keys(streams).forEach(dropStream);
     seen = {}; authorOf = {}; replied = {}; finished = {}; seenMax = 0;
     setInflight(null);
     oldest = 0;
