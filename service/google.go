@@ -231,14 +231,7 @@ func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email,
 		return SignIn{}, groupTakenAsField(err)
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": method, "issuer": c.Issuer, "subject": c.Subject})
-	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
-		return SignIn{}, err
-	}
-	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
-	if err != nil {
-		return SignIn{}, err
-	}
-	return SignIn{User: u, Token: token}, nil
+	return s.signedIn(ctx, u, m, method)
 }
 
 // googleFailed records a failed Google sign-in (audit, per-IP limit) and

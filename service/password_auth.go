@@ -88,14 +88,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": "password"})
 	s.queueVerificationAfterRegister(ctx, u)
-	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
-		return SignIn{}, err
-	}
-	token, err := s.startSession(ctx, u, m)
-	if err != nil {
-		return SignIn{}, err
-	}
-	return SignIn{User: u, Token: token}, nil
+	return s.signedIn(ctx, u, m, "password")
 }
 
 // Login signs in with email and password. Unknown email and wrong password
@@ -184,14 +177,7 @@ func (s *Service) completeSignIn(ctx context.Context, u torii.User, m Meta, meth
 			return SignIn{}, err
 		}
 	}
-	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
-		return SignIn{}, err
-	}
-	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
-	if err != nil {
-		return SignIn{}, err
-	}
-	return SignIn{User: u, Token: token}, nil
+	return s.signedIn(ctx, u, m, method)
 }
 
 // signInChanges reports whether apply changes u beyond moving a recent

@@ -60,15 +60,25 @@ func (s *Service) newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// startSession creates a new session for u and returns its token. Every
-// sign-in gets a fresh session (no fixation: a token from before sign-in is
-// never promoted).
-func (s *Service) startSession(ctx context.Context, u torii.User, m Meta) (string, error) {
-	return s.startSessionAudited(ctx, u, m, "", nil)
+// signedIn is the one tail of every sign-in and registration (password,
+// Google, both registrations): a TORII_ADMIN_EMAILS address is promoted
+// (bootstrapAdmin checks it is verified), a fresh session is started and
+// signin.success is audited with the method in the same write.
+func (s *Service) signedIn(ctx context.Context, u torii.User, m Meta, method string) (SignIn, error) {
+	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
+		return SignIn{}, err
+	}
+	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: u, Token: token}, nil
 }
 
-// startSessionAudited starts a session as startSession does and, when
-// event is set, records it in the audit log in the same write.
+// startSessionAudited creates a new session for u and returns its token;
+// when event is set, it records it in the audit log in the same write.
+// Every sign-in gets a fresh session (no fixation: a token from before
+// sign-in is never promoted).
 func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta, event string, detail map[string]any) (string, error) {
 	if err := s.retirePresented(ctx, m); err != nil {
 		return "", err
