@@ -92,10 +92,6 @@ type GoogleStore interface {
 	// it (id.UserID is ignored) in one transaction. ErrConflict, with
 	// nothing created, if the email or the (issuer, subject) pair is taken.
 	CreateUserWithIdentity(ctx context.Context, u User, id Identity) (User, Identity, error)
-	// CreateSessionAudited stores a session and appends the audit event of
-	// the sign-in that started it in one transaction: one commit per
-	// sign-in instead of two. Errors as CreateSession.
-	CreateSessionAudited(ctx context.Context, s Session, e AuditEvent) error
 	// LinkIdentity creates l.Identity for its user and applies l's effects
 	// on the user in one transaction. ErrConflict, with nothing changed, if
 	// the (issuer, subject) pair already belongs to any user; ErrNotFound if

@@ -100,6 +100,10 @@ type SessionStore interface {
 	// deactivation (on any instance) either fails or has its session
 	// revoked by it: an inactive user never keeps a live session.
 	CreateSession(ctx context.Context, s Session) error
+	// CreateSessionAudited stores a session and appends the audit event of
+	// the sign-in that started it in one transaction: one commit per
+	// sign-in instead of two. Errors as CreateSession.
+	CreateSessionAudited(ctx context.Context, s Session, e AuditEvent) error
 	// SessionByID returns a session whatever its state; callers decide
 	// liveness with Session.Live.
 	SessionByID(ctx context.Context, id string) (Session, error)

@@ -153,9 +153,3 @@ func (s *Store) LinkIdentity(ctx context.Context, l torii.IdentityLink) (torii.L
 	}
 	return res, nil
 }
-
-// CreateSessionAudited implements torii.GoogleStore. On SQLite concurrent
-// calls are group-committed (groupcommit.go).
-func (s *Store) CreateSessionAudited(ctx context.Context, ss torii.Session, e torii.AuditEvent) error {
-	return s.createSessionAudited(ctx, ss, e)
-}

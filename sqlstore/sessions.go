@@ -178,3 +178,9 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (in
 		s.f.t(before), s.f.t(before))
 	return s.affected("delete expired sessions", res, err)
 }
+
+// CreateSessionAudited implements torii.SessionStore. On SQLite concurrent
+// calls are group-committed (groupcommit.go).
+func (s *Store) CreateSessionAudited(ctx context.Context, ss torii.Session, e torii.AuditEvent) error {
+	return s.createSessionAudited(ctx, ss, e)
+}

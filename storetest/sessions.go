@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ var sessionTests = []test{
 	{"RevokeUserSessions_AllButOneReturnsIDs", testRevokeUserSessions},
 	{"ListUserSessions_LiveOnlyNewestFirst", testListUserSessions},
 	{"DeleteExpiredSessions_ExpiredOrRevokedBefore", testDeleteExpiredSessions},
+	{"CreateSessionAudited_BothOrNeither", testCreateSessionAudited},
+	{"CreateSessionAudited_ConcurrentWritesEachTheirOwnRows", testCreateSessionAuditedConcurrent},
 }
 
 func session(t *testing.T, s torii.Store, id string) torii.Session {
@@ -154,6 +158,80 @@ func testDeleteExpiredSessions(t *testing.T, s torii.Store) {
 	for _, id := range []string{"expires-at-before", "revoked-at-before", "live"} {
 		if _, err := s.SessionByID(ctx, id); err != nil {
 			t.Errorf("session %s: %v, want kept", id, err)
+		}
+	}
+}
+
+func testCreateSessionAudited(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "ann@example.com")
+	ss := torii.Session{ID: "s1", UserID: u.ID, IP: "192.0.2.1", UserAgent: "ua", CreatedAt: t0, LastActivity: t0, ExpiresAt: at(time.Hour)}
+	ev := torii.AuditEvent{At: t0, Event: torii.AuditSignInSuccess, UserID: &u.ID, Email: u.Email, Detail: map[string]any{"method": "google"}}
+	ok(t, s.CreateSessionAudited(ctx, ss, ev))
+	same(t, "session", session(t, s, "s1"), ss)
+	events := must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{}))
+	if len(events) != 1 || events[0].Event != torii.AuditSignInSuccess || *events[0].UserID != u.ID || events[0].Detail["method"] != "google" {
+		t.Fatalf("audit = %+v", events)
+	}
+	// A session id that is taken: neither the session nor the event is written.
+	is(t, s.CreateSessionAudited(ctx, ss, ev), torii.ErrConflict)
+	if n := len(must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{}))); n != 1 {
+		t.Fatalf("%d audit events after a failed write, want 1", n)
+	}
+}
+
+// testCreateSessionAuditedConcurrent starts many sign-in writes at once
+// (on SQLite they share group commits, written with multi-row INSERTs),
+// some with a session id that is taken: exactly those fail, and every
+// other write has its own session and its own audit event, once.
+func testCreateSessionAuditedConcurrent(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "ann@example.com")
+	const n = 40
+	taken := func(i int) bool { return i%13 == 5 }
+	for i := range n {
+		if taken(i) {
+			ok(t, s.CreateSession(ctx, torii.Session{ID: label("s", i), UserID: u.ID, CreatedAt: t0, LastActivity: t0, ExpiresAt: at(time.Hour)}))
+		}
+	}
+	sessions := make([]torii.Session, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		sessions[i] = torii.Session{ID: label("s", i), UserID: u.ID, IP: fmt.Sprintf("192.0.2.%d", i), UserAgent: label("ua", i),
+			CreatedAt: at(time.Duration(i) * time.Second), LastActivity: at(time.Duration(i) * time.Second), ExpiresAt: at(time.Hour)}
+		wg.Go(func() {
+			<-start
+			errs[i] = s.CreateSessionAudited(ctx, sessions[i], torii.AuditEvent{At: sessions[i].CreatedAt, Event: torii.AuditSignInSuccess,
+				UserID: &u.ID, Email: u.Email, IP: sessions[i].IP, UserAgent: sessions[i].UserAgent, Detail: map[string]any{"n": i}})
+		})
+	}
+	close(start)
+	wg.Wait()
+	events := must[[]torii.AuditEvent](t)(s.ListAudit(ctx, torii.AuditFilter{Limit: 100}))
+	byN := map[int]torii.AuditEvent{}
+	for _, e := range events {
+		k := int(e.Detail["n"].(float64))
+		if _, dup := byN[k]; dup {
+			t.Fatalf("two audit events for write %d", k)
+		}
+		byN[k] = e
+	}
+	for i := range n {
+		e, logged := byN[i]
+		if taken(i) {
+			is(t, errs[i], torii.ErrConflict)
+			if logged {
+				t.Fatalf("write %d failed but its audit event was written", i)
+			}
+			continue
+		}
+		ok(t, errs[i])
+		same(t, "session", session(t, s, sessions[i].ID), sessions[i])
+		if !logged || e.IP != sessions[i].IP || e.UserAgent != sessions[i].UserAgent || !e.At.Equal(sessions[i].CreatedAt) ||
+			e.Event != torii.AuditSignInSuccess || e.UserID == nil || *e.UserID != u.ID || e.Email != u.Email {
+			t.Fatalf("write %d: audit event %+v (logged %v)", i, e, logged)
 		}
 	}
 }
