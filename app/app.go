@@ -106,13 +106,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	var google *oidc.Client
 	if cfg.GoogleEnabled() {
-		google = NewGoogle(cfg, log, opts)
+		google = newGoogle(cfg, log, opts)
 		// Discovery runs in the background, retried until it succeeds;
 		// until then the Google endpoints answer 503 and the first
 		// request waits for the attempt under way.
 		go google.Run(ctx)
 	}
-	assistant, err := NewAssistant(ctx, cfg, log)
+	assistant, err := newAssistant(ctx, cfg, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	closeAll := func() { opts.Broker.Close(); st.Close() }
-	mailer, err := NewMailer(cfg, opts)
+	mailer, err := newMailer(cfg, opts)
 	if err != nil {
 		closeAll()
 		return nil, err
@@ -176,8 +176,8 @@ func NewService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	return newService(cfg, st, log, opts, nil, nil, nil)
 }
 
-// NewMailer returns the SMTP sender for cfg, or nil when mail is off.
-func NewMailer(cfg *config.Config, opts Options) (*mail.Sender, error) {
+// newMailer returns the SMTP sender for cfg, or nil when mail is off.
+func newMailer(cfg *config.Config, opts Options) (*mail.Sender, error) {
 	if !cfg.MailEnabled() {
 		return nil, nil
 	}
@@ -191,10 +191,10 @@ func NewMailer(cfg *config.Config, opts Options) (*mail.Sender, error) {
 // verifyMailRate bounds "send the verification mail again" per user.
 var verifyMailRate = config.Rate{Limit: 3, Window: 10 * time.Minute}
 
-// NewGoogle returns the OpenID provider client for cfg (Google, or the
+// newGoogle returns the OpenID provider client for cfg (Google, or the
 // provider TORII_OIDC_ISSUER names). It does not contact the provider
 // until Run.
-func NewGoogle(cfg *config.Config, log *slog.Logger, opts Options) *oidc.Client {
+func newGoogle(cfg *config.Config, log *slog.Logger, opts Options) *oidc.Client {
 	return oidc.New(oidc.Config{
 		Issuer:       cfg.OIDCIssuer,
 		ClientID:     cfg.GoogleClientID,

@@ -11,9 +11,9 @@ import (
 	"github.com/toriihq/torii/service"
 )
 
-// NewAssistant returns the Gemini model for cfg, or nil when the assistant
+// newAssistant returns the Gemini model for cfg, or nil when the assistant
 // is off (no key, no Vertex AI project). It makes no request.
-func NewAssistant(ctx context.Context, cfg *config.Config, log *slog.Logger) (service.AssistantModel, error) {
+func newAssistant(ctx context.Context, cfg *config.Config, log *slog.Logger) (service.AssistantModel, error) {
 	if !cfg.AssistantEnabled() {
 		return nil, nil
 	}

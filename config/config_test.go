@@ -52,7 +52,7 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 	want := &Config{
 		Addr:                    DefaultAddr,
 		BaseURL:                 DefaultBaseURL,
-		Database:                NewDSN(DefaultDatabase),
+		Database:                newDSN(DefaultDatabase),
 		OIDCIssuer:              DefaultOIDCIssuer,
 		Signup:                  DefaultSignup,
 		PasswordLogin:           DefaultPasswordLogin,
@@ -524,20 +524,20 @@ func TestDSN_String(t *testing.T) {
 		{"postgres://u:p%zz@h/db", "postgres://[set]"},
 	}
 	for _, tt := range tests {
-		if got := NewDSN(tt.in).String(); got != tt.want {
-			t.Errorf("NewDSN(%q).String() = %q, want %q", tt.in, got, tt.want)
+		if got := newDSN(tt.in).String(); got != tt.want {
+			t.Errorf("newDSN(%q).String() = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestSecret_String(t *testing.T) {
-	if got := NewSecret("").String(); got != "[empty]" {
+	if got := newSecret("").String(); got != "[empty]" {
 		t.Errorf("empty secret = %q", got)
 	}
-	if got := fmt.Sprintf("%v|%s|%q", NewSecret("x"), NewSecret("x"), NewSecret("x")); got != `[set]|[set]|"[set]"` {
+	if got := fmt.Sprintf("%v|%s|%q", newSecret("x"), newSecret("x"), newSecret("x")); got != `[set]|[set]|"[set]"` {
 		t.Errorf("set secret = %q", got)
 	}
-	if !NewSecret("x").Equal(NewSecret("x")) || NewSecret("x").Equal(NewSecret("y")) {
+	if !newSecret("x").Equal(newSecret("x")) || newSecret("x").Equal(newSecret("y")) {
 		t.Error("Equal compares the values")
 	}
 }

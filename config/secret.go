@@ -25,9 +25,9 @@ type Secret struct {
 	value string
 }
 
-// NewSecret returns a Secret holding v, for code and tests that build a
+// newSecret returns a Secret holding v, for code and tests that build a
 // Config without Load.
-func NewSecret(v string) Secret { return Secret{value: v} }
+func newSecret(v string) Secret { return Secret{value: v} }
 
 // Reveal returns the plain value. Call it only where the value is used,
 // never to print it.
@@ -70,9 +70,9 @@ type DSN struct {
 	value string
 }
 
-// NewDSN returns a DSN holding v without validating it, for code and tests
+// newDSN returns a DSN holding v without validating it, for code and tests
 // that build a Config without Load.
-func NewDSN(v string) DSN { return DSN{value: v} }
+func newDSN(v string) DSN { return DSN{value: v} }
 
 // Reveal returns the plain value, for opening the database.
 func (d DSN) Reveal() string { return d.value }

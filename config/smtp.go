@@ -21,9 +21,9 @@ type SMTPURL struct {
 	value string
 }
 
-// NewSMTPURL returns an SMTPURL holding v, for code and tests that build a
+// newSMTPURL returns an SMTPURL holding v, for code and tests that build a
 // Config without Load.
-func NewSMTPURL(v string) SMTPURL { return SMTPURL{value: v} }
+func newSMTPURL(v string) SMTPURL { return SMTPURL{value: v} }
 
 // Reveal returns the plain URL, for connecting.
 func (s SMTPURL) Reveal() string { return s.value }

@@ -50,7 +50,7 @@ type Options struct {
 	// set later with SetIssuer, once a test server knows its address.
 	Issuer  string
 	Clients []Client
-	// Users are offered on the authorize page (default: DefaultUsers).
+	// Users are offered on the authorize page (default: defaultUsers).
 	Users []User
 	// Now is the clock for token times (default time.Now).
 	Now func() time.Time
@@ -59,8 +59,8 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// DefaultUsers are the test users the authorize page offers.
-var DefaultUsers = []User{
+// defaultUsers are the test users the authorize page offers.
+var defaultUsers = []User{
 	{Email: "ada@example.com", Name: "Ada Lovelace", EmailVerified: true},
 	{Email: "grace@example.com", Name: "Grace Hopper", EmailVerified: true},
 	{Email: "alan@example.org", Name: "Alan Turing (unverified email)", EmailVerified: false},
@@ -103,7 +103,7 @@ func New(opts Options) (*Provider, error) {
 		opts.TokenTTL = time.Hour
 	}
 	if opts.Users == nil {
-		opts.Users = DefaultUsers
+		opts.Users = defaultUsers
 	}
 	opts.Users = slices.Clone(opts.Users)
 	if opts.Logger == nil {

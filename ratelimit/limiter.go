@@ -28,9 +28,9 @@ import (
 	"time"
 )
 
-// DefaultMaxKeys is the number of keys a Limiter tracks unless WithMaxKeys
+// defaultMaxKeys is the number of keys a Limiter tracks unless withMaxKeys
 // says otherwise: about 10 MB in the worst case with 100-byte keys.
-const DefaultMaxKeys = 100_000
+const defaultMaxKeys = 100_000
 
 // defaultShards is the number of independently locked parts of a Limiter.
 // Measured on 2 shared cores: BenchmarkAllowParallel (16 shards) 65–98
@@ -55,17 +55,17 @@ type Limiter struct {
 // Option configures a Limiter in New.
 type Option func(*Limiter)
 
-// WithMaxKeys bounds the number of keys the Limiter remembers to n (n ≤ 0
-// means DefaultMaxKeys). When the bound is reached, keys whose attempts have
+// withMaxKeys bounds the number of keys the Limiter remembers to n (n ≤ 0
+// means defaultMaxKeys). When the bound is reached, keys whose attempts have
 // all expired are dropped first, then the keys closest to expiring, so a
 // flood of new keys (IP rotation) evicts the flood's own one-attempt keys
 // before a key that is near its limit. Memory therefore stays bounded
 // whatever the keys, at the price of possibly forgetting a key's attempts
 // under such a flood.
-func WithMaxKeys(n int) Option {
+func withMaxKeys(n int) Option {
 	return func(l *Limiter) {
 		if n <= 0 {
-			n = DefaultMaxKeys
+			n = defaultMaxKeys
 		}
 		l.maxKeys = n
 	}
@@ -82,7 +82,7 @@ func New(limit int, window time.Duration, now func() time.Time, opts ...Option) 
 	if now == nil {
 		now = time.Now
 	}
-	l := &Limiter{now: now, maxKeys: DefaultMaxKeys, nshards: defaultShards}
+	l := &Limiter{now: now, maxKeys: defaultMaxKeys, nshards: defaultShards}
 	for _, o := range opts {
 		o(l)
 	}
@@ -170,7 +170,7 @@ func (l *Limiter) Reset(key string) {
 }
 
 // Len returns the number of keys currently remembered, expired ones not yet
-// pruned included. It never exceeds the WithMaxKeys bound.
+// pruned included. It never exceeds the withMaxKeys bound.
 func (l *Limiter) Len() int {
 	n := 0
 	for i := range l.shards {

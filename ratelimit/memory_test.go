@@ -33,13 +33,13 @@ func TestMaxKeysBound(t *testing.T) {
 		}
 		l.Allow("203.0." + strconv.Itoa(i))
 		if i%10_000 == 0 {
-			if got := l.Len(); got > DefaultMaxKeys {
-				t.Fatalf("after %d keys: Len = %d > %d", i+1, got, DefaultMaxKeys)
+			if got := l.Len(); got > defaultMaxKeys {
+				t.Fatalf("after %d keys: Len = %d > %d", i+1, got, defaultMaxKeys)
 			}
 		}
 	}
-	if got := l.Len(); got > DefaultMaxKeys || got < DefaultMaxKeys*3/4 {
-		t.Fatalf("Len = %d, want in [%d, %d]", got, DefaultMaxKeys*3/4, DefaultMaxKeys)
+	if got := l.Len(); got > defaultMaxKeys || got < defaultMaxKeys*3/4 {
+		t.Fatalf("Len = %d, want in [%d, %d]", got, defaultMaxKeys*3/4, defaultMaxKeys)
 	}
 }
 
@@ -47,7 +47,7 @@ func TestMaxKeysBound(t *testing.T) {
 // each does not flush the count of a key that is at its limit.
 func TestFloodEvictsOneAttemptKeysFirst(t *testing.T) {
 	c := newClock()
-	l := New(10, window, c.now, WithMaxKeys(1000))
+	l := New(10, window, c.now, withMaxKeys(1000))
 	exhaust(t, l, "victim@example.com", 10)
 	for i := range 100_000 {
 		l.Allow("spray" + strconv.Itoa(i))
@@ -62,16 +62,16 @@ func TestFloodEvictsOneAttemptKeysFirst(t *testing.T) {
 
 func TestWithMaxKeysSmall(t *testing.T) {
 	for _, max := range []int{1, 2, 5, 17, 100} {
-		l := New(10, window, newClock().now, WithMaxKeys(max))
+		l := New(10, window, newClock().now, withMaxKeys(max))
 		for i := range 10_000 {
 			l.Allow(strconv.Itoa(i))
 			if got := l.Len(); got > max {
-				t.Fatalf("WithMaxKeys(%d): Len = %d", max, got)
+				t.Fatalf("withMaxKeys(%d): Len = %d", max, got)
 			}
 		}
 	}
-	if l := New(10, window, nil, WithMaxKeys(0)); l.maxKeys != DefaultMaxKeys {
-		t.Errorf("WithMaxKeys(0) = %d, want DefaultMaxKeys", l.maxKeys)
+	if l := New(10, window, nil, withMaxKeys(0)); l.maxKeys != defaultMaxKeys {
+		t.Errorf("withMaxKeys(0) = %d, want defaultMaxKeys", l.maxKeys)
 	}
 }
 
@@ -116,7 +116,7 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("allowed %d of 1600 concurrent attempts, want exactly 100", got)
 	}
 
-	m := New(5, time.Minute, c.now, WithMaxKeys(64))
+	m := New(5, time.Minute, c.now, withMaxKeys(64))
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 2000 {

@@ -11,8 +11,8 @@ import (
 	"github.com/toriihq/torii/mail"
 )
 
-// VerifyLinkTTL is how long a verification link works.
-const VerifyLinkTTL = 24 * time.Hour
+// verifyLinkTTL is how long a verification link works.
+const verifyLinkTTL = 24 * time.Hour
 
 // mailKindVerify names the verification mail in the outbox.
 const mailKindVerify = "verify-email"
@@ -41,13 +41,13 @@ func (s *Service) queueVerification(ctx context.Context, u torii.User) error {
 	if err != nil {
 		return err
 	}
-	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Name: u.Name, Link: s.verifyLink(token), Hours: int(VerifyLinkTTL / time.Hour)})
+	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Name: u.Name, Link: s.verifyLink(token), Hours: int(verifyLinkTTL / time.Hour)})
 	if err != nil {
 		return err
 	}
 	now := s.now().UTC()
 	err = s.store.CreateEmailVerification(ctx,
-		torii.EmailVerification{ID: SessionID(token), UserID: u.ID, Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(VerifyLinkTTL)},
+		torii.EmailVerification{ID: SessionID(token), UserID: u.ID, Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(verifyLinkTTL)},
 		torii.OutboxMail{Kind: mailKindVerify, To: u.Email, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, CreatedAt: now})
 	if err != nil {
 		return err

@@ -75,9 +75,9 @@ func (s *Service) signInAccess(ctx context.Context, u torii.User) error {
 	return nil
 }
 
-// IsWaiting reports whether err is the answer of an account waiting for
+// isWaiting reports whether err is the answer of an account waiting for
 // its address to be confirmed.
-func IsWaiting(err error) bool { return errors.Is(err, errWaiting) }
+func isWaiting(err error) bool { return errors.Is(err, errWaiting) }
 
 // WaitingErr returns the waiting error if the principal waits for its
 // address to be confirmed, else nil. The web layer refuses every request

@@ -174,7 +174,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, errUnauthorized
 	}
 	p.Waiting = false
-	if err := s.checkAccess(ctx, p.User); IsWaiting(err) {
+	if err := s.checkAccess(ctx, p.User); isWaiting(err) {
 		p.Waiting = true
 	} else if err != nil {
 		return Principal{}, err

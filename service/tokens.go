@@ -121,7 +121,7 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (TokenPair,
 	if err != nil {
 		return TokenPair{}, missingIsUnauthorized(err)
 	}
-	if err := s.checkAccess(ctx, u); IsWaiting(err) {
+	if err := s.checkAccess(ctx, u); isWaiting(err) {
 		// Waiting for the address to be confirmed is not a loss of the
 		// account: no token meanwhile, but the chain is kept.
 		return TokenPair{}, err
@@ -259,7 +259,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 	// Status and allowlist first: a deactivated user hears USER_INACTIVE,
 	// whatever the epoch says.
 	waiting := false
-	if err := s.checkAccess(ctx, u); IsWaiting(err) {
+	if err := s.checkAccess(ctx, u); isWaiting(err) {
 		waiting = true
 	} else if err != nil {
 		return Principal{}, err

@@ -12,19 +12,19 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create the test schema
 )
 
-// PostgresURLEnv names the variable that turns on the PostgreSQL tests, e.g.
+// postgresURLEnv names the variable that turns on the PostgreSQL tests, e.g.
 // postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const PostgresURLEnv = "TORII_TEST_POSTGRES_URL"
+const postgresURLEnv = "TORII_TEST_POSTGRES_URL"
 
 // PostgresDatabase returns a TORII_DATABASE URL for a schema of its own,
 // created now and dropped when the test ends (after the servers started
 // later in the test have stopped: cleanups run last-registered first). It
-// skips the test loudly when PostgresURLEnv is not set.
+// skips the test loudly when postgresURLEnv is not set.
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(PostgresURLEnv)
+	dsn := os.Getenv(postgresURLEnv)
 	if dsn == "" {
-		t.Skip("*** PostgreSQL test NOT run: set " + PostgresURLEnv +
+		t.Skip("*** PostgreSQL test NOT run: set " + postgresURLEnv +
 			" (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run it ***")
 	}
 	admin, err := sql.Open("pgx", dsn)

@@ -36,8 +36,8 @@ var statusByCode = map[string]int{
 	torii.EServiceUnavailable:  http.StatusServiceUnavailable,
 }
 
-// StatusOf returns the HTTP status for err's code.
-func StatusOf(err error) int {
+// statusOf returns the HTTP status for err's code.
+func statusOf(err error) int {
 	if st, ok := statusByCode[torii.ErrorCode(err)]; ok {
 		return st
 	}
@@ -60,7 +60,7 @@ type errorDetail struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = s.boundError(r, err)
 	code := torii.ErrorCode(err)
-	status := StatusOf(err)
+	status := statusOf(err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
 	}

@@ -37,7 +37,7 @@ func TestStatusOf_EveryContractCode(t *testing.T) {
 		"VALIDATION_ERROR": 422, "RATE_LIMITED": 429, "INTERNAL_SERVER_ERROR": 500,
 	}
 	for code, status := range want {
-		if got := StatusOf(torii.Errorf(code, "x")); got != status {
+		if got := statusOf(torii.Errorf(code, "x")); got != status {
 			t.Errorf("%s → %d, want %d", code, got, status)
 		}
 	}

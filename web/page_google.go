@@ -129,7 +129,7 @@ func registerURL(next string) string {
 // googleError shows a friendly page for a failed Google sign-in: the coded
 // error's message (never the provider's text), with a way to try again.
 func (s *Server) googleError(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusOf(err)
+	status := statusOf(err)
 	if status >= 500 && !torii.IsCode(err, torii.EServiceUnavailable) {
 		s.log.Error("google sign-in failed", "err", err, "request_id", requestID(r.Context()))
 	} else {

@@ -35,7 +35,7 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.svc.VerifyEmail(r.Context(), r.PostForm.Get("token"), s.meta(r))
 	if err != nil {
-		status := StatusOf(err)
+		status := statusOf(err)
 		if status >= 500 {
 			s.renderError(w, r, err)
 			return

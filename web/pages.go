@@ -113,7 +113,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // renderError shows a friendly error page: the message of a coded error,
 // never internals.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusOf(err)
+	status := statusOf(err)
 	if status >= 500 {
 		s.log.Error("page failed", "err", err, "request_id", requestID(r.Context()))
 	}
@@ -131,7 +131,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // form, unless the error says something more specific; a RATE_LIMITED
 // error sets Retry-After. Every form page answers its errors through it.
 func (s *Server) formFailure(w http.ResponseWriter, r *http.Request, d *pageData, err error) (status int, ok bool) {
-	status = StatusOf(err)
+	status = statusOf(err)
 	if status >= 500 {
 		s.renderError(w, r, err)
 		return status, false
