@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,8 @@ var chromium struct {
 }
 
 func TestMain(m *testing.M) {
+	// Chromium renders on the CPU: one test per core at once.
+	testenv.DefaultParallel = runtime.GOMAXPROCS(0)
 	code := testenv.Run(m)
 	closeChromium()
 	os.Exit(code)
@@ -111,10 +114,11 @@ func startChromium(path string) {
 		os.RemoveAll(profile)
 	}
 	// The first action starts the browser (and its first, unused tab),
-	// within browserTimeout.
-	start, cancel := context.WithTimeout(ctx, browserTimeout)
-	defer cancel()
-	if err := chromedp.Do(start); err != nil {
+	// within browserTimeout. It must run on ctx itself: chromedp ties the
+	// browser's life to the context of the first action.
+	killer := time.AfterFunc(browserTimeout, cancelAlloc)
+	defer killer.Stop()
+	if err := chromedp.Do(ctx); err != nil {
 		c.err = fmt.Errorf("start %s: %w\nchromium output:\n%s", path, err, c.output.String())
 	}
 }
@@ -157,8 +161,10 @@ func newBrowser(t testing.TB) context.Context {
 		}
 		testenv.Skip(t, "browser", msg)
 	}
-	if _, again := parallel.LoadOrStore(t, true); !again {
-		t.Parallel()
+	if pt, ok := t.(interface{ Parallel() }); ok {
+		if _, again := parallel.LoadOrStore(t, true); !again {
+			pt.Parallel()
+		}
 	}
 	chromium.once.Do(func() { startChromium(path) })
 	if chromium.err != nil {

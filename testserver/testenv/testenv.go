@@ -60,7 +60,8 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 // used PostgreSQL. It returns the code to exit with. Call it from TestMain
 // (or Main) when the package's TestMain has more to do.
 //
-// Unless -parallel is given, Run raises it to 2×GOMAXPROCS (at least 4):
+// Unless -parallel is given, Run raises it to 2×GOMAXPROCS (at least 4;
+// DefaultParallel otherwise):
 // these packages' parallel tests mostly wait (for PostgreSQL, a browser,
 // another process), so running more of them than there are cores pays.
 func Run(m *testing.M) int {
@@ -87,14 +88,24 @@ func Run(m *testing.M) int {
 	return code
 }
 
-// raiseParallel sets -parallel to 2×GOMAXPROCS, at least 4, unless the
-// command line set it.
+// DefaultParallel, when above 0, is the -parallel that Run sets unless the
+// command line sets one, instead of 2×GOMAXPROCS: a package whose parallel
+// tests keep the CPU busy (a browser rendering) sets it before Run.
+var DefaultParallel int
+
+// raiseParallel sets -parallel to DefaultParallel or 2×GOMAXPROCS (at
+// least 4), unless the command line set it.
 func raiseParallel() {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(4, 2*runtime.GOMAXPROCS(0))))
+	if set {
+		return
 	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	if DefaultParallel > 0 {
+		n = DefaultParallel
+	}
+	_ = flag.Set("test.parallel", strconv.Itoa(n))
 }
 
 // mustBeInMain fails a test that needs the machine in a package whose
