@@ -136,6 +136,7 @@ func receive(t *testing.T, s *stream, ids []string) {
 // catches up from the database with no gap or duplicate; deactivating the
 // stream's user on A closes the stream on B.
 func TestInstances_ChatAcrossInstances(t *testing.T) {
+	t.Parallel()
 	database := testserver.PostgresDatabase(t)
 	procs := startProcesses(t, buildBinary(t), database, 2,
 		map[string]string{"TORII_ADMIN_EMAILS": "boss@example.com"})
