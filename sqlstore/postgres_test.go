@@ -41,6 +41,7 @@ func openPostgresTest(t *testing.T, migrate bool) (*Store, string) {
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	postgresURL(t)
 	storetest.RunTests(t, func(t *testing.T) torii.Store {
 		s, _ := openPostgresTest(t, true)
@@ -49,6 +50,7 @@ func TestPostgres(t *testing.T) {
 }
 
 func TestPostgres_MigrateInSchemaTwiceIsNoop(t *testing.T) {
+	t.Parallel()
 	s, schema := openPostgresTest(t, false)
 	ctx := t.Context()
 	if s.Dialect() != "postgres" {

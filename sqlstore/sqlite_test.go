@@ -23,6 +23,7 @@ func openSQLiteTest(t *testing.T) *Store {
 }
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.RunTests(t, func(t *testing.T) torii.Store { return openSQLiteTest(t) })
 }
 
