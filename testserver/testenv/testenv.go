@@ -60,10 +60,10 @@ func Main(m *testing.M) { os.Exit(Run(m)) }
 // used PostgreSQL. It returns the code to exit with. Call it from TestMain
 // (or Main) when the package's TestMain has more to do.
 //
-// Unless -parallel is given, Run raises it to 2×GOMAXPROCS (at least 4;
-// DefaultParallel otherwise):
-// these packages' parallel tests mostly wait (for PostgreSQL, a browser,
-// another process), so running more of them than there are cores pays.
+// Unless -parallel is given, Run raises it to 2×GOMAXPROCS, at least 4 (or
+// sets DefaultParallel): these packages' parallel tests mostly wait (for
+// PostgreSQL, another process, loopback HTTP), so running more of them than
+// there are cores pays.
 func Run(m *testing.M) int {
 	inMain.Store(true)
 	flag.Parse()
