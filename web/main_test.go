@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/toriihq/torii/testserver"
@@ -13,5 +14,8 @@ import (
 // or in -short mode.
 func TestMain(m *testing.M) {
 	testserver.ParallelTests = true
+	// The web tests compute more than they wait (the race detector,
+	// the server and the client share the machine): one per core.
+	testenv.DefaultParallel = runtime.GOMAXPROCS(0)
 	testenv.Main(m)
 }
