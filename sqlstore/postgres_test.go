@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"testing"
 
 	"github.com/toriihq/torii"
@@ -10,7 +11,13 @@ import (
 	"github.com/toriihq/torii/testserver/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	code := testenv.Run(m)
+	if sqliteTemplate.dir != "" {
+		os.RemoveAll(sqliteTemplate.dir)
+	}
+	os.Exit(code)
+}
 
 // postgresURL returns the test server's URL, or skips the test; TestMain
 // then says in one line that the PostgreSQL half did not run.
