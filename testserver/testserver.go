@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -81,11 +80,13 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	env := map[string]string{
 		"TORII_BASE_URL":  "http://" + ln.Addr().String(),
-		"TORII_DATABASE":  filepath.Join(t.TempDir(), "torii.db"),
 		"TORII_LOG_LEVEL": "debug",
 	}
 	for k, v := range opts.Env {
 		env[k] = v
+	}
+	if _, ok := env["TORII_DATABASE"]; !ok {
+		env["TORII_DATABASE"] = freshSQLite(t)
 	}
 	if opts.AppOptions.Hasher == nil {
 		opts.AppOptions.Hasher = FastHasher()
