@@ -7,18 +7,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/toriihq/torii/testserver"
+	"github.com/toriihq/torii/testserver/testenv"
 )
 
 const (
-	// browserTimeout bounds everything one browser does in a test,
-	// start-up included: at the deadline the browser is killed.
+	// browserTimeout bounds everything one browser does in a test (and
+	// the start of the package's Chromium): at the deadline its tab is
+	// closed.
 	browserTimeout = 60 * time.Second
 	// stepTimeout bounds one step (a wait, a click and its page load), so a
 	// missing element fails the test quickly and says which step it was.
@@ -49,29 +53,37 @@ func findChromium(t testing.TB) string {
 	return ""
 }
 
-// newBrowser starts a fresh headless Chromium (its own profile in a temp
-// directory, so cookies never leak between browsers) and returns a chromedp
-// context for its first tab. Everything done with the context must finish
-// within browserTimeout. The browser is closed when the test ends.
-//
-// With no browser installed the test is skipped, or fails when
-// TORII_TEST_REQUIRE_BROWSER=1.
-func newBrowser(t testing.TB) context.Context {
-	t.Helper()
-	path := findChromium(t)
-	if path == "" {
-		const msg = "BROWSER TESTS SKIPPED: no chromium found; install Debian's chromium or set TORII_CHROMIUM"
-		if os.Getenv("TORII_TEST_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg + " (TORII_TEST_REQUIRE_BROWSER=1 makes this a failure)")
-		}
-		t.Skip("\n\n*** " + msg + " ***\n")
+// chromium is the package's one browser, started by the first newBrowser
+// and closed by TestMain: starting a Chromium costs seconds, a fresh
+// incognito context in it milliseconds.
+var chromium struct {
+	once   sync.Once
+	path   string
+	ctx    context.Context // the browser; tabs are made from it
+	cancel func()
+	output *testserver.SyncBuffer
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	// Chromium renders on the CPU: one test per core at once.
+	testenv.DefaultParallel = runtime.GOMAXPROCS(0)
+	code := testenv.Run(m)
+	closeChromium()
+	os.Exit(code)
+}
+
+// startChromium starts the package's headless Chromium, its profile in a
+// fresh temporary directory.
+func startChromium(path string) {
+	c := &chromium
+	c.path = path
+	c.output = &testserver.SyncBuffer{}
+	profile, err := os.MkdirTemp("", "torii-e2e-chromium-")
+	if err != nil {
+		c.err = err
+		return
 	}
-
-	// Registered before the browser's cleanup, so it runs after it: the
-	// profile is removed once the browser has exited.
-	profile := t.TempDir()
-	output := &testserver.SyncBuffer{}
-
 	// A minimal list instead of chromedp.DefaultExecAllocatorOptions: only
 	// these flags (chromedp adds --remote-debugging-pipe and about:blank).
 	// Plain --headless is the new headless mode; the old one is gone from
@@ -88,30 +100,100 @@ func newBrowser(t testing.TB) context.Context {
 		chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(profile),
-		chromedp.CombinedOutput(output),
+		chromedp.CombinedOutput(c.output),
 	}
-
-	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		// Close the browser gracefully and wait for it to exit, then free
-		// the rest.
-		if err := chromedp.Cancel(ctx); err != nil && deadline.Err() == nil {
-			t.Logf("closing chromium: %v", err)
-		}
+	c.ctx = ctx
+	c.cancel = func() {
+		// Close the browser gracefully and wait for it to exit, then
+		// remove its profile.
+		_ = chromedp.Cancel(ctx)
 		cancelCtx()
 		cancelAlloc()
+		os.RemoveAll(profile)
+	}
+	// The first action starts the browser (and its first, unused tab),
+	// within browserTimeout. It must run on ctx itself: chromedp ties the
+	// browser's life to the context of the first action.
+	killer := time.AfterFunc(browserTimeout, cancelAlloc)
+	defer killer.Stop()
+	if err := chromedp.Do(ctx); err != nil {
+		c.err = fmt.Errorf("start %s: %w\nchromium output:\n%s", path, err, c.output.String())
+	}
+}
+
+// closeChromium closes the package's browser, if one was started.
+func closeChromium() {
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
+}
+
+// parallel remembers the tests newBrowser has made parallel: a test may
+// open several browsers, and t.Parallel may be called once.
+var parallel sync.Map
+
+// newBrowser returns a chromedp context for a new tab in a fresh incognito
+// browser context of the package's one headless Chromium: its own cookies,
+// storage and cache, so tests (and two "browsers" of one test) share
+// nothing. Everything done with the context must finish within
+// browserTimeout. The tab and its browser context are closed when the test
+// ends.
+//
+// newBrowser makes the test parallel (t.Parallel) the first time it is
+// called in it: browser tests spend their time waiting for Chromium, so they
+// run side by side, each with its own server. So a browser test must not
+// use t.Setenv or global state.
+//
+// With no browser installed the test is skipped (and TestMain says so in
+// one line), or fails when TORII_TEST_REQUIRE_BROWSER=1.
+func newBrowser(t testing.TB) context.Context {
+	t.Helper()
+	if testing.Short() {
+		testenv.Skip(t, "browser", "-short: the browser tests did NOT run")
+	}
+	path := findChromium(t)
+	if path == "" {
+		const msg = "BROWSER TESTS SKIPPED: no chromium found; install Debian's chromium or set TORII_CHROMIUM"
+		if os.Getenv("TORII_TEST_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg + " (TORII_TEST_REQUIRE_BROWSER=1 makes this a failure)")
+		}
+		testenv.Skip(t, "browser", msg)
+	}
+	if pt, ok := t.(interface{ Parallel() }); ok {
+		if _, again := parallel.LoadOrStore(t, true); !again {
+			pt.Parallel()
+		}
+	}
+	chromium.once.Do(func() { startChromium(path) })
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
+	}
+	if chromium.ctx.Err() != nil {
+		t.Fatalf("chromium has exited:\n%s", chromium.output.String())
+	}
+
+	deadline, cancelDeadline := context.WithTimeout(chromium.ctx, browserTimeout)
+	ctx, cancelCtx := chromedp.NewContext(deadline, chromedp.WithNewBrowserContext())
+	t.Cleanup(func() {
+		// Close the tab and dispose of its browser context, then free
+		// the rest.
+		if err := chromedp.Cancel(ctx); err != nil && deadline.Err() == nil {
+			t.Logf("closing the tab: %v", err)
+		}
+		cancelCtx()
 		cancelDeadline()
+		parallel.Delete(t)
 		if t.Failed() {
-			t.Logf("chromium output:\n%s", output.String())
+			t.Logf("chromium output (the whole package's):\n%s", chromium.output.String())
 		}
 	})
-	// The first action starts the browser and opens the tab. A fixed
-	// desktop-sized viewport (the headless window is about 780x440) keeps
-	// layouts and screenshots the same on every machine.
+	// The first action opens the tab. A fixed desktop-sized viewport (the
+	// headless window is about 780x440) keeps layouts and screenshots the
+	// same on every machine.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
-		t.Fatalf("start %s: %v\nchromium output:\n%s", path, err, output.String())
+		t.Fatalf("open a tab in %s: %v\nchromium output:\n%s", path, err, chromium.output.String())
 	}
 	return ctx
 }

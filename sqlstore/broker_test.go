@@ -71,6 +71,7 @@ func delta(room int64, i int) chat.Event {
 // reaches the subscribers of the room on another, in publication order,
 // with the payload intact; the publisher's own subscribers get it once.
 func TestPGBroker_EventsFromAReachBInOrder(t *testing.T) {
+	t.Parallel()
 	a, b, _ := brokerPair(t)
 	onB, onA := b.Subscribe(1, 10), a.Subscribe(1, 11)
 	defer onB.Close()
@@ -115,6 +116,7 @@ func TestPGBroker_EventsFromAReachBInOrder(t *testing.T) {
 // or revocation on A reaches every subscription of that user on B,
 // whatever its room, and no one else's.
 func TestPGBroker_AccessEventsReachTheUsersStreamsEverywhere(t *testing.T) {
+	t.Parallel()
 	a, b, _ := brokerPair(t)
 	ann1, ann2, bob := b.Subscribe(1, 7), b.Subscribe(2, 7), b.Subscribe(1, 8)
 	for _, s := range []*chat.Subscription{ann1, ann2, bob} {
@@ -144,6 +146,7 @@ func TestPGBroker_AccessEventsReachTheUsersStreamsEverywhere(t *testing.T) {
 // it was away are lost, so the streams catch up from the store — and
 // delivery resumes.
 func TestPGBroker_KilledListenerReconnectsAndResyncs(t *testing.T) {
+	t.Parallel()
 	a, b, admin := brokerPair(t)
 	sub := b.Subscribe(1, 7)
 	defer sub.Close()
@@ -173,6 +176,7 @@ func TestPGBroker_KilledListenerReconnectsAndResyncs(t *testing.T) {
 
 // TestPGBroker_CloseEndsSubscriptionsAndPublish.
 func TestPGBroker_CloseEndsSubscriptionsAndPublish(t *testing.T) {
+	t.Parallel()
 	a, _, _ := brokerPair(t)
 	sub := a.Subscribe(1, 7)
 	if err := a.Close(); err != nil {
@@ -191,6 +195,7 @@ func TestPGBroker_CloseEndsSubscriptionsAndPublish(t *testing.T) {
 // allows fits in a NOTIFY; a payload that is not JSON is refused before
 // anything is delivered.
 func TestPGBroker_PayloadLimits(t *testing.T) {
+	t.Parallel()
 	a, b, _ := brokerPair(t)
 	sub := b.Subscribe(1, 7)
 	defer sub.Close()

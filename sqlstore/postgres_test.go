@@ -1,34 +1,29 @@
 package sqlstore
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/storetest"
+	"github.com/toriihq/torii/testserver/testenv"
 )
 
-// postgresURLEnv names the variable that turns on the PostgreSQL tests, e.g.
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const postgresURLEnv = "TORII_TEST_POSTGRES_URL"
+func TestMain(m *testing.M) {
+	code := testenv.Run(m)
+	if sqliteTemplate.dir != "" {
+		os.RemoveAll(sqliteTemplate.dir)
+	}
+	os.Exit(code)
+}
 
-// postgresURL returns the test database URL, or skips loudly: a green run
-// without it has NOT checked PostgreSQL.
+// postgresURL returns the test server's URL, or skips the test; TestMain
+// then says in one line that the PostgreSQL half did not run.
 func postgresURL(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv(postgresURLEnv)
-	if dsn == "" {
-		t.Skip("*** PostgreSQL conformance was NOT run: set " + postgresURLEnv +
-			" (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run it ***")
-	}
-	return dsn
+	return testenv.PostgresURL(t)
 }
 
 // openPostgresTest opens a store on a schema of its own, created for the
@@ -37,36 +32,12 @@ func postgresURL(t *testing.T) string {
 // version table are created in it.
 func openPostgresTest(t *testing.T, migrate bool) (*Store, string) {
 	t.Helper()
-	dsn := postgresURL(t)
-	admin, err := sql.Open("pgx", dsn)
+	dsn, schema := testenv.PostgresSchema(t)
+	s, err := Open(t.Context(), dsn)
 	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	// Unquoted identifiers fold to lower case; the name is lower case
-	// already so that it reads the same in pg_tables.
-	schema := "torii_test_" + strings.ToLower(rand.Text()[:16])
-	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
 		t.Fatal(err)
 	}
 	// Cleanups run last-registered first: the store closes before the drop.
-	t.Cleanup(func() {
-		// t.Context is already canceled when cleanups run.
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(t.Context(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { s.Close() })
 	if migrate {
 		if err := s.Migrate(t.Context()); err != nil {
@@ -77,6 +48,7 @@ func openPostgresTest(t *testing.T, migrate bool) (*Store, string) {
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	postgresURL(t)
 	storetest.RunTests(t, func(t *testing.T) torii.Store {
 		s, _ := openPostgresTest(t, true)
@@ -85,6 +57,7 @@ func TestPostgres(t *testing.T) {
 }
 
 func TestPostgres_MigrateInSchemaTwiceIsNoop(t *testing.T) {
+	t.Parallel()
 	s, schema := openPostgresTest(t, false)
 	ctx := t.Context()
 	if s.Dialect() != "postgres" {

@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"context"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/toriihq/torii"
@@ -22,8 +25,65 @@ func openSQLiteTest(t *testing.T) *Store {
 	return s
 }
 
+// sqliteTemplate is a database file migrated once for the package: a
+// conformance subtest starts from a copy of it instead of running every
+// migration again, which under -race (modernc's SQLite is Go) costs
+// seconds per store.
+var sqliteTemplate struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// openSQLiteCopy opens a store on a fresh copy of the migrated template.
+// Migrate still runs on it, finding nothing to do.
+func openSQLiteCopy(t *testing.T) *Store {
+	t.Helper()
+	tpl := &sqliteTemplate
+	tpl.once.Do(func() {
+		tpl.dir, tpl.err = os.MkdirTemp("", "torii-sqlite-template-")
+		if tpl.err != nil {
+			return
+		}
+		tpl.path = filepath.Join(tpl.dir, "template.db")
+		s, err := Open(context.Background(), tpl.path)
+		if err != nil {
+			tpl.err = err
+			return
+		}
+		tpl.err = s.Migrate(context.Background())
+		// Closing the last connection checkpoints the WAL into the file
+		// and removes it: the file alone is the database.
+		if err := s.Close(); tpl.err == nil {
+			tpl.err = err
+		}
+	})
+	if tpl.err != nil {
+		t.Fatalf("SQLite template: %v", tpl.err)
+	}
+	b, err := os.ReadFile(tpl.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "torii.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestSQLite(t *testing.T) {
-	storetest.RunTests(t, func(t *testing.T) torii.Store { return openSQLiteTest(t) })
+	t.Parallel()
+	storetest.RunTests(t, func(t *testing.T) torii.Store { return openSQLiteCopy(t) })
 }
 
 func TestSQLite_OpenDoesNotMigrate(t *testing.T) {

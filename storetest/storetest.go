@@ -22,6 +22,9 @@ type test struct {
 
 // RunTests runs the conformance suite, one subtest per rule, each on a fresh
 // store from newStore (which should migrate it and register its cleanup).
+// The subtests run in parallel (up to go test's -parallel at once): each
+// has a store of its own, so a rule added to any list below is parallel
+// too, and newStore must be safe to call from several goroutines.
 func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	var all []test
 	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, invitationTests, roomTests, messageTests, roomPageTests, setupTests, mailTests, proofTests} {
@@ -30,7 +33,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	// The multi-instance races (races.go).
 	all = append(all, raceTests...)
 	for _, tc := range all {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newStore(t))
+		})
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/toriihq/torii/testserver/testenv"
 )
 
 // Nginx finds Debian's nginx, or skips the test loudly (fails instead when
@@ -15,16 +17,19 @@ import (
 // would not run.
 func Nginx(t testing.TB, what string) string {
 	t.Helper()
+	if testing.Short() {
+		testenv.Skip(t, "short-nginx", "-short: the checks behind nginx did NOT run")
+	}
 	for _, p := range []string{"/usr/sbin/nginx", "nginx"} {
 		if found, err := exec.LookPath(p); err == nil {
 			return found
 		}
 	}
-	msg := "*** nginx not found: " + what + " was NOT checked (Debian: apt-get install nginx-light) ***"
+	msg := "nginx not found: " + what + " was NOT checked (Debian: apt-get install nginx-light)"
 	if os.Getenv("TORII_TEST_REQUIRE_NGINX") != "" {
 		t.Fatal(msg)
 	}
-	t.Skip(msg)
+	testenv.Skip(t, "nginx "+what, msg)
 	return ""
 }
 

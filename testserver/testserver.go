@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -54,22 +53,42 @@ type Options struct {
 	AppOptions app.Options
 }
 
+// ParallelTests, set by a package's TestMain before its tests run, makes
+// Start mark the top-level test that calls it parallel (t.Parallel, once
+// per test): each test has a server, a database and a port of its own, so
+// tests added later are parallel too without a line of their own.
+// Subtests are left as they are: they may share their parent's fakes.
+// A test of such a package must not use t.Setenv or global state.
+var ParallelTests bool
+
+// parallel holds the tests Start has made parallel: t.Parallel may be
+// called once, and a test may start several servers.
+var parallel sync.Map
+
 // Start runs torii until the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if pt, ok := t.(interface{ Parallel() }); ok && ParallelTests && !strings.Contains(t.Name(), "/") {
+		if _, again := parallel.LoadOrStore(t, true); !again {
+			t.Cleanup(func() { parallel.Delete(t) })
+			pt.Parallel()
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
 		"TORII_BASE_URL":  "http://" + ln.Addr().String(),
-		"TORII_DATABASE":  filepath.Join(t.TempDir(), "torii.db"),
 		"TORII_LOG_LEVEL": "debug",
 		// Each test server gets a metrics port of its own.
 		"TORII_METRICS_ADDR": "127.0.0.1:0",
 	}
 	for k, v := range opts.Env {
 		env[k] = v
+	}
+	if _, ok := env["TORII_DATABASE"]; !ok {
+		env["TORII_DATABASE"] = freshSQLite(t)
 	}
 	if opts.AppOptions.Hasher == nil {
 		opts.AppOptions.Hasher = FastHasher()

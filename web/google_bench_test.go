@@ -18,7 +18,7 @@ import (
 )
 
 // BenchmarkGoogleSignIn_ExistingUser is the sign-in path the load tool
-// measures (cmd/toriibench -scenario google) without its rounds and
+// measures (tools/toriibench -scenario google) without its rounds and
 // baseline: POST /api/v1/auth/google for a linked user over loopback, 64
 // clients at once, from a pool of distinct tokens. It exists for
 // `go test -bench GoogleSignIn -cpuprofile` (the load tool's profile also

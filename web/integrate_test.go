@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/toriihq/torii/testserver"
+	"github.com/toriihq/torii/testserver/testenv"
 )
 
 // These tests run the code and configuration of docs/integrate.md against a
@@ -135,16 +136,19 @@ func TestIntegrate_GoJoseVerifiesWithTheJWKS(t *testing.T) {
 // the variable asks for it, as CI does).
 func requireTool(t *testing.T, name, requireEnv string, paths ...string) string {
 	t.Helper()
+	if testing.Short() {
+		testenv.Skip(t, "short-integrate", "-short: the docs/integrate.md checks with nginx and Python did NOT run")
+	}
 	for _, p := range append(paths, name) { // a system binary first (Debian's packages)
 		if found, err := exec.LookPath(p); err == nil {
 			return found
 		}
 	}
-	msg := "*** " + name + " not found: this docs/integrate.md check was NOT run (Debian: apt-get install " + name + ") ***"
+	msg := name + " not found: the docs/integrate.md checks that need it did NOT run (Debian: apt-get install " + name + ")"
 	if os.Getenv(requireEnv) != "" {
 		t.Fatal(msg)
 	}
-	t.Skip(msg)
+	testenv.Skip(t, name, msg)
 	return ""
 }
 
@@ -152,11 +156,11 @@ func requireTool(t *testing.T, name, requireEnv string, paths ...string) string 
 func TestIntegrate_PythonPyJWKClientVerifies(t *testing.T) {
 	python := requireTool(t, "python3", "TORII_TEST_REQUIRE_PYJWT", "/usr/bin/python3")
 	if out, err := exec.Command(python, "-c", "import jwt, cryptography").CombinedOutput(); err != nil {
-		msg := "*** PyJWT with cryptography not importable: the Python example was NOT run (Debian: python3-jwt python3-cryptography) ***\n" + string(out)
+		msg := "PyJWT with cryptography not importable: the Python example of docs/integrate.md did NOT run (Debian: python3-jwt python3-cryptography)"
 		if os.Getenv("TORII_TEST_REQUIRE_PYJWT") != "" {
-			t.Fatal(msg)
+			t.Fatal(msg + "\n" + string(out))
 		}
-		t.Skip(msg)
+		testenv.Skip(t, "pyjwt", msg)
 	}
 	srv, c := realTimeServer(t, nil)
 	code := docBlocks(t, "python")[0]

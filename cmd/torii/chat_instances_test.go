@@ -137,6 +137,7 @@ func receive(t *testing.T, s *stream, ids []string) {
 // catches up from the database with no gap or duplicate; deactivating the
 // stream's user on A closes the stream on B.
 func TestInstances_ChatAcrossInstances(t *testing.T) {
+	t.Parallel()
 	database := testserver.PostgresDatabase(t)
 	bin := buildBinary(t)
 	procs := startProcesses(t, bin, database, 2,

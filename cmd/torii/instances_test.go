@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/toriihq/torii/service"
 	"github.com/toriihq/torii/testserver"
+	"github.com/toriihq/torii/testserver/testenv"
 )
 
 // Several instances of torii on one PostgreSQL database, as behind a load
@@ -32,29 +34,61 @@ import (
 // load balancer: it is the tokens' issuer, so it must be the same.
 const sharedBaseURL = "http://torii.test"
 
+func TestMain(m *testing.M) {
+	code := testenv.Run(m)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// built is the binary buildBinary builds once for the whole package.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
 // buildBinary builds cmd/torii with the Dockerfile's flags (static, no cgo)
-// and checks that the result needs no dynamic loader, as distroless/static
-// requires.
+// once for the package (the first test that needs it builds it; TestMain
+// removes it) and checks that the result needs no dynamic loader, as
+// distroless/static requires.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "torii")
+	built.once.Do(func() { built.bin, built.err = build() })
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+func build() (string, error) {
+	dir, err := os.MkdirTemp("", "torii-cmd-test-")
+	if err != nil {
+		return "", err
+	}
+	built.dir = dir
+	bin := filepath.Join(dir, "torii")
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.CommandContext(t.Context(), gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	// No deadline of its own: a cold build on a busy machine takes
+	// minutes, and go test's -timeout bounds the whole package.
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	f, err := elf.Open(bin)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			t.Fatal("the binary built with CGO_ENABLED=0 asks for a dynamic loader: it would not run on distroless/static")
+			return "", errors.New("the binary built with CGO_ENABLED=0 asks for a dynamic loader: it would not run on distroless/static")
 		}
 	}
-	return bin
+	return bin, nil
 }
 
 // process is one torii started from the binary.
@@ -203,6 +237,7 @@ func kids(t *testing.T, c *testserver.Client) []string {
 // session or JWT from one is valid on the other; a sign-out or a
 // deactivation on one (or from the CLI) ends access on both.
 func TestInstances_SharePostgres(t *testing.T) {
+	t.Parallel()
 	database := testserver.PostgresDatabase(t)
 	bin := buildBinary(t)
 	procs := startProcesses(t, bin, database, 2, nil)
@@ -287,6 +322,7 @@ func copyJar(t *testing.T, jar http.CookieJar, url string) http.CookieJar {
 // signs verifies on the other. In-process (cli.Run, as `torii serve`) so
 // the clock can be moved.
 func TestInstances_KeyRotationRaceAgreesOnOneKey(t *testing.T) {
+	t.Parallel()
 	database := testserver.PostgresDatabase(t)
 	clock := testserver.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	var servers []*testserver.Server

@@ -45,6 +45,7 @@ func startNginx(t *testing.T, procs []*process) string {
 // front of two instances, a signed-in browser's requests are spread over
 // both and every one of them succeeds.
 func TestInstances_BehindNginxWithoutAffinity(t *testing.T) {
+	t.Parallel()
 	database := testserver.PostgresDatabase(t)
 	procs := startProcesses(t, buildBinary(t), database, 2, map[string]string{"TORII_TRUST_PROXY_HEADERS": "true"})
 	proxy := (&testserver.Server{URL: startNginx(t, procs)}).Client(t)

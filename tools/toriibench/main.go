@@ -19,7 +19,7 @@
 // except that the sign-in and registration rate limits are off so that what
 // is measured is the server, not the limiter.
 //
-//	go run ./cmd/toriibench -scenario all -duration 10s
+//	cd tools/toriibench && go run . -scenario all -duration 10s
 //
 // See docs/benchmarks.md for the method and the figures.
 package main
