@@ -92,10 +92,16 @@ func (d DSN) String() string {
 	if !d.IsPostgres() {
 		return d.value
 	}
-	u, err := url.Parse(d.value)
+	return redactURL(d.value, "postgres://"+redactedSet)
+}
+
+// redactURL returns the URL raw with its password, and any query
+// parameter named like one, replaced by "xxxxx"; unparseable, it returns
+// unparseable (the password cannot be located, so all of it is hidden).
+func redactURL(raw, unparseable string) string {
+	u, err := url.Parse(raw)
 	if err != nil {
-		// Unparseable: the password cannot be located, so hide it all.
-		return "postgres://" + redactedSet
+		return unparseable
 	}
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), redactedPassword)

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"net/url"
 
 	"github.com/toriihq/torii/mail"
 )
@@ -20,10 +19,6 @@ const (
 type SMTPURL struct {
 	value string
 }
-
-// newSMTPURL returns an SMTPURL holding v, for code and tests that build a
-// Config without Load.
-func newSMTPURL(v string) SMTPURL { return SMTPURL{value: v} }
 
 // Reveal returns the plain URL, for connecting.
 func (s SMTPURL) Reveal() string { return s.value }
@@ -42,14 +37,7 @@ func (s SMTPURL) String() string {
 	if s.value == "" {
 		return redactedEmpty
 	}
-	u, err := url.Parse(s.value)
-	if err != nil {
-		return redactedSet
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), redactedPassword)
-	}
-	return u.String()
+	return redactURL(s.value, redactedSet)
 }
 
 // GoString is String, so %#v redacts too.
