@@ -23,10 +23,14 @@ const (
 	// browserTimeout bounds everything one browser does in a test (and
 	// the start of the package's Chromium): at the deadline its tab is
 	// closed.
-	browserTimeout = 60 * time.Second
+	browserTimeout = 120 * time.Second
 	// stepTimeout bounds one step (a wait, a click and its page load), so a
-	// missing element fails the test quickly and says which step it was.
-	stepTimeout = 15 * time.Second
+	// missing element fails the test and says which step it was. It is
+	// generous because the browser tests share one Chromium and run beside
+	// the other packages' tests on two cores: a step that takes 1 s on a
+	// quiet machine took over 15 s in a full CI run. A passing step never
+	// waits for it.
+	stepTimeout = 30 * time.Second
 
 	viewportWidth, viewportHeight = 1280, 800
 )
