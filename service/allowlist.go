@@ -224,12 +224,20 @@ func (s *Service) RemoveAllowlistPattern(ctx context.Context, pattern string, by
 }
 
 // keepsActor refuses an allowlist change after which the acting admin
-// could not sign in any more (the CLI has no account to lose).
+// could not sign in any more (the CLI has no account to lose): their
+// address must stay allowed and, once the list is not empty, be verified,
+// or they would wait for a confirmation like any unverified account.
 func (s *Service) keepsActor(by Actor, db []string) error {
-	if by.UserID == nil || allowedBy(by.Email, s.opts.AllowedEmails, db) {
+	if by.UserID == nil || (len(s.opts.AllowedEmails) == 0 && len(db) == 0) {
 		return nil
 	}
-	return torii.Invalid(map[string]string{"pattern": "would shut you out: allow your own address first"})
+	if !allowedBy(by.Email, s.opts.AllowedEmails, db) {
+		return torii.Invalid(map[string]string{"pattern": "would shut you out: allow your own address first"})
+	}
+	if !by.verified {
+		return torii.Invalid(map[string]string{"pattern": "would shut you out: your own address is not verified yet (confirm it, or have it verified, first)"})
+	}
+	return nil
 }
 
 // allowlistChanged drops the cached allowlist and tells every user who is

@@ -19,6 +19,9 @@ type Actor struct {
 	// and for CLI: an admin rule refuses any other actor with FORBIDDEN,
 	// so no caller can skip the check.
 	admin bool
+	// verified is the acting user's e-mail verification, for the rules
+	// that must not leave them waiting for a confirmation (keepsActor).
+	verified bool
 }
 
 // CLI is the actor for commands run with `torii user …` and `torii allow
@@ -27,7 +30,7 @@ var CLI = Actor{Email: "cli", Meta: Meta{UserAgent: "torii-cli"}, admin: true}
 
 // ActorOf returns the actor for a signed-in principal.
 func ActorOf(p Principal, m Meta) Actor {
-	return Actor{UserID: &p.User.ID, Email: p.User.Email, Meta: m, admin: p.IsAdmin()}
+	return Actor{UserID: &p.User.ID, Email: p.User.Email, Meta: m, admin: p.IsAdmin(), verified: p.User.EmailVerified}
 }
 
 // IsAdmin reports whether the actor may take administrative actions.

@@ -324,3 +324,26 @@ func sessionCookieSet(r *testserver.Response) bool {
 	}
 	return false
 }
+
+// TestAllowlist_UnverifiedAdminCannotPutThemselfInTheWaitingRoom: an admin
+// whose own address is not verified (a self-registered account granted
+// admin by another) may not start an allowlist, even one that names their
+// address: from then on only verified addresses get in, so they would
+// wait for a confirmation with no one left to confirm it.
+func TestAllowlist_UnverifiedAdminCannotPutThemselfInTheWaitingRoom(t *testing.T) {
+	srv := start(t, adminEnv)
+	boss := adminClient(t, srv)
+	ann := signedIn(t, srv, "ann@example.com")
+	wantStatus(t, "grant", patchUser(boss, userID(t, ann), map[string]any{"roles": []string{"admin"}}), http.StatusOK)
+
+	r := ann.Do("POST", "/api/v1/admin/allowlist", map[string]string{"pattern": "@example.com"})
+	wantError(t, r, http.StatusUnprocessableEntity, torii.EValidation)
+	if msg := r.JSON()["error"].(map[string]any)["fields"].(map[string]any)["pattern"]; !strings.Contains(msg.(string), "not verified") {
+		t.Fatalf("refusal says %q, want the reason: her own address is not verified", msg)
+	}
+	if entries := boss.Do("GET", "/api/v1/admin/allowlist", nil).JSON()["entries"].([]any); len(entries) != 0 {
+		t.Fatalf("the refused entry was stored: %v", entries)
+	}
+	// A verified admin may.
+	wantStatus(t, "verified admin adds", boss.Do("POST", "/api/v1/admin/allowlist", map[string]string{"pattern": "@example.com"}), http.StatusCreated)
+}
