@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -110,17 +109,7 @@ func TestChat_SlowSubscriberIsDisconnectedWithoutBlockingOthers(t *testing.T) {
 	g := general(t, ann)
 	// The slow client: a raw connection with a tiny receive buffer that
 	// reads the headers and then nothing.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		// Before connect, so the window is small from the start.
-		return c.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialSlowReader(t, srv)
 	fmt.Fprintf(conn, "GET /api/v1/rooms/%d/events HTTP/1.1\r\nHost: x\r\nCookie: %s=%s\r\n\r\n", g, cookie.Name, cookie.Value)
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)

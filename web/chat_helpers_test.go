@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,4 +214,23 @@ func (s *sseStream) wantEnded(t *testing.T, why string) {
 			t.Fatalf("stream still open after %s", why)
 		}
 	}
+}
+
+// dialSlowReader opens a raw TCP connection to srv whose receive buffer is
+// tiny (set before connect, so the window is small from the start): a
+// client that fills up after a few KiB when it stops reading. It is closed
+// when the test ends.
+func dialSlowReader(t *testing.T, srv *testserver.Server) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	conn, err := d.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -264,16 +263,7 @@ func TestStreams_HTTP10ClientThatNeverReadsIsDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) {
-			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialSlowReader(t, srv)
 	fmt.Fprintf(conn, "GET /api/v1/rooms/%d/events?after=0 HTTP/1.0\r\nHost: x\r\nCookie: %s=%s\r\n\r\n", g, cookie.Name, cookie.Value)
 	// The client reads nothing. The server gives up on its write and
 	// says so in its log; wait for that.
