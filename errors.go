@@ -45,6 +45,11 @@ type Error struct {
 	Fields  map[string]string
 	// RetryAfter is set on RATE_LIMITED errors.
 	RetryAfter time.Duration
+	// Format and Args are the message before formatting (Errorf's), so
+	// the web layer can translate the format through the message catalog
+	// (package i18n) and format it again; Message stays English.
+	Format string
+	Args   []any
 }
 
 func (e *Error) Error() string {
@@ -53,7 +58,7 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // InvalidMessage is the message of Invalid's errors: the fields say the

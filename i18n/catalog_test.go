@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -187,7 +188,7 @@ func TestCatalog_EveryKeyUsedExists(t *testing.T) {
 			re, src = usedInGo, jsComment.ReplaceAllString(src, "")
 		}
 		for _, m := range re.FindAllStringSubmatch(src, -1) {
-			if !defined[m[1]] {
+			if !defined[m[1]] && !strings.HasSuffix(m[1], ".") { // "prefix." + x: a family
 				t.Errorf("%s: key %q is not in the catalog", p, m[1])
 			}
 		}
@@ -200,7 +201,9 @@ func TestCatalog_NoUnusedKeys(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
 	var prefixes []string
+	var all strings.Builder
 	for _, src := range sources(t, ".html", ".js", ".go", ".tmpl") {
+		all.WriteString(src)
 		for _, m := range quoted.FindAllStringSubmatch(src, -1) {
 			seen[m[1]+m[2]] = true
 		}
@@ -212,7 +215,8 @@ func TestCatalog_NoUnusedKeys(t *testing.T) {
 		}
 	}
 	for _, k := range Keys(English) {
-		if seen[k] || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+		// Error messages are their own English text (errors.en.toml).
+		if seen[k] || strings.Contains(all.String(), strconv.Quote(k)) || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			continue
 		}
 		t.Errorf("key %q is not used by any template, script or Go file", k)
@@ -263,6 +267,41 @@ func TestScripts_HaveNoHardCodedSentences(t *testing.T) {
 			s := m[1] + m[2]
 			if sentence.MatchString(s) {
 				t.Errorf("%s: hard-coded text %q (use t(\"js.…\") and the catalog)", p, s)
+			}
+		}
+	}
+}
+
+// Every English error message the Go code writes for a client (an
+// Errorf format, an Error's Message, a field message) is a catalog key, so
+// a Japanese reader gets it in Japanese (docs/api.md "Languages").
+func TestErrors_EveryMessageIsInTheCatalog(t *testing.T) {
+	t.Parallel()
+	str := `"((?:[^"\\\n]|\\.)*)"`
+	patterns := []*regexp.Regexp{
+		regexp.MustCompile(`Errorf\((?:torii\.)?E\w+,\s*` + str),
+		regexp.MustCompile(`(?s)(?:torii\.)?Error\{[^{}]*?Message:\s*` + str),
+		regexp.MustCompile(`\b(?:fields|f)\["\w+"\]\s*=\s*` + str),
+		regexp.MustCompile(`(?:Fields:\s*|torii\.Invalid\()map\[string\]string\{"\w+":\s*` + str),
+		regexp.MustCompile(`(?:errNotAllowed|mayEnter|mayEnterClaims|admission)\([^()]*?` + str + `\)`),
+	}
+	// Operators' tools speak English only: the CLI, configuration and
+	// development servers.
+	skip := []string{"config/", "cli/", "cmd/", "tools/", "testserver/", "storetest/", "e2e/", "i18n/"}
+	for p, src := range sources(t, ".go") {
+		rel := strings.TrimPrefix(filepath.ToSlash(p), "../")
+		if slices.ContainsFunc(skip, func(s string) bool { return strings.HasPrefix(rel, s) }) {
+			continue
+		}
+		for _, re := range patterns {
+			for _, m := range re.FindAllStringSubmatch(src, -1) {
+				msg, err := strconv.Unquote(`"` + m[1] + `"`)
+				if err != nil || msg == "%s" {
+					continue
+				}
+				if !New(Japanese).Has(msg) {
+					t.Errorf("%s: error message %q is not in the catalog (add it to locales/<feature>.en.toml and .ja.toml)", rel, msg)
+				}
 			}
 		}
 	}

@@ -23,8 +23,9 @@ type CreationLimits struct {
 
 // errCreationLimited is RATE_LIMITED for what (e.g. "rooms").
 func errCreationLimited(what string, retry time.Duration) error {
-	return &torii.Error{Code: torii.ERateLimited,
-		Message: "You are creating " + what + " too fast. Try again later.", RetryAfter: retry}
+	e := torii.Errorf(torii.ERateLimited, "You are creating %s too fast. Try again later.", what)
+	e.RetryAfter = retry
+	return e
 }
 
 // allowCreate counts one creation by userID against l.

@@ -17,6 +17,7 @@ type authedFunc func(w http.ResponseWriter, r *http.Request, p service.Principal
 
 func (s *Server) api(h apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, _ = withAPIUserSlot(r)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -29,6 +30,7 @@ func (s *Server) authed(h authedFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		setAPIUser(r, &p.User)
 		if err := gateWaiting(r, p); err != nil {
 			return err
 		}

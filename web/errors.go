@@ -72,7 +72,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
 		}
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: torii.ErrorMessage(err), Fields: fields}})
+	// code stays English; message and fields follow the language choice.
+	l := s.localizer(r, apiUser(r))
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: errorText(l, err), Fields: fieldsText(l, fields)}})
 }
 
 // retryAfterSeconds formats a Retry-After value, rounded up so a client that

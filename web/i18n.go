@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -66,3 +69,80 @@ func (s *Server) defaultLanguage() string {
 
 // userLanguage is the user's saved preference, "" for none.
 func userLanguage(u *torii.User) string { return "" }
+
+// errorText is err's client-safe message in l's language. English keeps
+// the service's message as written. Other languages look the message up
+// in the catalog, where each English message (or Errorf format, whose
+// arguments are formatted again, themselves translated when they are
+// catalog keys such as "rooms") is its own key (locales/errors.*.toml);
+// a message missing from it falls back to the code's generic message
+// ("error.<CODE>"), so a Japanese reader never gets English.
+func errorText(l *i18n.Localizer, err error) string {
+	var e *torii.Error
+	if !errors.As(err, &e) {
+		return l.T("error." + torii.EInternal)
+	}
+	if l.Lang() == i18n.English {
+		return e.Message
+	}
+	if e.Format != "" && len(e.Args) > 0 && l.Has(e.Format) {
+		args := make([]any, len(e.Args))
+		for i, a := range e.Args {
+			if s, ok := a.(string); ok && l.Has(s) {
+				a = l.T(s)
+			}
+			args[i] = a
+		}
+		return fmt.Sprintf(l.T(e.Format), args...)
+	}
+	if l.Has(e.Message) {
+		return l.T(e.Message)
+	}
+	if l.Has("error." + e.Code) {
+		return l.T("error." + e.Code)
+	}
+	return e.Message
+}
+
+// fieldsText is a VALIDATION_ERROR's field messages in l's language (a
+// new map: the error's own stays English), each looked up like a message,
+// with "error.field" as the fallback.
+func fieldsText(l *i18n.Localizer, fields map[string]string) map[string]string {
+	if fields == nil || l.Lang() == i18n.English {
+		return fields
+	}
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
+		if l.Has(v) {
+			out[k] = l.T(v)
+		} else {
+			out[k] = l.T("error.field")
+		}
+	}
+	return out
+}
+
+// apiUser carries the signed-in user of an API request from authed back
+// to writeError, whose request predates authentication, so an API error
+// follows the user's language preference too.
+type apiUserKey struct{}
+
+type apiUserSlot struct{ user *torii.User }
+
+func withAPIUserSlot(r *http.Request) (*http.Request, *apiUserSlot) {
+	slot := &apiUserSlot{}
+	return r.WithContext(context.WithValue(r.Context(), apiUserKey{}, slot)), slot
+}
+
+func setAPIUser(r *http.Request, u *torii.User) {
+	if slot, ok := r.Context().Value(apiUserKey{}).(*apiUserSlot); ok {
+		slot.user = u
+	}
+}
+
+func apiUser(r *http.Request) *torii.User {
+	if slot, ok := r.Context().Value(apiUserKey{}).(*apiUserSlot); ok {
+		return slot.user
+	}
+	return nil
+}

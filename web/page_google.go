@@ -148,6 +148,7 @@ func (s *Server) googleError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, status, "google_error", pageData{
 		Title: title,
 		Error: torii.ErrorMessage(err),
+		err:   err,
 		Data:  map[string]any{"Status": status, "RequestID": requestID(r.Context()), "Code": torii.ErrorCode(err)},
 	})
 }

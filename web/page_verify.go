@@ -40,7 +40,7 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, err)
 			return
 		}
-		d.Error = torii.ErrorMessage(err)
+		d.Error, d.err = torii.ErrorMessage(err), err
 		d.Data = verifyView{}
 		s.render(w, r, status, "verify_email", d)
 		return

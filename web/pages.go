@@ -118,7 +118,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	d.Config = s.svc.PublicConfig()
 	// Handlers give catalog keys for Title and Notice (and Error, when it
 	// is not an error's message): they are translated here.
+	if d.err != nil && d.Error == torii.ErrorMessage(d.err) {
+		d.Error = errorText(l, d.err)
+	}
 	d.Title, d.Notice, d.Error = localText(l, d.Title), localText(l, d.Notice), localText(l, d.Error)
+	d.Fields = fieldsText(l, d.Fields)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("render page", "name", name, "err", err, "request_id", requestID(r.Context()))
@@ -142,6 +146,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, status, "error", pageData{
 		Title: statusTitle(status),
 		Error: torii.ErrorMessage(err),
+		err:   err,
 		Data:  map[string]any{"Status": status, "RequestID": requestID(r.Context())},
 	})
 }
@@ -158,7 +163,7 @@ func (s *Server) formFailure(w http.ResponseWriter, r *http.Request, d *pageData
 		s.renderError(w, r, err)
 		return status, false
 	}
-	d.Error = torii.ErrorMessage(err)
+	d.Error, d.err = torii.ErrorMessage(err), err
 	var e *torii.Error
 	if errors.As(err, &e) {
 		if len(e.Fields) > 0 {

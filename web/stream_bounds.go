@@ -44,8 +44,9 @@ func (s *streamSlots) acquire(uid int64) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.max > 0 && s.open[uid] >= s.max {
-		return nil, &torii.Error{Code: torii.ERateLimited, RetryAfter: streamsRetryAfter,
-			Message: fmt.Sprintf("Too many open live streams (at most %d per user): close another tab or device, then try again.", s.max)}
+		e := torii.Errorf(torii.ERateLimited, "Too many open live streams (at most %d per user): close another tab or device, then try again.", s.max)
+		e.RetryAfter = streamsRetryAfter
+		return nil, e
 	}
 	if s.open == nil {
 		s.open = map[int64]int{}

@@ -33,8 +33,9 @@ func invalidField(name string) error {
 	if !isText(name) {
 		name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "\uFFFD")
 	}
-	return &torii.Error{Code: torii.EValidation, Message: "The field " + name + " is not valid text.",
-		Fields: map[string]string{name: notText}}
+	e := torii.Errorf(torii.EValidation, "The field %s is not valid text.", name)
+	e.Fields = map[string]string{name: notText}
+	return e
 }
 
 // checkValues returns the error for the first (in name order, so the
