@@ -228,6 +228,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 		SessionIdle:     cfg.SessionIdle,
 		SessionMax:      cfg.SessionMax,
 		Signup:          cfg.Signup,
+		DefaultLanguage: cfg.DefaultLanguage,
 		PasswordLogin:   cfg.PasswordLogin,
 		AllowedEmails:   cfg.AllowedEmails,
 		AdminEmails:     cfg.AdminEmails,

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/i18n"
 )
 
 // The log formats of TORII_LOG_FORMAT.
@@ -38,6 +39,9 @@ const (
 	DefaultDatabase = "torii.db"
 	// DefaultOIDCIssuer is Google's issuer.
 	DefaultOIDCIssuer = "https://accounts.google.com"
+	// DefaultLanguage is the language of pages, errors and mail when
+	// nothing else chooses one (issue 15).
+	DefaultLanguage = i18n.English
 	// DefaultSignup creates allowed users at their first sign-in.
 	DefaultSignup = torii.SignupAuto
 	// DefaultPasswordLogin enables email + password sign-in.
@@ -112,6 +116,9 @@ type Config struct {
 	GoogleHostedDomain string
 	// Signup is auto, explicit or closed (TORII_SIGNUP, --signup). Default auto.
 	Signup torii.SignupMode
+	// DefaultLanguage is en or ja (TORII_DEFAULT_LANGUAGE,
+	// --default-language). Default en.
+	DefaultLanguage string
 	// AllowedEmails are normalised "user@domain" and "@domain" entries, no
 	// duplicates (TORII_ALLOWED_EMAILS, --allowed-emails: comma-separated or
 	// a JSON array). Default empty: with an empty DB allowlist, everyone may
@@ -389,6 +396,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_OIDC_ISSUER", c.OIDCIssuer),
 		slog.String("TORII_GOOGLE_HOSTED_DOMAIN", c.GoogleHostedDomain),
 		slog.String("TORII_SIGNUP", string(c.Signup)),
+		slog.String("TORII_DEFAULT_LANGUAGE", c.DefaultLanguage),
 		slog.String("TORII_ALLOWED_EMAILS", strings.Join(c.AllowedEmails, ",")),
 		slog.String("TORII_ADMIN_EMAILS", strings.Join(c.AdminEmails, ",")),
 		slog.Bool("TORII_PASSWORD_LOGIN", c.PasswordLogin),

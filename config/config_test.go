@@ -55,6 +55,7 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		Database:                newDSN(DefaultDatabase),
 		OIDCIssuer:              DefaultOIDCIssuer,
 		Signup:                  DefaultSignup,
+		DefaultLanguage:         DefaultLanguage,
 		PasswordLogin:           DefaultPasswordLogin,
 		SessionIdle:             DefaultSessionIdle,
 		SessionMax:              DefaultSessionMax,
@@ -151,6 +152,7 @@ func TestLoad_ValidValues(t *testing.T) {
 		{"signup explicit", env{"TORII_SIGNUP": "explicit"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupExplicit},
 		{"signup closed", env{"TORII_SIGNUP": "closed"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupClosed},
 		{"signup any case", env{"TORII_SIGNUP": "AUTO"}, nil, nil, func(c *Config) any { return c.Signup }, torii.SignupAuto},
+		{"default language ja", env{"TORII_DEFAULT_LANGUAGE": "ja-JP"}, nil, nil, func(c *Config) any { return c.DefaultLanguage }, "ja"},
 
 		{"allowed emails comma-separated, normalised, deduplicated", env{"TORII_ALLOWED_EMAILS": " Bob@Example.com , @Corp.Example.com,,bob@example.com "}, nil, nil,
 			func(c *Config) any { return c.AllowedEmails }, []string{"bob@example.com", "@corp.example.com"}},
@@ -277,6 +279,7 @@ func TestLoad_InvalidValues(t *testing.T) {
 		{"hosted domain an email", env{"TORII_GOOGLE_HOSTED_DOMAIN": "a@x.com"}, nil, nil, `TORII_GOOGLE_HOSTED_DOMAIN: "a@x.com": invalid domain "a@x.com" (letters, digits, hyphens and dots; use the ASCII form of an international name)`},
 
 		{"signup unknown", env{"TORII_SIGNUP": "open"}, nil, nil, `TORII_SIGNUP: invalid value "open" (want auto, explicit or closed)`},
+		{"default language unknown", env{"TORII_DEFAULT_LANGUAGE": "fr"}, nil, nil, `TORII_DEFAULT_LANGUAGE: invalid language "fr" (want en or ja)`},
 
 		{"allowed entry without @", env{"TORII_ALLOWED_EMAILS": "a@x.com,bob"}, nil, nil, `TORII_ALLOWED_EMAILS: entry "bob": not an email (want user@example.com or @example.com)`},
 		{"allowed entry two @", env{"TORII_ALLOWED_EMAILS": "a@b@x.com"}, nil, nil, `TORII_ALLOWED_EMAILS: entry "a@b@x.com": not an email (want user@example.com or @example.com)`},

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/i18n"
 )
 
 // Rate is an attempt limit: at most Limit events per Window. Limit 0 means
@@ -225,6 +226,13 @@ func parseHostedDomain(s string) (string, error) {
 		return "", fmt.Errorf("%s: %v", quote(s), err)
 	}
 	return d, nil
+}
+
+func parseLanguage(s string) (string, error) {
+	if lang, ok := i18n.Parse(s); ok {
+		return lang, nil
+	}
+	return "", fmt.Errorf("invalid language %s (want %s)", quote(s), strings.Join(i18n.Languages, " or "))
 }
 
 func parseSignup(s string) (torii.SignupMode, error) {

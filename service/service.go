@@ -88,6 +88,9 @@ type Options struct {
 	VerifyMailPerUser *ratelimit.Limiter
 	// CreationLimits bound rooms, groups and messages per user.
 	CreationLimits
+	// DefaultLanguage is TORII_DEFAULT_LANGUAGE: the language of pages,
+	// errors and mail when nothing else chooses one (default en).
+	DefaultLanguage string
 }
 
 // Service implements the rules. It is safe for concurrent use.

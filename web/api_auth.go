@@ -110,6 +110,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request, p service.Principal)
 		"identities": ids,
 		"groups":     membershipsOf(p.Groups),
 		"roles":      roles,
+		"language":   s.svc.UserLanguage(r.Context(), p.User.ID),
 	})
 	return nil
 }

@@ -47,7 +47,7 @@ func (s *Server) language(r *http.Request, u *torii.User) string {
 		return lang
 	}
 	if u != nil {
-		if lang, ok := i18n.Parse(userLanguage(u)); ok {
+		if lang, ok := i18n.Parse(s.svc.UserLanguage(r.Context(), u.ID)); ok {
 			return lang
 		}
 	}
@@ -64,11 +64,8 @@ func (s *Server) localizer(r *http.Request, u *torii.User) *i18n.Localizer {
 
 // defaultLanguage is TORII_DEFAULT_LANGUAGE (en when unset).
 func (s *Server) defaultLanguage() string {
-	return i18n.English
+	return s.svc.DefaultLanguage()
 }
-
-// userLanguage is the user's saved preference, "" for none.
-func userLanguage(u *torii.User) string { return "" }
 
 // errorText is err's client-safe message in l's language. English keeps
 // the service's message as written. Other languages look the message up

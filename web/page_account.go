@@ -22,6 +22,8 @@ type accountView struct {
 	// REAUTH_REQUIRED. ReauthGoogle offers the provider's code flow.
 	Reauth       bool
 	ReauthGoogle bool
+	// Language is the saved language preference, "" for the browser's.
+	Language string
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +46,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "account.notice.declined"
 	case r.URL.Query().Has("mailed"):
 		d.Notice = "account.notice.mailed"
+	case r.URL.Query().Has("language"):
+		d.Notice = "account.notice.language"
 	case r.URL.Query().Has("reauthed"):
 		d.Notice = "account.notice.reauthed"
 	case r.URL.Query().Has("reauth"):
@@ -75,6 +79,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		HasPassword:  p.User.HasPassword(),
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
 		Invitations:  invitations,
+		Language:     s.svc.UserLanguage(r.Context(), p.User.ID),
 		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
 			r.URL.Path == "/account/reauth",
 		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,
