@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/toriihq/torii/service"
 )
@@ -65,7 +64,7 @@ func allowList(ctx context.Context, svc *service.Service, env Env) error {
 		fmt.Fprintln(env.Stdout, "the allowlist is empty: everyone may sign in")
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(env.Stdout)
 	fmt.Fprintln(tw, "PATTERN\tSOURCE\tADDED")
 	for _, e := range list {
 		added := "-"

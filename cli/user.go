@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
@@ -97,7 +96,7 @@ func userList(ctx context.Context, args []string, env Env) error {
 		return usageError{"user list: --status must be active or inactive"}
 	}
 	return withService(ctx, env, *db, func(svc *service.Service) error {
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		tw := newTable(env.Stdout)
 		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS\tROLES\tLAST SIGN-IN")
 		var after int64
 		for {

@@ -41,7 +41,7 @@ func (s *Service) queueVerification(ctx context.Context, u torii.User) error {
 	if err != nil {
 		return err
 	}
-	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Name: u.Name, Link: s.verifyLink(token), Hours: int(verifyLinkTTL / time.Hour)})
+	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Lang: s.mailLanguage(ctx, u.ID), Name: u.Name, Link: s.verifyLink(token), Hours: int(verifyLinkTTL / time.Hour)})
 	if err != nil {
 		return err
 	}
