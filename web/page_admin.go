@@ -66,7 +66,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.
 		s.renderError(w, r, err)
 		return
 	}
-	d.Title, d.Data = "Admin", v
+	d.Title, d.Data = "admin.title", v
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()
 	}

@@ -378,7 +378,15 @@
     on("message", append);
     on("assistant.delta", onDelta);
     on("assistant.done", function (d) { onEnd(d.replyTo, null); });
-    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
+    on("assistant.error", function (d) { onEnd(d.replyTo, assistantError(d)); });
+  }
+
+  // assistantError is an assistant.error's message in the page's language:
+  // the server's message is English, its code is stable (docs/api.md).
+  function assistantError(d) {
+    var key = "js.chat.assistantError." + d.code;
+    var text = t(key);
+    return text !== key ? text : (d.message || t("js.chat.geminiFailed"));
   }
 
   function asksGemini(body) {
