@@ -50,7 +50,7 @@ func (s *Server) language(r *http.Request, u *torii.User) string {
 	if lang, ok := i18n.Parse(cookieValue(r, langCookie)); ok {
 		return lang
 	}
-	if u != nil {
+	if u != nil && s.svc != nil {
 		if lang, ok := i18n.Parse(s.svc.UserLanguage(r.Context(), u.ID)); ok {
 			return lang
 		}
@@ -68,6 +68,9 @@ func (s *Server) localizer(r *http.Request, u *torii.User) *i18n.Localizer {
 
 // defaultLanguage is TORII_DEFAULT_LANGUAGE (en when unset).
 func (s *Server) defaultLanguage() string {
+	if s.svc == nil { // a bare Server of an internal test
+		return i18n.English
+	}
 	return s.svc.DefaultLanguage()
 }
 

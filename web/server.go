@@ -131,7 +131,10 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.rememberLanguage(s.waitingPages(mux)))))))
+	// rememberLanguage is outermost: it gives the request a new context, and
+	// nothing between observe and the mux may copy the request (the mux sets
+	// its Pattern for observe's metrics).
+	s.handler = s.rememberLanguage(s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.waitingPages(mux)))))))
 	return s, nil
 }
 
