@@ -52,6 +52,8 @@ func englishFragments(t *testing.T) []string {
 // visibleJS is what a reader sees or hears of the page: its title, its
 // rendered text, and the names and hints of its controls.
 const visibleJS = `[document.title, document.body.innerText].concat(
+  Array.from(document.querySelectorAll('*')).map(e => getComputedStyle(e, '::before').content)
+    .filter(c => c && c !== 'none' && c !== 'normal'),
   Array.from(document.querySelectorAll('[placeholder],[aria-label],[title],[alt]'))
     .filter(e => e.getClientRects().length > 0 || e.tagName === 'TIME')
     .flatMap(e => ['placeholder', 'aria-label', 'title', 'alt'].map(a => e.getAttribute(a) || ''))

@@ -307,6 +307,21 @@ func TestErrors_EveryMessageIsInTheCatalog(t *testing.T) {
 	}
 }
 
+// CSS shows no words of its own (content: "…" in a pseudo-element would
+// escape the catalog): text comes from the page, e.g. content: attr(data-…).
+func TestStyles_HaveNoText(t *testing.T) {
+	t.Parallel()
+	content := regexp.MustCompile(`content:\s*"([^"]*)"`)
+	words := regexp.MustCompile(`[A-Za-z]{2,}`)
+	for p, src := range sources(t, ".css") {
+		for _, m := range content.FindAllStringSubmatch(src, -1) {
+			if words.MatchString(m[1]) {
+				t.Errorf("%s: content %q is text outside the catalog (use content: attr(data-…))", p, m[1])
+			}
+		}
+	}
+}
+
 func sortedKeys(ms ...map[string][]string) []string {
 	var out []string
 	for _, m := range ms {
