@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/i18n"
 	"github.com/toriihq/torii/testserver"
 )
@@ -320,4 +321,30 @@ func TestPages_JapaneseWaitingPageHasNoEnglishSentence(t *testing.T) {
 	r := c.Do("GET", "/", nil, "Accept-Language", "ja")
 	wantPage(t, r, http.StatusForbidden, `id="waiting-mail-off"`)
 	wantJapanese(t, "waiting", r, englishFragments())
+}
+
+// The confirmation mail speaks the language of the registration (no
+// preference yet), then the recipient's saved preference.
+func TestLanguage_MailInTheRecipientsLanguage(t *testing.T) {
+	srv, smtp := mailServer(t, app.Options{})
+	c := srv.Client(t)
+	r := c.Do("POST", "/api/v1/auth/register", map[string]string{"email": "hanako@example.com", "password": goodPassword, "name": "佐藤 花子"},
+		"Accept-Language", "ja-JP,ja;q=0.9")
+	wantStatus(t, "register", r, http.StatusCreated)
+	m := smtp.Next(t)
+	if s := m.Header(t, "Subject"); s != "メールアドレスの確認" {
+		t.Errorf("subject of a Japanese registration's mail = %q", s)
+	}
+	if text := m.Part(t, "text/plain"); !strings.Contains(text, "佐藤 花子 様") || !strings.Contains(text, "時間有効です") {
+		t.Errorf("text part:\n%s", text)
+	}
+	if html := m.Part(t, "text/html"); !strings.Contains(html, `<html lang="ja">`) {
+		t.Errorf("HTML part is not Japanese:\n%s", html)
+	}
+	// Saved English wins over the request's Japanese.
+	wantStatus(t, "save en", c.Do("PATCH", "/api/v1/me", map[string]string{"language": "en"}), http.StatusOK)
+	wantStatus(t, "resend", c.Do("POST", "/api/v1/me/verify-email", nil, "Accept-Language", "ja"), http.StatusAccepted)
+	if s := smtp.Next(t).Header(t, "Subject"); s != "Confirm your e-mail address" {
+		t.Errorf("subject with an English preference = %q", s)
+	}
 }

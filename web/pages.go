@@ -198,15 +198,15 @@ func localText(l *i18n.Localizer, s string) string {
 }
 
 // statusTitle is the error page's title for an HTTP status: a catalog key
-// for the statuses torii answers, the standard text for any other.
+// for the statuses torii answers, a generic one for any other.
 func statusTitle(status int) string {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
-		http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusServiceUnavailable:
+		http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity,
+		http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable:
 		return fmt.Sprintf("status.%d", status)
 	}
-	return http.StatusText(status)
+	return "status.other"
 }
 
 // ago renders a past time the way people say it.
