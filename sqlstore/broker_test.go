@@ -12,11 +12,11 @@ import (
 	"github.com/toriihq/torii/chat"
 )
 
-// brokerPair opens two stores on one fresh schema, as two instances would,
+// brokerPair opens two stores on one migrated schema of its own, as two instances would,
 // and a chat broker on each.
 func brokerPair(t *testing.T) (a, b *pgBroker, admin *Store) {
 	t.Helper()
-	s1, schema := openPostgresTest(t, true)
+	s1, schema := openPostgresMigrated(t)
 	u, err := url.Parse(postgresURL(t))
 	if err != nil {
 		t.Fatal(err)

@@ -11,18 +11,11 @@ import (
 	"github.com/toriihq/torii/storetest"
 )
 
-// openSQLiteTest opens a migrated store on a fresh file.
+// openSQLiteTest opens a migrated store on a fresh file: a copy of the
+// package's template, which Migrate made from an empty file.
 func openSQLiteTest(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "torii.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return openSQLiteCopy(t)
 }
 
 // sqliteTemplate is a database file migrated once for the package: a

@@ -79,6 +79,10 @@ func Run(m *testing.M) int {
 		notice(notRun[k])
 	}
 	mu.Unlock()
+	if err := dropPools(); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		code = 1
+	}
 	if pgUsed.Load() > 0 {
 		if err := recordUsed("postgres"); err != nil {
 			fmt.Fprintf(os.Stderr, "testenv: %s: %v\n", UsedFileEnv, err)
@@ -160,28 +164,49 @@ func PostgresURL(t testing.TB) string {
 func PostgresSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	base := PostgresURL(t)
-	admin, err := sql.Open("pgx", base)
+	s, err := CreatePostgresSchema(t.Context(), base)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s.DSN, s.Name
+}
+
+// Schema is a PostgreSQL schema made for tests by CreatePostgresSchema.
+type Schema struct {
+	// DSN is the server's URL with the schema as its search_path (and
+	// synchronous_commit=off).
+	DSN string
+	// Name is the schema's name (lower case, no quoting needed).
+	Name  string
+	admin *sql.DB
+}
+
+// CreatePostgresSchema creates a schema on the server at base (a
+// PostgresURL) for a caller that decides when it is dropped; PostgresSchema
+// drops its schema when the test ends, a SchemaPool when Run returns.
+func CreatePostgresSchema(ctx context.Context, base string) (*Schema, error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return nil, err
 	}
 	// Unquoted identifiers fold to lower case; the name is lower case
 	// already so that it reads the same in pg_tables.
-	schema = "torii_test_" + strings.ToLower(rand.Text()[:16])
-	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+	schema := "torii_test_" + strings.ToLower(rand.Text()[:16])
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		admin.Close()
-		t.Fatal(err)
+		return nil, err
 	}
 	pgUsed.Add(1)
-	t.Cleanup(func() {
-		defer admin.Close()
-		// t.Context is already canceled when cleanups run.
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	s := &Schema{Name: schema, admin: admin}
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatal(err)
+		s.Drop()
+		return nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -189,7 +214,18 @@ func PostgresSchema(t testing.TB) (dsn, schema string) {
 		q.Set("synchronous_commit", "off")
 	}
 	u.RawQuery = q.Encode()
-	return u.String(), schema
+	s.DSN = u.String()
+	return s, nil
+}
+
+// Drop drops the schema and everything in it.
+func (s *Schema) Drop() error {
+	defer s.admin.Close()
+	// A test's context is already canceled when cleanups run.
+	if _, err := s.admin.ExecContext(context.Background(), `DROP SCHEMA `+s.Name+` CASCADE`); err != nil {
+		return fmt.Errorf("drop schema %s: %w", s.Name, err)
+	}
+	return nil
 }
 
 // Binary returns the path of a third-party program that an integration
