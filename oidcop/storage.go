@@ -246,6 +246,10 @@ func fillUserinfo(ui *oidc.UserInfo, c service.UserClaims, scopes []string) {
 			ui.Name, ui.Picture = c.Name, c.Picture
 		case service.ScopeEmail:
 			ui.Email, ui.EmailVerified = c.Email, oidc.Bool(c.EmailVerified)
+			if !c.EmailVerified {
+				// The library's field omits false; apps must be told.
+				ui.AppendClaims("email_verified", false)
+			}
 		case service.ScopeGroups:
 			ui.AppendClaims("groups", c.Groups)
 			ui.AppendClaims("roles", c.Roles)
