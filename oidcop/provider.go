@@ -68,9 +68,10 @@ func New(svc *service.Service, issuer string, logger *slog.Logger) (*Provider, e
 		op.WithCustomEndpoints(abs(AuthorizePath), abs(TokenPath), abs(UserinfoPath), abs(RevokePath), abs(EndSessionPath), abs(JWKSPath)),
 		op.WithCustomIntrospectionEndpoint(abs(IntrospectPath)),
 	}
-	if logger != nil {
-		opts = append(opts, op.WithLogger(logger))
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
+	opts = append(opts, op.WithLogger(logger))
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
 	}

@@ -246,7 +246,7 @@ func (s *Service) freshEnough(r torii.OAuthAuthRequest, sess torii.Session) bool
 		return true
 	}
 	at := sess.AuthenticatedAt()
-	if !at.Before(r.CreatedAt.Truncate(time.Second)) {
+	if !at.Before(r.CreatedAt) {
 		return true
 	}
 	return *r.MaxAge > 0 && !s.now().After(at.Add(time.Duration(*r.MaxAge)*time.Second))
