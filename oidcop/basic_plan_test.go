@@ -58,7 +58,6 @@ func TestOP_BasicPlan(t *testing.T) {
 	})
 }
 
-
 func nextEmail(t *testing.T) string {
 	return strings.ToLower(strings.NewReplacer("/", ".", "_", "-").Replace(t.Name())) + "@example.com"
 }
