@@ -540,17 +540,19 @@ func (s *Service) OAuthUserClaims(ctx context.Context, userID int64, scopes []st
 }
 
 // EndOAuthSession ends the browser's torii session (RP-initiated logout)
-// when it is userID's (or userID is unknown: no id_token_hint). The
-// apps' refresh tokens live on: they were granted offline access.
+// when it is userID's, the subject of the request's id_token_hint. Without
+// a hint nothing is ended: any site could send the browser there, and a
+// logout must not be forced on a user by a stranger. The apps' refresh
+// tokens live on: they were granted offline access.
 func (s *Service) EndOAuthSession(ctx context.Context, sessionToken string, userID string, m Meta) error {
-	if sessionToken == "" {
+	if sessionToken == "" || userID == "" {
 		return nil
 	}
 	p, err := s.Authenticate(ctx, sessionToken)
 	if err != nil {
 		return nil
 	}
-	if userID != "" && userID != strconv.FormatInt(p.User.ID, 10) {
+	if userID != strconv.FormatInt(p.User.ID, 10) {
 		return nil
 	}
 	return s.Logout(ctx, p, m)
