@@ -496,6 +496,11 @@ func endSession(t *testing.T, p *provider) {
 	b, _ := p.user(t, nextEmail(t))
 	pk := newPKCE("es")
 	_, tok := p.token(t, c, codeGrant(p.codeFor(t, b, c, pk, nil), pk))
+	// Without an id_token_hint nobody is signed out (a stranger's link).
+	final, _ := b.follow(p.srv.URL + "/oauth2/end_session")
+	if r := b.do("GET", p.srv.URL+"/api/v1/me", "", ""); r.status != http.StatusOK || final != nil {
+		t.Errorf("end_session without a hint: session %d, sent to %v", r.status, final)
+	}
 	// An unregistered post_logout_redirect_uri is refused, no redirect.
 	q := url.Values{"id_token_hint": {tok.IDToken}, "post_logout_redirect_uri": {"https://evil.example.com/"}}
 	if final, _ := b.follow(p.srv.URL + "/oauth2/end_session?" + q.Encode()); final != nil {

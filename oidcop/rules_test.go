@@ -206,3 +206,21 @@ func tokensAudited(t *testing.T, p *provider) {
 		t.Errorf("oauth.token events: %d (%v), want 2 (code, refresh)", len(events), err)
 	}
 }
+
+// Anyone may start an authorization request, and each stores a row: they
+// are bounded per client IP (429 with Retry-After beyond).
+func TestOP_AuthorizeBoundedPerIP(t *testing.T) {
+	p := startProvider(t, nil)
+	c := p.client(t, service.ClientInput{Trusted: true})
+	b := p.browser(t)
+	u := p.authorizeURL(c, newPKCE("rl"), nil)
+	for i := range 120 {
+		if r := b.do("GET", u, "", ""); r.status != http.StatusFound {
+			t.Fatalf("request %d: %d", i+1, r.status)
+		}
+	}
+	r := b.do("GET", u, "", "")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("request 121: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+}

@@ -171,16 +171,21 @@ func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Princip
 			"reason": torii.ErrorCode(err), "method": "oauth", "clientId": c.ID})
 		return d, err
 	}
-	if !c.Trusted && !slices.Contains(r.Prompt, "consent") {
-		if cs, err := s.store.OAuthConsent(ctx, p.User.ID, c.ID); err != nil && !errors.Is(err, torii.ErrNotFound) {
-			return d, err
-		} else if err != nil || !coversScopes(cs.Scopes, r.Scopes) {
+	if !c.Trusted {
+		// prompt=consent asks again; otherwise a remembered consent
+		// covering every requested scope is enough.
+		ask := slices.Contains(r.Prompt, "consent")
+		if !ask {
+			cs, err := s.store.OAuthConsent(ctx, p.User.ID, c.ID)
+			if err != nil && !errors.Is(err, torii.ErrNotFound) {
+				return d, err
+			}
+			ask = err != nil || !coversScopes(cs.Scopes, r.Scopes)
+		}
+		if ask {
 			d.Step = StepConsent
 			return d, nil
 		}
-	} else if !c.Trusted {
-		d.Step = StepConsent
-		return d, nil
 	}
 	if d.Request, err = s.completeAuthRequest(ctx, r, c, *p); err != nil {
 		return d, err
