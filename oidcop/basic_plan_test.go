@@ -516,8 +516,10 @@ func endSession(t *testing.T, p *provider) {
 // signed in 2 s ago is too old for max_age=1, so the user signs in again.
 func TestOP_BasicPlan_MaxAge1(t *testing.T) {
 	for name, env := range map[string]func(t *testing.T) map[string]string{
-		"sqlite":   func(*testing.T) map[string]string { return nil },
-		"postgres": func(t *testing.T) map[string]string { return map[string]string{"TORII_DATABASE": testserver.PostgresDatabase(t)} },
+		"sqlite": func(*testing.T) map[string]string { return nil },
+		"postgres": func(t *testing.T) map[string]string {
+			return map[string]string{"TORII_DATABASE": testserver.PostgresDatabase(t)}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
