@@ -72,6 +72,9 @@ func signedInTrusted(t *testing.T, p *provider) (rp, *browser, torii.User) {
 
 func basicServer(t *testing.T, p *provider) {
 	r := p.browser(t).do("GET", p.srv.URL+"/.well-known/openid-configuration", "", "")
+	if r.header.Get("Access-Control-Allow-Origin") != "*" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Errorf("discovery headers: %v", r.header)
+	}
 	var d map[string]any
 	if err := json.Unmarshal([]byte(r.body), &d); err != nil {
 		t.Fatal(err)
