@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -449,6 +450,17 @@ func (s *Store) RotateOAuthRefreshToken(ctx context.Context, id string, next []t
 		reused bool
 	)
 	err := s.inTx(ctx, func(c conn) error {
+		// The user is locked before the token, in the order a
+		// deactivation takes them (user, then its tokens), so the two
+		// cannot deadlock on PostgreSQL.
+		var userID int64
+		if err := c.queryRow(ctx, `SELECT user_id FROM oauth_tokens WHERE id = ?`, id).Scan(&userID); err != nil {
+			return s.f.err("rotate oauth refresh token", err)
+		}
+		active := s.lockActiveUser(ctx, c, userID)
+		if active != nil && !errors.Is(active, torii.ErrUserInactive) {
+			return active
+		}
 		var err error
 		old, err = scanOAuthToken(c.queryRow(ctx, `SELECT `+oauthTokenCols+` FROM oauth_tokens WHERE id = ?`+s.f.forUpdate, id))
 		if err != nil {
@@ -464,8 +476,8 @@ func (s *Store) RotateOAuthRefreshToken(ctx context.Context, id string, next []t
 		if !old.Usable(at) {
 			return torii.ErrNotFound
 		}
-		if err := s.lockActiveUser(ctx, c, old.UserID); err != nil {
-			return err
+		if active != nil {
+			return active
 		}
 		spent := ts(at)
 		if _, err := c.exec(ctx, `UPDATE oauth_tokens SET spent_at = ? WHERE id = ?`, s.f.t(spent), id); err != nil {

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ var oauthTests = []test{
 	{"OAuthTokens_DeactivationRevokesAndRefusesNew", testOAuthDeactivation},
 	{"OAuthTokens_RevokePerUserAndClient", testOAuthRevokeUser},
 	{"OAuth_DeleteExpired", testOAuthDeleteExpired},
+	{"OAuth_ConcurrentSpends_ExactlyOneWins", testOAuthConcurrentSpends},
 }
 
 func newOAuthClient(t *testing.T, s torii.Store, id string) torii.OAuthClient {
@@ -271,4 +275,40 @@ func testOAuthDeleteExpired(t *testing.T, s torii.Store) {
 	same(t, "deleted", n, int64(3))
 	_, err = s.OAuthTokenByID(ctx, "a1")
 	is(t, err, torii.ErrNotFound)
+}
+
+// testOAuthConcurrentSpends: of concurrent exchanges of one code, and of
+// concurrent rotations of one refresh token (two instances answering two
+// copies of one request), exactly one succeeds.
+func testOAuthConcurrentSpends(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	u := newUser(t, s, "ann@example.com")
+	newOAuthClient(t, s, "c1")
+	newOAuthRequest(t, s, "r1", "c1", u.ID, true)
+	ok(t, s.CreateOAuthCode(ctx, torii.OAuthCode{ID: "code1", AuthRequestID: "r1", ClientID: "c1", CreatedAt: t0, ExpiresAt: at(time.Minute)}))
+	ok(t, s.CreateOAuthTokens(ctx, oauthToken("rt", torii.OAuthRefresh, "c1", u.ID, "g1")))
+	const n = 4
+	codeErrs, rotErrs := make([]error, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, codeErrs[i] = s.SpendOAuthCode(ctx, "code1", at(time.Second)) })
+		wg.Go(func() {
+			next := []torii.OAuthToken{oauthToken(fmt.Sprintf("next%d", i), torii.OAuthRefresh, "", 0, "")}
+			_, rotErrs[i] = s.RotateOAuthRefreshToken(ctx, "rt", next, at(time.Second))
+		})
+	}
+	wg.Wait()
+	for what, errs := range map[string][]error{"code spends": codeErrs, "rotations": rotErrs} {
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else if !errors.Is(err, torii.ErrOAuthCodeReused) && !errors.Is(err, torii.ErrRefreshTokenReused) {
+				t.Errorf("%s: unexpected error %v", what, err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%s: %d succeeded, want exactly 1", what, wins)
+		}
+	}
 }
