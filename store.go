@@ -33,6 +33,7 @@ type Store interface {
 	SetupStore
 	ProofStore
 	LanguageStore
+	OAuthStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
