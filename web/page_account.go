@@ -22,6 +22,8 @@ type accountView struct {
 	// REAUTH_REQUIRED. ReauthGoogle offers the provider's code flow.
 	Reauth       bool
 	ReauthGoogle bool
+	// Apps are the apps the user signed in to with torii (page_consent.go).
+	Apps []service.AppAccess
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +46,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "The invitation is declined."
 	case r.URL.Query().Has("mailed"):
 		d.Notice = "A confirmation mail is on its way. Open its link to confirm your address."
+	case r.URL.Query().Has("revoked-app"):
+		d.Notice = "The app's access is revoked."
 	case r.URL.Query().Has("reauthed"):
 		d.Notice = "Thank you. For the next 10 minutes you can change your password and sign-in methods."
 	case r.URL.Query().Has("reauth"):
@@ -64,6 +68,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		s.renderError(w, r, err)
 		return
 	}
+	apps, err := s.svc.MyApps(r.Context(), p)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	cfg := s.svc.PublicConfig()
 	d.Title, d.User, d.IsAdmin = "Your account", &p.User, p.IsAdmin()
 	d.GoogleAction = "Link a Google account"
@@ -75,6 +84,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		HasPassword:  p.User.HasPassword(),
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
 		Invitations:  invitations,
+		Apps:         apps,
 		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
 			r.URL.Path == "/account/reauth",
 		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,
