@@ -84,6 +84,7 @@ var AuditEvents = []string{
 	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
 	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
 	AuditEmailVerify,
+	AuditOAuthToken, AuditOAuthRevoke, AuditOAuthConsent, AuditClientAdd, AuditClientUpdate, AuditClientRemove,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

@@ -257,6 +257,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, p Principal, groupID, u
 	if err := s.store.RemoveGroupMember(ctx, groupID, userID); err != nil {
 		return err
 	}
+	s.revokeAppTokens(ctx, userID, "group.remove")
 	s.accessChanged(ctx, userID)
 	s.audit(ctx, torii.AuditGroupMemberRemove, &userID, "", meta, map[string]any{
 		"group": groupID, "from": current, "by": p.User.Email})

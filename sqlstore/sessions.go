@@ -140,13 +140,17 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID int64, except str
 	return ids, nil
 }
 
-// revokeAll revokes every unrevoked session and refresh token of a user
+// revokeAll revokes every unrevoked session and refresh token of a user,
+// and every token issued to an app for it (oauth.go),
 // inside a transaction that changes the user (deactivation, deletion).
 func (s *Store) revokeAll(ctx context.Context, c conn, userID int64, at time.Time) error {
 	_, err := c.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 		s.f.t(at), userID)
 	if err != nil {
 		return s.f.err("revoke sessions", err)
+	}
+	if err := s.revokeUserOAuth(ctx, c, userID, "", at); err != nil {
+		return err
 	}
 	return s.revokeRefreshTokens(ctx, c, userID, "", "", at)
 }
