@@ -144,4 +144,3 @@ func (s *Server) accountAppRevokeSubmit(w http.ResponseWriter, r *http.Request) 
 	}
 	http.Redirect(w, r, "/account?revoked-app=1", http.StatusSeeOther)
 }
-
