@@ -80,9 +80,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /verify-email", s.verifyEmailPage)
 	mux.HandleFunc("POST /verify-email", s.verifyEmailSubmit)
 	mux.HandleFunc("POST /account/reauth", s.accountReauthSubmit)
-	// Sign in with torii (issue 16): consent, and revoking an app's access.
-	mux.HandleFunc("GET /oauth/consent", s.consentPage)
-	mux.HandleFunc("POST /oauth/consent", s.consentSubmit)
+	// Sign in with torii (issue 16): revoking an app's access from /account.
 	mux.HandleFunc("POST /account/apps/revoke", s.accountAppRevokeSubmit)
 
 	// Google sign-in pages: the code flow, GIS redirect mode, registration.
