@@ -220,12 +220,12 @@ func TestBrowser_OAuth2ProxySignsInWithToriiAndPassesEmailAndGroups(t *testing.T
 		open(t, ctx, proxy.URL, "/")
 		signInThroughTorii(t, ctx, srv, "ann@example.com", goodPassword)
 		// torii's consent page names the app and what it will learn.
-		do(t, ctx, "wait for the consent page", chromedp.WaitVisible(chromedp.ID("consent-allow")))
+		do(t, ctx, "wait for the consent page", chromedp.WaitVisible(chromedp.ID("consent-approve")))
 		if txt := text(t, ctx, "main"); !strings.Contains(txt, "Team Wiki") {
 			t.Errorf("the consent page does not name the app: %q", txt)
 		}
 		screenshot(t, ctx, "consent")
-		clickAndLoad(t, ctx, chromedp.ID("consent-allow"))
+		clickAndLoad(t, ctx, chromedp.ID("consent-approve"))
 		do(t, ctx, "wait for the upstream", chromedp.WaitVisible(chromedp.ID("email")))
 		if loc := get(t, ctx, "location", chromedp.Location()); !strings.HasPrefix(loc, proxy.URL+"/") {
 			t.Fatalf("after consent the browser is on %s, want the app at %s", loc, proxy.URL)
