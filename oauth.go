@@ -82,6 +82,9 @@ type OAuthAuthRequest struct {
 	// MaxAge is the max_age parameter in seconds; nil when absent.
 	MaxAge    *int64
 	LoginHint string
+	// HintSubject is the `sub` of the request's id_token_hint ("" if
+	// none): the user the client expects to come back.
+	HintSubject string
 	// UserID is the signed-in user, 0 until the sign-in step is done.
 	UserID    int64
 	SessionID string

@@ -63,6 +63,9 @@ type keyState struct {
 	loadedAt time.Time
 	kid      string
 	signer   jose.Signer
+	// priv is the current private key, for the OpenID Provider's signer
+	// (oauth_keys.go).
+	priv     *rsa.PrivateKey
 	rotateAt time.Time
 	public   map[string]publishedKey
 	jwks     []byte
@@ -245,7 +248,7 @@ func newKeyState(keys []torii.SigningKey, now time.Time) (*keyState, error) {
 	if !ok {
 		return nil, fmt.Errorf("signing key %s: not an RSA key", cur.ID)
 	}
-	st.kid, st.rotateAt = cur.ID, cur.CreatedAt.Add(KeyRotationPeriod)
+	st.kid, st.rotateAt, st.priv = cur.ID, cur.CreatedAt.Add(KeyRotationPeriod), priv
 	st.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: KeyAlgorithm, Key: jose.JSONWebKey{Key: priv, KeyID: cur.ID}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {

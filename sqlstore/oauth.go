@@ -222,7 +222,7 @@ func (s *Store) DeleteOAuthConsent(ctx context.Context, userID int64, clientID s
 // --- authorization requests and codes ---
 
 const oauthRequestCols = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
-	code_challenge, code_challenge_method, prompt, max_age, login_hint, user_id, session_id, auth_time, amr, done,
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, hint_subject, user_id, session_id, auth_time, amr, done,
 	created_at, expires_at`
 
 func scanOAuthRequest(sc scanner) (torii.OAuthAuthRequest, error) {
@@ -235,7 +235,7 @@ func scanOAuthRequest(sc scanner) (torii.OAuthAuthRequest, error) {
 	)
 	err := sc.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, jsonCol[string]{&r.Scopes},
 		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, jsonCol[string]{&r.Prompt},
-		&maxAge, &r.LoginHint, &user, &session, nullTimeCol{&auth}, jsonCol[string]{&r.AMR}, &r.Done,
+		&maxAge, &r.LoginHint, &r.HintSubject, &user, &session, nullTimeCol{&auth}, jsonCol[string]{&r.AMR}, &r.Done,
 		timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt})
 	if maxAge.Valid {
 		r.MaxAge = &maxAge.Int64
@@ -257,7 +257,7 @@ func (s *Store) oauthRequestArgs(r torii.OAuthAuthRequest) []any {
 		auth = &r.AuthTime
 	}
 	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, jsonList(r.Scopes), r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, r.CodeChallengeMethod, jsonList(r.Prompt), nullInt(r.MaxAge), r.LoginHint, user,
+		r.CodeChallenge, r.CodeChallengeMethod, jsonList(r.Prompt), nullInt(r.MaxAge), r.LoginHint, r.HintSubject, user,
 		nullString(r.SessionID), s.f.nt(auth), jsonList(r.AMR), r.Done, s.f.t(r.CreatedAt), s.f.t(r.ExpiresAt)}
 }
 
@@ -267,7 +267,7 @@ func (s *Store) CreateOAuthAuthRequest(ctx context.Context, r torii.OAuthAuthReq
 		return torii.Invalid(map[string]string{"id": "is required"})
 	}
 	_, err := s.writer().exec(ctx, `INSERT INTO oauth_auth_requests (`+oauthRequestCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.oauthRequestArgs(r)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.oauthRequestArgs(r)...)
 	return s.f.err("create oauth auth request", err)
 }
 

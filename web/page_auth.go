@@ -36,7 +36,9 @@ func loginURL(next string) string {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if _, ok := s.pagePrincipal(r); ok {
+	// prompt=login: an app asked for a fresh sign-in (page_oauth.go), so
+	// the form shows even to a signed-in user.
+	if _, ok := s.pagePrincipal(r); ok && r.URL.Query().Get("prompt") != "login" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/toriihq/torii/oidcop"
 )
 
 // routes registers every route of the server, so the whole surface can be
@@ -105,6 +107,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// First run: the one-time link that makes the first admin.
 	mux.HandleFunc("GET /setup", s.setupPage)
 	mux.HandleFunc("POST /setup", s.setupSubmit)
+	// Sign in with torii: the OpenID Provider (oidcop) and its pages.
+	mux.Handle("GET "+oidcop.DiscoveryPath, s.op.Handler(s.oauthSession))
+	mux.Handle("/oauth2/", s.op.Handler(s.oauthSession))
+	mux.HandleFunc("GET "+oidcop.ContinuePath, s.oauthContinue)
+	mux.HandleFunc("GET "+oidcop.ConsentPath, s.oauthConsentPage)
+	mux.HandleFunc("POST "+oidcop.ConsentPath, s.oauthConsentSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
 }
 
@@ -137,4 +145,11 @@ func AdminRoutes() []string {
 		out[i] = rt.pattern
 	}
 	return out
+}
+
+// oauthMachineRoutes are the provider's endpoints that apps call from
+// their own origin, exempt from the cross-origin form protection.
+var oauthMachineRoutes = []string{
+	"POST " + oidcop.AuthorizePath, "POST " + oidcop.TokenPath, "POST " + oidcop.UserinfoPath,
+	"POST " + oidcop.RevokePath, "POST " + oidcop.IntrospectPath, "POST " + oidcop.EndSessionPath,
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toriihq/torii/oidcop"
 	"github.com/toriihq/torii/service"
 )
 
@@ -74,6 +75,8 @@ type Server struct {
 	detachedConns   map[net.Conn]struct{}
 	// streamSlots counts each user's open streams (stream_bounds.go).
 	streamSlots streamSlots
+	// op is torii's OpenID Provider (page_oauth.go, package oidcop).
+	op *oidcop.Provider
 }
 
 // New builds the server and its routes.
@@ -110,6 +113,9 @@ func New(opts Options) (*Server, error) {
 		closing: make(chan struct{}),
 	}
 	s.streamSlots.max = opts.Limits.MaxStreamsPerUser
+	if s.op, err = oidcop.New(opts.Service, opts.Service.Issuer(), opts.Logger); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
@@ -119,6 +125,12 @@ func New(opts Options) (*Server, error) {
 	// Google posts GIS redirect-mode credentials from its own origin; that
 	// route checks Google's double-submit token instead (security.md C.17).
 	cop.AddInsecureBypassPattern(googleRedirectRoute)
+	// The OpenID Provider's endpoints are called by apps, not by torii's
+	// pages: single-page apps post from their own origin (CORS), and
+	// the client or the token authenticates the call.
+	for _, rt := range oauthMachineRoutes {
+		cop.AddInsecureBypassPattern(rt)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
 	var csp cspExtras
 	if g := opts.Service.PublicConfig().Google; g != nil {

@@ -44,6 +44,7 @@ CREATE TABLE oauth_auth_requests (
     prompt                TEXT    NOT NULL,
     max_age               INTEGER,
     login_hint            TEXT    NOT NULL,
+    hint_subject          TEXT    NOT NULL, -- the sub of a valid id_token_hint
     user_id               INTEGER REFERENCES users (id) ON DELETE CASCADE,
     session_id            TEXT,
     auth_time             INTEGER,
