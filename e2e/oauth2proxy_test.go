@@ -78,9 +78,9 @@ type oauth2Proxy struct {
 }
 
 // listenProxy reserves oauth2-proxy's port before the client is registered
-// (its redirect URI names the port); startOAuth2Proxy hands the listener
-// itself to oauth2-proxy (--http-address=fd:3), so no other process can take
-// the port in between.
+// (its redirect URI names the port); startOAuth2Proxy hands the listening
+// socket itself to oauth2-proxy (--http-address=fd:3), so no other process
+// can take the port in between.
 func listenProxy(t *testing.T) (*net.TCPListener, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,7 +102,11 @@ func startOAuth2Proxy(t *testing.T, bin string, ln *net.TCPListener, base, issue
 	}
 	defer f.Close()
 	p := &oauth2Proxy{URL: base, logs: &testserver.SyncBuffer{}}
-	cmd := exec.Command(bin,
+	// oauth2-proxy takes a listening socket the systemd way
+	// (--http-address=fd:3 with LISTEN_FDS=1 and LISTEN_PID = its own pid),
+	// so the shell sets LISTEN_PID to its pid and execs oauth2-proxy in
+	// its place.
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`, bin,
 		"--provider=oidc",
 		"--oidc-issuer-url="+issuer,
 		"--client-id="+clientID,
@@ -113,7 +117,7 @@ func startOAuth2Proxy(t *testing.T, bin string, ln *net.TCPListener, base, issue
 		"--upstream="+upstream,
 		"--http-address=fd:3",
 		"--email-domain=*",
-		"--cookie-secret="+rand.Text()[:32],
+		"--cookie-secret="+(rand.Text() + rand.Text())[:32], // 32 bytes: an AES-256 key
 		"--cookie-secure=false",
 		"--skip-provider-button=true",
 		"--banner=-",

@@ -38,7 +38,7 @@ func (s *Server) oauthContinue(w http.ResponseWriter, r *http.Request) {
 		}
 		// Inactive, not allowed, not in the client's groups, expired:
 		// a page that says so, never a bare protocol code.
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	switch d.Step {
@@ -88,7 +88,7 @@ func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.svc.ContinueAuthRequest(r.Context(), id, &p)
 	if err != nil {
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	if d.Step != service.StepConsent {
@@ -118,7 +118,7 @@ func (s *Server) oauthConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	approve := r.PostForm.Get("decision") == "approve"
 	d, err := s.svc.ConsentAuthRequest(r.Context(), id, p, approve, s.meta(r))
 	if err != nil {
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	switch {
