@@ -88,7 +88,7 @@ func (s *Server) adminClientAddSubmit(w http.ResponseWriter, r *http.Request) {
 		s.clientFormError(w, r, by, err)
 		return
 	}
-	s.renderAdmin(w, r, by, http.StatusOK, pageData{Notice: "The app is registered.", Data: &c})
+	s.renderAdmin(w, r, by, http.StatusOK, pageData{Notice: "apps.admin.registered", Data: &c})
 }
 
 // adminClientUpdateSubmit is POST /admin/clients/update {id, name,
@@ -129,7 +129,7 @@ func (s *Server) adminClientRotateSubmit(w http.ResponseWriter, r *http.Request)
 		s.adminFormError(w, r, by, err)
 		return
 	}
-	s.renderAdmin(w, r, by, http.StatusOK, pageData{Notice: "The app has a new secret; the old one no longer works.", Data: &c})
+	s.renderAdmin(w, r, by, http.StatusOK, pageData{Notice: "apps.admin.rotated", Data: &c})
 }
 
 // adminClientRemoveSubmit is POST /admin/clients/remove {id}.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/toriihq/torii"
 )
@@ -11,25 +10,21 @@ import (
 // (web/page_oauth.go): the clear page for a user torii does not let into an
 // app, what an app learns in words, and /account's "Revoke access".
 
-func init() {
-	pageFuncs["scopeSummary"] = scopeSummary
-}
+func init() { pageFuncs["appScopes"] = appScopes }
 
-// scopeSummary is a short list for /account ("name, email, groups").
-func scopeSummary(scopes []string) string {
-	var parts []string
+// appScopes names, as catalog keys, what an app learns, for /account.
+func appScopes(scopes []string) []string {
+	out := []string{}
 	for _, s := range scopes {
 		switch s {
-		case "profile":
-			parts = append(parts, "name")
-		case "email", "groups":
-			parts = append(parts, s)
+		case "profile", "email", "groups":
+			out = append(out, "apps.learns."+s)
 		}
 	}
-	if len(parts) == 0 {
-		return "who you are"
+	if len(out) == 0 {
+		out = append(out, "apps.learns.openid")
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
 // renderOAuthRefused is the clear page for a user torii does not let into
@@ -41,7 +36,7 @@ func (s *Server) renderOAuthRefused(w http.ResponseWriter, r *http.Request, c to
 		s.renderError(w, r, err)
 		return
 	}
-	d := pageData{Title: "You cannot sign in to this app", Error: torii.ErrorMessage(err),
+	d := pageData{Title: "apps.refused.title", Error: torii.ErrorMessage(err),
 		Data: map[string]any{"App": c.Name, "Code": torii.ErrorCode(err)}}
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()

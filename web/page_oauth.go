@@ -70,13 +70,14 @@ type consentView struct {
 	Learns []string
 }
 
-// scopeTexts says, per scope, what the app learns.
+// scopeTexts says, per scope, what the app learns: catalog keys
+// (i18n/locales/provider.*.toml, oprp).
 var scopeTexts = map[string]string{
-	service.ScopeOpenID:        "Your torii user id",
-	service.ScopeProfile:       "Your name and picture",
-	service.ScopeEmail:         "Your email address",
-	service.ScopeGroups:        "Your groups and roles",
-	service.ScopeOfflineAccess: "Access while you are away (it stays signed in)",
+	service.ScopeOpenID:        "apps.scope.openid",
+	service.ScopeProfile:       "apps.scope.profile",
+	service.ScopeEmail:         "apps.scope.email",
+	service.ScopeGroups:        "apps.scope.groups",
+	service.ScopeOfflineAccess: "apps.scope.offline_access",
 }
 
 func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +102,7 @@ func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
 			v.Learns = append(v.Learns, t)
 		}
 	}
-	s.render(w, r, http.StatusOK, "oauth_consent", pageData{Title: "Sign in to " + d.Client.Name, User: &p.User, IsAdmin: p.IsAdmin(), Data: v})
+	s.render(w, r, http.StatusOK, "oauth_consent", pageData{Title: "apps.consent.title", User: &p.User, IsAdmin: p.IsAdmin(), Data: v})
 }
 
 func (s *Server) oauthConsentSubmit(w http.ResponseWriter, r *http.Request) {
