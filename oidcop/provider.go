@@ -13,12 +13,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/ratelimit"
 	"github.com/toriihq/torii/service"
 )
 
@@ -46,7 +49,16 @@ type Provider struct {
 	op     *op.Provider
 	issuer string
 	svc    *service.Service
+	// starts bounds authorization requests per client IP: each stores a
+	// row until it expires, and anyone may start one.
+	starts *ratelimit.Limiter
 }
+
+// authorizeRate bounds /oauth2/authorize per client IP.
+var authorizeRate = struct {
+	limit  int
+	window time.Duration
+}{120, time.Minute}
 
 // New builds the provider for issuer (TORII_BASE_URL, without a trailing
 // slash). An http issuer is accepted (the library wants https) because
@@ -68,9 +80,10 @@ func New(svc *service.Service, issuer string, logger *slog.Logger) (*Provider, e
 		op.WithCustomEndpoints(abs(AuthorizePath), abs(TokenPath), abs(UserinfoPath), abs(RevokePath), abs(EndSessionPath), abs(JWKSPath)),
 		op.WithCustomIntrospectionEndpoint(abs(IntrospectPath)),
 	}
-	if logger != nil {
-		opts = append(opts, op.WithLogger(logger))
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
+	opts = append(opts, op.WithLogger(logger))
 	if strings.HasPrefix(issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -78,7 +91,7 @@ func New(svc *service.Service, issuer string, logger *slog.Logger) (*Provider, e
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{op: p, issuer: issuer, svc: svc}, nil
+	return &Provider{op: p, issuer: issuer, svc: svc, starts: ratelimit.New(authorizeRate.limit, authorizeRate.window, time.Now)}, nil
 }
 
 // Issuer returns the issuer.
@@ -103,9 +116,17 @@ func (p *Provider) Handler(session func(*http.Request) (string, service.Meta)) h
 			p.discovery(w, r)
 			return
 		}
-		if r.URL.Path == EndSessionPath {
+		switch r.URL.Path {
+		case EndSessionPath:
 			tok, m := session(r)
 			r = r.WithContext(context.WithValue(r.Context(), browserKey{}, browser{sessionToken: tok, meta: m}))
+		case AuthorizePath:
+			_, m := session(r)
+			if ok, retry := p.starts.Allow(m.IP); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
+				http.Error(w, "Too many sign-in requests from this address; try again shortly.", http.StatusTooManyRequests)
+				return
+			}
 		}
 		p.op.ServeHTTP(w, r)
 	})

@@ -205,10 +205,10 @@ type publicKey struct {
 	key any
 }
 
-func (k publicKey) ID() string                          { return k.kid }
+func (k publicKey) ID() string                         { return k.kid }
 func (k publicKey) Algorithm() jose.SignatureAlgorithm { return service.KeyAlgorithm }
-func (k publicKey) Use() string                         { return "sig" }
-func (k publicKey) Key() any                            { return k.key }
+func (k publicKey) Use() string                        { return "sig" }
+func (k publicKey) Key() any                           { return k.key }
 
 // --- clients and claims ---
 

@@ -16,9 +16,32 @@ var errNotInClientGroups = torii.Errorf(torii.EForbidden,
 // admits it (a verified address), and, when the client is limited to
 // groups, the user belongs to one of them. Errors: USER_INACTIVE,
 // NOT_ALLOWED or EMAIL_NOT_VERIFIED, FORBIDDEN.
+//
+// Unlike a request's check, it reads the user and the allowlist afresh
+// (no instance's cache): handing an app a user, or a refresh of one, is
+// rare enough, and a change made on another instance must bite at once.
 func (s *Service) ClientAdmits(ctx context.Context, c torii.OAuthClient, u torii.User) error {
-	if err := s.checkAccess(ctx, u); err != nil {
+	u, err := s.store.UserByID(ctx, u.ID)
+	if err != nil {
+		if torii.IsCode(err, torii.ENotFound) {
+			return torii.Errorf(torii.EUserInactive, "This account is disabled.")
+		}
 		return err
+	}
+	if u.Status != torii.StatusActive {
+		return torii.Errorf(torii.EUserInactive, "This account is disabled.")
+	}
+	rows, err := s.store.ListAllowlist(ctx)
+	if err != nil {
+		return err
+	}
+	if db := patternsOf(rows); len(db)+len(s.opts.AllowedEmails) > 0 {
+		if !allowedBy(u.Email, s.opts.AllowedEmails, db) {
+			return errNotAllowed("This account is not allowed to sign in.")
+		}
+		if !u.EmailVerified {
+			return errNotAllowed("This account is not allowed to sign in to apps until its address is verified.")
+		}
 	}
 	if len(c.GroupIDs) == 0 {
 		return nil

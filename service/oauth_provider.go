@@ -171,16 +171,21 @@ func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Princip
 			"reason": torii.ErrorCode(err), "method": "oauth", "clientId": c.ID})
 		return d, err
 	}
-	if !c.Trusted && !slices.Contains(r.Prompt, "consent") {
-		if cs, err := s.store.OAuthConsent(ctx, p.User.ID, c.ID); err != nil && !errors.Is(err, torii.ErrNotFound) {
-			return d, err
-		} else if err != nil || !coversScopes(cs.Scopes, r.Scopes) {
+	if !c.Trusted {
+		// prompt=consent asks again; otherwise a remembered consent
+		// covering every requested scope is enough.
+		ask := slices.Contains(r.Prompt, "consent")
+		if !ask {
+			cs, err := s.store.OAuthConsent(ctx, p.User.ID, c.ID)
+			if err != nil && !errors.Is(err, torii.ErrNotFound) {
+				return d, err
+			}
+			ask = err != nil || !coversScopes(cs.Scopes, r.Scopes)
+		}
+		if ask {
 			d.Step = StepConsent
 			return d, nil
 		}
-	} else if !c.Trusted {
-		d.Step = StepConsent
-		return d, nil
 	}
 	if d.Request, err = s.completeAuthRequest(ctx, r, c, *p); err != nil {
 		return d, err
@@ -246,7 +251,7 @@ func (s *Service) freshEnough(r torii.OAuthAuthRequest, sess torii.Session) bool
 		return true
 	}
 	at := sess.AuthenticatedAt()
-	if !at.Before(r.CreatedAt.Truncate(time.Second)) {
+	if !at.Before(r.CreatedAt) {
 		return true
 	}
 	return *r.MaxAge > 0 && !s.now().After(at.Add(time.Duration(*r.MaxAge)*time.Second))
@@ -540,17 +545,19 @@ func (s *Service) OAuthUserClaims(ctx context.Context, userID int64, scopes []st
 }
 
 // EndOAuthSession ends the browser's torii session (RP-initiated logout)
-// when it is userID's (or userID is unknown: no id_token_hint). The
-// apps' refresh tokens live on: they were granted offline access.
+// when it is userID's, the subject of the request's id_token_hint. Without
+// a hint nothing is ended: any site could send the browser there, and a
+// logout must not be forced on a user by a stranger. The apps' refresh
+// tokens live on: they were granted offline access.
 func (s *Service) EndOAuthSession(ctx context.Context, sessionToken string, userID string, m Meta) error {
-	if sessionToken == "" {
+	if sessionToken == "" || userID == "" {
 		return nil
 	}
 	p, err := s.Authenticate(ctx, sessionToken)
 	if err != nil {
 		return nil
 	}
-	if userID != "" && userID != strconv.FormatInt(p.User.ID, 10) {
+	if userID != strconv.FormatInt(p.User.ID, 10) {
 		return nil
 	}
 	return s.Logout(ctx, p, m)

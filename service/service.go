@@ -202,6 +202,11 @@ func (s *Service) Prune(ctx context.Context) error {
 	if _, err := s.store.DeleteExpiredGroupInvitations(ctx, now); err != nil {
 		return err
 	}
+	// Spent codes and refresh tokens stay an hour past their expiry, so
+	// that a late replay is still recognised as one (and its grant revoked).
+	if _, err := s.store.DeleteExpiredOAuth(ctx, now.Add(-time.Hour)); err != nil {
+		return err
+	}
 	// Rotates a due signing key and deletes expired ones even when no
 	// token is being issued.
 	if _, err := s.signingKeys(ctx); err != nil {
