@@ -176,3 +176,24 @@ func TestClients_AdminPageRegistersAndShowsSecretOnce(t *testing.T) {
 		t.Fatalf("clients after remove = %v", list)
 	}
 }
+
+// TestClients_NonAdminCannotRegisterChangeOrRemoveFromThePage: the
+// /admin forms for apps answer a plain 403 page to a signed-in user
+// without the admin role, and change nothing.
+func TestClients_NonAdminCannotRegisterChangeOrRemoveFromThePage(t *testing.T) {
+	srv := start(t, adminEnv)
+	boss := adminClient(t, srv)
+	client, _ := addClient(t, boss, map[string]any{"name": "App", "redirectUris": []string{"https://app.example/cb"}})
+	member := signedIn(t, srv, "worker@example.com")
+	form := url.Values{"id": {client["id"].(string)}, "name": {"Evil"}, "redirect_uris": {"https://evil.example/cb"}}
+	for _, path := range []string{"/admin/clients/add", "/admin/clients/update", "/admin/clients/rotate", "/admin/clients/remove"} {
+		wantPage(t, postForm(member, path, form), http.StatusForbidden)
+	}
+	list := boss.Do("GET", "/api/v1/admin/clients", nil).JSON()["clients"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["name"] != "App" {
+		t.Fatalf("clients after refused forms: %v", list)
+	}
+	if events := auditEvents(t, srv, torii.AuditClientUpdate); len(events) != 0 {
+		t.Fatalf("refused forms changed a client: %v", events)
+	}
+}
