@@ -146,6 +146,8 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RequestObjectSigningAlgValuesSupported, d.RequestParameterSupported = nil, false
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	// Public metadata, read by single-page apps from their own origin.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(d)
 }
 
