@@ -69,93 +69,93 @@ func auditCount(t *testing.T, p *provider, event string, userID int64) []torii.A
 // to the app; /account lists the app, and "Revoke access" revokes its
 // tokens (userinfo refuses them) and the consent, so the app asks again.
 func TestConsent_AskedOnceRememberedAndRevocableFromAccount(t *testing.T) {
-	t.Parallel()
-	p := startProvider(t, nil)
-	c := p.client(t, service.ClientInput{Name: "Metrics Board"})
-	b, u := p.user(t, "ann@example.com")
-	pk := newPKCE("c")
+	backends(t, func(t *testing.T, p *provider) {
+		c := p.client(t, service.ClientInput{Name: "Metrics Board"})
+		b, u := p.user(t, "ann@example.com")
+		pk := newPKCE("c")
 
-	final, r := b.follow(p.authorizeURL(c, pk, nil))
-	if final != nil {
-		t.Fatalf("an untrusted app got a code without consent: %s", final)
-	}
-	final = p.answerConsent(t, b, consentID(t, r, "Metrics Board"), "approve")
-	code := final.Query().Get("code")
-	if code == "" || final.Query().Get("state") != "st-123" {
-		t.Fatalf("after approving: %s", final)
-	}
-	st, tok := p.token(t, c, codeGrant(code, pk))
-	if st != http.StatusOK || tok.AccessToken == "" {
-		t.Fatalf("token: %d %+v", st, tok)
-	}
-	if evs := auditCount(t, p, torii.AuditOAuthConsent, u.ID); len(evs) != 1 || evs[0].Detail["clientId"] != c.id {
-		t.Fatalf("oauth.consent events: %+v", evs)
-	}
+		final, r := b.follow(p.authorizeURL(c, pk, nil))
+		if final != nil {
+			t.Fatalf("an untrusted app got a code without consent: %s", final)
+		}
+		final = p.answerConsent(t, b, consentID(t, r, "Metrics Board"), "approve")
+		code := final.Query().Get("code")
+		if code == "" || final.Query().Get("state") != "st-123" {
+			t.Fatalf("after approving: %s", final)
+		}
+		st, tok := p.token(t, c, codeGrant(code, pk))
+		if st != http.StatusOK || tok.AccessToken == "" {
+			t.Fatalf("token: %d %+v", st, tok)
+		}
+		if evs := auditCount(t, p, torii.AuditOAuthConsent, u.ID); len(evs) != 1 || evs[0].Detail["clientId"] != c.id {
+			t.Fatalf("oauth.consent events: %+v", evs)
+		}
 
-	// Remembered: straight back to the app.
-	p.codeFor(t, b, c, newPKCE("d"), nil)
+		// Remembered: straight back to the app.
+		p.codeFor(t, b, c, newPKCE("d"), nil)
 
-	account := b.do("GET", p.srv.URL+"/account", "", "")
-	if !strings.Contains(account.body, "Metrics Board") || !strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
-		t.Fatalf("/account does not list the app: %.2000s", account.body)
-	}
-	if st, _ := p.userinfo(t, "GET header", tok.AccessToken); st != http.StatusOK {
-		t.Fatalf("userinfo before revoking: %d", st)
-	}
-	rv := b.do("POST", p.srv.URL+"/account/apps/revoke", "application/x-www-form-urlencoded", url.Values{"clientId": {c.id}}.Encode())
-	if rv.status != http.StatusSeeOther || rv.header.Get("Location") != "/account?revoked-app=1" {
-		t.Fatalf("revoke access: %d %s", rv.status, rv.header.Get("Location"))
-	}
-	if evs := auditCount(t, p, torii.AuditOAuthRevoke, u.ID); len(evs) != 1 || evs[0].Detail["reason"] != "user" {
-		t.Fatalf("oauth.revoke events: %+v", evs)
-	}
-	if st, _ := p.userinfo(t, "GET header", tok.AccessToken); st == http.StatusOK {
-		t.Fatal("the app's access token still works after revoke access")
-	}
-	if account := b.do("GET", p.srv.URL+"/account", "", ""); strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
-		t.Fatal("/account still lists the revoked app")
-	}
-	// Asked again.
-	_, r = b.follow(p.authorizeURL(c, newPKCE("e"), nil))
-	consentID(t, r, "Metrics Board")
-	// Revoking an app one never signed in to is a 404 page.
-	if rv := b.do("POST", p.srv.URL+"/account/apps/revoke", "application/x-www-form-urlencoded", url.Values{"clientId": {"nope"}}.Encode()); rv.status != http.StatusNotFound {
-		t.Fatalf("revoke of an unknown app: %d", rv.status)
-	}
+		account := b.do("GET", p.srv.URL+"/account", "", "")
+		if !strings.Contains(account.body, "Metrics Board") || !strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
+			t.Fatalf("/account does not list the app: %.2000s", account.body)
+		}
+		if st, _ := p.userinfo(t, "GET header", tok.AccessToken); st != http.StatusOK {
+			t.Fatalf("userinfo before revoking: %d", st)
+		}
+		rv := b.do("POST", p.srv.URL+"/account/apps/revoke", "application/x-www-form-urlencoded", url.Values{"clientId": {c.id}}.Encode())
+		if rv.status != http.StatusSeeOther || rv.header.Get("Location") != "/account?revoked-app=1" {
+			t.Fatalf("revoke access: %d %s", rv.status, rv.header.Get("Location"))
+		}
+		if evs := auditCount(t, p, torii.AuditOAuthRevoke, u.ID); len(evs) != 1 || evs[0].Detail["reason"] != "user" {
+			t.Fatalf("oauth.revoke events: %+v", evs)
+		}
+		if st, _ := p.userinfo(t, "GET header", tok.AccessToken); st == http.StatusOK {
+			t.Fatal("the app's access token still works after revoke access")
+		}
+		if account := b.do("GET", p.srv.URL+"/account", "", ""); strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
+			t.Fatal("/account still lists the revoked app")
+		}
+		// Asked again.
+		_, r = b.follow(p.authorizeURL(c, newPKCE("e"), nil))
+		consentID(t, r, "Metrics Board")
+		// Revoking an app one never signed in to is a 404 page.
+		if rv := b.do("POST", p.srv.URL+"/account/apps/revoke", "application/x-www-form-urlencoded", url.Values{"clientId": {"nope"}}.Encode()); rv.status != http.StatusNotFound {
+			t.Fatalf("revoke of an unknown app: %d", rv.status)
+		}
+	})
 }
 
 // TestConsent_CancelTellsTheAppAccessDenied: "Cancel" sends the browser to
 // the app with error=access_denied and its state, and no code; nothing is
 // remembered.
 func TestConsent_CancelTellsTheAppAccessDenied(t *testing.T) {
-	t.Parallel()
-	p := startProvider(t, nil)
-	c := p.client(t, service.ClientInput{Name: "Metrics Board"})
-	b, u := p.user(t, "ann@example.com")
-	_, r := b.follow(p.authorizeURL(c, newPKCE("f"), nil))
-	final := p.answerConsent(t, b, consentID(t, r, "Metrics Board"), "deny")
-	if !strings.HasPrefix(final.String(), redirectURI) || final.Query().Get("error") != "access_denied" ||
-		final.Query().Get("state") != "st-123" || final.Query().Has("code") {
-		t.Fatalf("after Cancel the app got %s", final)
-	}
-	if _, err := p.st.OAuthConsent(t.Context(), u.ID, c.id); !torii.IsCode(err, torii.ENotFound) {
-		t.Fatalf("a refused consent was stored: %v", err)
-	}
-	_, r = b.follow(p.authorizeURL(c, newPKCE("g"), nil))
-	consentID(t, r, "Metrics Board")
+	backends(t, func(t *testing.T, p *provider) {
+		c := p.client(t, service.ClientInput{Name: "Metrics Board"})
+		b, u := p.user(t, "ann@example.com")
+		_, r := b.follow(p.authorizeURL(c, newPKCE("f"), nil))
+		final := p.answerConsent(t, b, consentID(t, r, "Metrics Board"), "deny")
+		if !strings.HasPrefix(final.String(), redirectURI) || final.Query().Get("error") != "access_denied" ||
+			final.Query().Get("state") != "st-123" || final.Query().Has("code") {
+			t.Fatalf("after Cancel the app got %s", final)
+		}
+		if _, err := p.st.OAuthConsent(t.Context(), u.ID, c.id); !torii.IsCode(err, torii.ENotFound) {
+			t.Fatalf("a refused consent was stored: %v", err)
+		}
+		_, r = b.follow(p.authorizeURL(c, newPKCE("g"), nil))
+		consentID(t, r, "Metrics Board")
+	})
 }
 
 // TestConsent_TrustedAppSkipsThePageButIsListed: a trusted app gets its
 // code without a consent page, and still shows on /account with "Revoke
 // access".
 func TestConsent_TrustedAppSkipsThePageButIsListed(t *testing.T) {
-	t.Parallel()
-	p := startProvider(t, nil)
-	c := p.client(t, service.ClientInput{Name: "Team Grafana", Trusted: true})
-	b, _ := p.user(t, "ann@example.com")
-	p.codeFor(t, b, c, newPKCE("h"), nil)
-	account := b.do("GET", p.srv.URL+"/account", "", "")
-	if !strings.Contains(account.body, "Team Grafana") || !strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
-		t.Fatalf("/account does not list the trusted app: %.2000s", account.body)
-	}
+	backends(t, func(t *testing.T, p *provider) {
+		c := p.client(t, service.ClientInput{Name: "Team Grafana", Trusted: true})
+		b, _ := p.user(t, "ann@example.com")
+		p.codeFor(t, b, c, newPKCE("h"), nil)
+		account := b.do("GET", p.srv.URL+"/account", "", "")
+		if !strings.Contains(account.body, "Team Grafana") || !strings.Contains(account.body, `id="revoke-app-`+c.id+`"`) {
+			t.Fatalf("/account does not list the trusted app: %.2000s", account.body)
+		}
+	})
 }
