@@ -72,6 +72,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = userCmd(ctx, rest, env)
 	case "allow":
 		err = allowCmd(ctx, rest, env)
+	case "client":
+		err = clientCmd(ctx, rest, env)
 	case "dev-idp":
 		err = devIDP(ctx, rest, env)
 	case "healthcheck":
@@ -125,6 +127,11 @@ const usage = `Usage:
   torii allow add E|@domain…          add to the database allowlist (with TORII_ALLOWED_EMAILS)
   torii allow rm E|@domain…           remove from the database allowlist
   torii allow list                    the effective allowlist (database and environment)
+  torii client add --name N --redirect-uri URI… [--post-logout-uri URI]… [--public] [--trusted] [--group G]… [--json]
+                                      register an app that signs in with torii; prints client_id and client_secret once
+  torii client list                   the registered apps
+  torii client rm ID                  remove an app with its consents and tokens
+  torii client rotate-secret ID [--json]  a new client_secret (printed once); the old one stops working
   torii dev-idp [--addr 127.0.0.1:9090] a local OpenID provider for development and tests
   torii healthcheck [--ready]         exit 0 if the server on TORII_ADDR (or :$PORT) answers /healthz (/readyz)
   torii gen-secret                    print a random 32-byte hex secret

@@ -24,6 +24,8 @@ type accountView struct {
 	ReauthGoogle bool
 	// Language is the saved language preference, "" for the browser's.
 	Language string
+	// Apps are the apps the user signed in to with torii (page_consent.go).
+	Apps []service.AppAccess
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +50,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "account.notice.mailed"
 	case r.URL.Query().Has("language"):
 		d.Notice = "account.notice.language"
+	case r.URL.Query().Has("revoked-app"):
+		d.Notice = "apps.account.revoked"
 	case r.URL.Query().Has("reauthed"):
 		d.Notice = "account.notice.reauthed"
 	case r.URL.Query().Has("reauth"):
@@ -68,6 +72,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		s.renderError(w, r, err)
 		return
 	}
+	apps, err := s.svc.MyApps(r.Context(), p)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	cfg := s.svc.PublicConfig()
 	d.Title, d.User, d.IsAdmin = "account.title", &p.User, p.IsAdmin()
 	d.GoogleAction = "google.link"
@@ -80,6 +89,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		CanUnlink:    len(p.Identities) > 1 || (p.User.HasPassword() && cfg.PasswordLogin),
 		Invitations:  invitations,
 		Language:     s.svc.UserLanguage(r.Context(), p.User.ID),
+		Apps:         apps,
 		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
 			r.URL.Path == "/account/reauth",
 		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,

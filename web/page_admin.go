@@ -24,6 +24,8 @@ type adminView struct {
 	// Back is this page's own URL, where forms return after a change.
 	Back  string
 	Actor service.Actor
+	// The apps that sign in with torii (web/page_clients.go).
+	adminClientsView
 }
 
 // adminPage is GET /admin: users, allowlist and audit log, filtered by
@@ -42,6 +44,8 @@ var adminNotices = map[string]string{
 	"allow":    "admin.notice.allow",
 	"disallow": "admin.notice.disallow",
 	"verified": "admin.notice.verified",
+	"client":   "apps.admin.saved",
+	"unclient": "apps.admin.removed",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {
@@ -63,6 +67,10 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.
 		v.Audit, err = s.svc.AdminAudit(r.Context(), af, by)
 	}
 	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if err := s.loadAdminClients(r, by, &v, d); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -38,7 +38,7 @@ func (s *Server) oauthContinue(w http.ResponseWriter, r *http.Request) {
 		}
 		// Inactive, not allowed, not in the client's groups, expired:
 		// a page that says so, never a bare protocol code.
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	switch d.Step {
@@ -70,13 +70,14 @@ type consentView struct {
 	Learns []string
 }
 
-// scopeTexts says, per scope, what the app learns.
+// scopeTexts says, per scope, what the app learns: catalog keys
+// (i18n/locales/provider.*.toml, oprp).
 var scopeTexts = map[string]string{
-	service.ScopeOpenID:        "Your torii user id",
-	service.ScopeProfile:       "Your name and picture",
-	service.ScopeEmail:         "Your email address",
-	service.ScopeGroups:        "Your groups and roles",
-	service.ScopeOfflineAccess: "Access while you are away (it stays signed in)",
+	service.ScopeOpenID:        "apps.scope.openid",
+	service.ScopeProfile:       "apps.scope.profile",
+	service.ScopeEmail:         "apps.scope.email",
+	service.ScopeGroups:        "apps.scope.groups",
+	service.ScopeOfflineAccess: "apps.scope.offline_access",
 }
 
 func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +89,7 @@ func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.svc.ContinueAuthRequest(r.Context(), id, &p)
 	if err != nil {
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	if d.Step != service.StepConsent {
@@ -101,7 +102,7 @@ func (s *Server) oauthConsentPage(w http.ResponseWriter, r *http.Request) {
 			v.Learns = append(v.Learns, t)
 		}
 	}
-	s.render(w, r, http.StatusOK, "oauth_consent", pageData{Title: "Sign in to " + d.Client.Name, User: &p.User, IsAdmin: p.IsAdmin(), Data: v})
+	s.render(w, r, http.StatusOK, "oauth_consent", pageData{Title: "apps.consent.title", User: &p.User, IsAdmin: p.IsAdmin(), Data: v})
 }
 
 func (s *Server) oauthConsentSubmit(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +119,7 @@ func (s *Server) oauthConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	approve := r.PostForm.Get("decision") == "approve"
 	d, err := s.svc.ConsentAuthRequest(r.Context(), id, p, approve, s.meta(r))
 	if err != nil {
-		s.renderError(w, r, err)
+		s.renderOAuthRefused(w, r, d.Client, err) // oprp: a page naming the app (page_consent.go)
 		return
 	}
 	switch {

@@ -84,6 +84,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /verify-email", s.verifyEmailPage)
 	mux.HandleFunc("POST /verify-email", s.verifyEmailSubmit)
 	mux.HandleFunc("POST /account/reauth", s.accountReauthSubmit)
+	// Sign in with torii (issue 16): revoking an app's access from /account.
+	mux.HandleFunc("POST /account/apps/revoke", s.accountAppRevokeSubmit)
 
 	// Google sign-in pages: the code flow, GIS redirect mode, registration.
 	mux.HandleFunc("GET /auth/google/login", s.googleLogin)
@@ -100,6 +102,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/users/verify-email", s.adminVerifySubmit)
 	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
 	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
+	mux.HandleFunc("POST /admin/clients/add", s.adminClientAddSubmit)
+	mux.HandleFunc("POST /admin/clients/update", s.adminClientUpdateSubmit)
+	mux.HandleFunc("POST /admin/clients/rotate", s.adminClientRotateSubmit)
+	mux.HandleFunc("POST /admin/clients/remove", s.adminClientRemoveSubmit)
 	// First run: the one-time link that makes the first admin.
 	mux.HandleFunc("GET /setup", s.setupPage)
 	mux.HandleFunc("POST /setup", s.setupSubmit)
@@ -125,6 +131,13 @@ var adminRoutes = []struct {
 	{"POST /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlistAdd }},
 	{"DELETE /api/v1/admin/allowlist/{id}", func(s *Server) adminFunc { return s.adminAllowlistRemove }},
 	{"GET /api/v1/admin/audit", func(s *Server) adminFunc { return s.adminAudit }},
+	// Apps that sign in with torii (issue 16): web/api_clients.go.
+	{"GET /api/v1/admin/clients", func(s *Server) adminFunc { return s.adminClients }},
+	{"POST /api/v1/admin/clients", func(s *Server) adminFunc { return s.adminClientAdd }},
+	{"GET /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClient }},
+	{"PATCH /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClientUpdate }},
+	{"DELETE /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClientRemove }},
+	{"POST /api/v1/admin/clients/{id}/rotate-secret", func(s *Server) adminFunc { return s.adminClientRotate }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
