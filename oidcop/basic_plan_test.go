@@ -474,6 +474,12 @@ func revokeAndIntrospect(t *testing.T, p *provider) {
 	if _, m := post("/oauth2/introspect", other, url.Values{"token": {tok.AccessToken}}); m["active"] != false {
 		t.Errorf("another client introspected the token: %v", m)
 	}
+	// Introspection is for confidential clients: a public one (no
+	// secret) is refused.
+	pub := p.client(t, service.ClientInput{Trusted: true, Public: true})
+	if st, m := post("/oauth2/introspect", pub, url.Values{"token": {tok.AccessToken}, "client_id": {pub.id}}); st == 200 && m["active"] == true {
+		t.Errorf("a public client introspected: %d %v", st, m)
+	}
 	if st, _ := post("/oauth2/revoke", c, url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}); st != 200 {
 		t.Errorf("revoke: %d", st)
 	}

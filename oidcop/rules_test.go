@@ -27,6 +27,7 @@ func TestOP_ToriiRules(t *testing.T) {
 		{"Deactivation_RevokesRefreshTokens", deactivationRevokes},
 		{"GroupRemoval_RevokesRefreshTokensForEveryClient", groupRemovalRevokes},
 		{"TokensAudited", tokensAudited},
+		{"ClientGroupsNarrowed_RevokesTokensOfThoseLeftOut", clientGroupsNarrowed},
 	}
 	backends(t, func(t *testing.T, p *provider) {
 		for _, c := range cases {
@@ -237,4 +238,33 @@ func TestOP_AuthorizeBoundedPerIP(t *testing.T) {
 		}
 	}
 	t.Error("240 authorization requests from one IP within a minute were all accepted")
+}
+
+func clientGroupsNarrowed(t *testing.T, p *provider) {
+	ctx := context.Background()
+	suffix := strings.ToLower(t.Name()[len(t.Name())-10:])
+	g1, err := p.svc.CreateGroup(ctx, "first-"+suffix, "", service.CLI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := p.svc.CreateGroup(ctx, "second-"+suffix, "", service.CLI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.client(t, service.ClientInput{Trusted: true, Groups: []string{g1.Name}})
+	b, u := p.user(t, nextEmail(t))
+	if err := p.st.SetGroupMember(ctx, torii.GroupMember{GroupID: g1.ID, UserID: u.ID, Role: torii.GroupRoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	tok := offlineTokens(t, p, c, b)
+	groups := []string{g2.Name}
+	if _, err := p.svc.UpdateClient(ctx, c.id, service.ClientPatch{Groups: &groups}, service.CLI); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := p.token(t, c, refreshGrant(tok.RefreshToken)); st == 200 {
+		t.Error("a user outside the client's new groups refreshed")
+	}
+	if clients, _ := p.st.OAuthTokenClients(ctx, u.ID, time.Now()); len(clients) != 0 {
+		t.Errorf("tokens left for %v", clients)
+	}
 }
