@@ -57,6 +57,7 @@ type clientInJSON struct {
 	Groups         *[]string `json:"groups"`
 }
 
+// clientField is a JSON field's value, or its zero value when absent.
 func clientField[T any](p *T) (v T) {
 	if p != nil {
 		v = *p
