@@ -57,7 +57,8 @@ type clientInJSON struct {
 	Groups         *[]string `json:"groups"`
 }
 
-func deref[T any](p *T) (v T) {
+// clientField is a JSON field's value, or its zero value when absent.
+func clientField[T any](p *T) (v T) {
 	if p != nil {
 		v = *p
 	}
@@ -96,8 +97,8 @@ func (s *Server) adminClientAdd(w http.ResponseWriter, r *http.Request, by servi
 		return err
 	}
 	c, err := s.svc.CreateClient(r.Context(), service.ClientInput{
-		Name: deref(in.Name), RedirectURIs: deref(in.RedirectURIs), PostLogoutURIs: deref(in.PostLogoutURIs),
-		Public: deref(in.Public), Trusted: deref(in.Trusted), Groups: deref(in.Groups),
+		Name: clientField(in.Name), RedirectURIs: clientField(in.RedirectURIs), PostLogoutURIs: clientField(in.PostLogoutURIs),
+		Public: clientField(in.Public), Trusted: clientField(in.Trusted), Groups: clientField(in.Groups),
 	}, by)
 	if err != nil {
 		return err

@@ -35,8 +35,8 @@ func (s *Server) loadAdminClients(r *http.Request, by service.Actor, v *adminVie
 	return nil
 }
 
-// lines splits a textarea into its non-empty lines.
-func lines(s string) []string {
+// clientFormLines splits a textarea into its non-empty lines.
+func clientFormLines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -46,8 +46,8 @@ func lines(s string) []string {
 	return out
 }
 
-// commaList splits "a, b" into its non-empty items.
-func commaList(s string) []string {
+// clientFormList splits "a, b" into its non-empty items.
+func clientFormList(s string) []string {
 	var out []string
 	for _, g := range strings.Split(s, ",") {
 		if g = strings.TrimSpace(g); g != "" {
@@ -81,8 +81,8 @@ func (s *Server) adminClientAddSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	c, err := s.svc.CreateClient(r.Context(), service.ClientInput{
-		Name: f.Get("name"), RedirectURIs: lines(f.Get("redirect_uris")), PostLogoutURIs: lines(f.Get("post_logout_uris")),
-		Public: f.Get("public") == "1", Trusted: f.Get("trusted") == "1", Groups: commaList(f.Get("groups")),
+		Name: f.Get("name"), RedirectURIs: clientFormLines(f.Get("redirect_uris")), PostLogoutURIs: clientFormLines(f.Get("post_logout_uris")),
+		Public: f.Get("public") == "1", Trusted: f.Get("trusted") == "1", Groups: clientFormList(f.Get("groups")),
 	}, by)
 	if err != nil {
 		s.clientFormError(w, r, by, err)
@@ -99,8 +99,8 @@ func (s *Server) adminClientUpdateSubmit(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	f := r.PostForm
-	name, redirects, logouts := f.Get("name"), lines(f.Get("redirect_uris")), lines(f.Get("post_logout_uris"))
-	groups, trusted := commaList(f.Get("groups")), f.Get("trusted") == "1"
+	name, redirects, logouts := f.Get("name"), clientFormLines(f.Get("redirect_uris")), clientFormLines(f.Get("post_logout_uris"))
+	groups, trusted := clientFormList(f.Get("groups")), f.Get("trusted") == "1"
 	if logouts == nil {
 		logouts = []string{}
 	}
