@@ -84,6 +84,8 @@ var AuditEvents = []string{
 	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
 	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
 	AuditEmailVerify,
+	AuditPasswordResetRequest, AuditPasswordReset, AuditInvite, AuditInviteAccept, AuditInviteRevoke,
+	AuditEmailChangeRequest, AuditEmailChange, AuditProfile, AuditUserDelete,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.
