@@ -88,6 +88,7 @@ type Options struct {
 	VerifyMailPerUser *ratelimit.Limiter
 	// CreationLimits bound rooms, groups and messages per user.
 	CreationLimits
+	RecoveryOptions
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -108,6 +109,7 @@ type Service struct {
 	lastReads lastReads
 	allow     allowlistCache
 	outbox    outboxWake
+	resetJobs resetJobs
 }
 
 // New returns a Service for opts.
@@ -205,6 +207,9 @@ func (s *Service) Prune(ctx context.Context) error {
 	// Rotates a due signing key and deletes expired ones even when no
 	// token is being issued.
 	if _, err := s.signingKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.pruneRecovery(ctx, now); err != nil {
 		return err
 	}
 	if err := s.pruneMail(ctx, now); err != nil {

@@ -35,6 +35,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
 	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
 	mux.Handle("POST /api/v1/me/reauth", s.authed(s.reauth))
+	// Account recovery (issue 19).
+	mux.Handle("POST /api/v1/auth/password-reset", s.api(s.passwordResetRequest))
+	mux.Handle("POST /api/v1/auth/password-reset/confirm", s.api(s.passwordResetConfirm))
+	mux.Handle("POST /api/v1/auth/invitations/accept", s.api(s.acceptInvitation))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -97,6 +101,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
 	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
 	// First run: the one-time link that makes the first admin.
+	// Account recovery (issue 19).
+	mux.HandleFunc("GET /forgot-password", s.forgotPasswordPage)
+	mux.HandleFunc("POST /forgot-password", s.forgotPasswordSubmit)
+	mux.HandleFunc("GET /reset-password", s.resetPasswordPage)
+	mux.HandleFunc("POST /reset-password", s.resetPasswordSubmit)
+	mux.HandleFunc("GET /invite", s.invitePage)
+	mux.HandleFunc("POST /invite", s.inviteSubmit)
+	mux.HandleFunc("POST /admin/users/reset-link", s.adminResetLinkSubmit)
+	mux.HandleFunc("GET /admin/invitations", s.adminInvitationsPage)
+	mux.HandleFunc("POST /admin/invitations", s.adminInviteSubmit)
+	mux.HandleFunc("POST /admin/invitations/revoke", s.adminRevokeInvitationSubmit)
 	mux.HandleFunc("GET /setup", s.setupPage)
 	mux.HandleFunc("POST /setup", s.setupSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
@@ -115,6 +130,10 @@ var adminRoutes = []struct {
 	{"POST /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlistAdd }},
 	{"DELETE /api/v1/admin/allowlist/{id}", func(s *Server) adminFunc { return s.adminAllowlistRemove }},
 	{"GET /api/v1/admin/audit", func(s *Server) adminFunc { return s.adminAudit }},
+	{"POST /api/v1/admin/users/{id}/password-reset", func(s *Server) adminFunc { return s.adminPasswordReset }},
+	{"POST /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvite }},
+	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
+	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
