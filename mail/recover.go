@@ -120,4 +120,6 @@ func Invite(to string, d LinkData) (Message, error) { return inviteMail.render(t
 func EmailChange(to string, d LinkData) (Message, error) { return emailChangeMail.render(to, d) }
 
 // EmailChangeNotice renders the notice to the old address.
-func EmailChangeNotice(to string, d LinkData) (Message, error) { return emailChangeNotice.render(to, d) }
+func EmailChangeNotice(to string, d LinkData) (Message, error) {
+	return emailChangeNotice.render(to, d)
+}
