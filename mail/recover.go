@@ -3,123 +3,79 @@ package mail
 import (
 	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
+
+	"github.com/toriihq/torii/i18n"
 )
 
 // The mails of account recovery (issue 19): password reset, invitation,
-// change of address. Like messages.go, English only until the catalog
-// replaces the templates.
+// change of address, in the recipient's language from the catalog
+// (i18n/locales/recover.*.toml, keys recover.mail.<kind>.*).
 
 // LinkData fills a mail that carries one single-use link.
 type LinkData struct {
+	// Lang is the recipient's language (unknown: English).
+	Lang string
 	// Name greets the recipient (may be empty).
 	Name string
-	// Link is the page, with the token in its query.
+	// Link is the page, with the token in its query ("" for a notice).
 	Link string
-	// Minutes and Days say how long the link works (one of them is set).
-	Minutes int
-	Days    int
+	// Minutes, Hours and Days say how long the link works.
+	Minutes, Hours, Days int
 	// Inviter names who sent an invitation (may be empty).
 	Inviter string
 	// OldEmail and NewEmail name the addresses of a change.
-	OldEmail string
-	NewEmail string
+	OldEmail, NewEmail string
 }
 
-const htmlHead = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{template "subject" .}}</title></head>
+// Kinds of recovery mail.
+const (
+	KindReset             = "reset"
+	KindInvite            = "invite"
+	KindEmailChange       = "emailChange"
+	KindEmailChangeNotice = "emailChangeNotice"
+)
+
+var recoverHTML = htmltemplate.Must(htmltemplate.New("recover").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body style="font-family: system-ui, sans-serif; line-height: 1.5">
-<p>Hello{{with .Name}} {{.}}{{end}},</p>
-`
+<p>{{.Hello}}</p>
+<p>{{.Body}}</p>
+{{if .Link}}<p><a href="{{.Link}}" style="display: inline-block; padding: 0.6em 1.2em; background: #b3261e; color: #fff; text-decoration: none; border-radius: 6px">{{.Button}}</a></p>
+<p>{{.OrOpen}} <a href="{{.Link}}">{{.Link}}</a></p>
+{{end}}<p style="color: #555">{{.Note}}</p>
+</body></html>
+`))
 
-const htmlButton = `<p><a href="{{.Link}}" style="display: inline-block; padding: 0.6em 1.2em; background: #b3261e; color: #fff; text-decoration: none; border-radius: 6px">{{template "button" .}}</a></p>
-<p>Or open this link: <a href="{{.Link}}">{{.Link}}</a></p>
-`
-
-const textValidity = `{{if .Minutes}}{{.Minutes}} minutes{{else}}{{.Days}} days{{end}}`
-
-// linkMail is one kind of mail: a subject and the two bodies.
-type linkMail struct {
-	subject string
-	text    *texttemplate.Template
-	html    *htmltemplate.Template
-}
-
-func newLinkMail(subject, button, text, html string) linkMail {
-	defs := `{{define "subject"}}` + subject + `{{end}}{{define "button"}}` + button + `{{end}}{{define "validity"}}` + textValidity + `{{end}}`
-	return linkMail{
-		subject: subject,
-		text:    texttemplate.Must(texttemplate.New("t").Parse(defs + "Hello{{with .Name}} {{.}}{{end}},\n\n" + text)),
-		html:    htmltemplate.Must(htmltemplate.New("h").Parse(defs + htmlHead + html + "</body></html>\n")),
+// Recovery renders the mail of kind (KindReset, …) to `to`.
+func Recovery(kind, to string, d LinkData) (Message, error) {
+	l := i18n.New(d.Lang)
+	args := []any{"Name", d.Name, "Minutes", d.Minutes, "Hours", d.Hours, "Days", d.Days,
+		"Inviter", d.Inviter, "OldEmail", d.OldEmail, "NewEmail", d.NewEmail}
+	key := "recover.mail." + kind + "."
+	hello := l.T("recover.mail.hello")
+	if d.Name != "" {
+		hello = l.T("recover.mail.helloName", "Name", d.Name)
 	}
-}
-
-func (k linkMail) render(to string, d LinkData) (Message, error) {
-	var text, html strings.Builder
-	if err := k.text.Execute(&text, d); err != nil {
+	body := key + "body"
+	if kind == KindInvite && d.Inviter == "" {
+		body = key + "bodyNoInviter"
+	}
+	v := map[string]string{
+		"Lang": l.Lang(), "Subject": l.T(key + "subject"), "Hello": hello, "Body": l.T(body, args...),
+		"Note": l.T(key+"note", args...), "Link": d.Link, "OrOpen": l.T("recover.mail.orOpen"),
+	}
+	if d.Link != "" {
+		v["Button"] = l.T(key + "button")
+	}
+	var text strings.Builder
+	text.WriteString(v["Hello"] + "\n\n" + v["Body"] + "\n\n")
+	if d.Link != "" {
+		text.WriteString(d.Link + "\n\n")
+	}
+	text.WriteString(v["Note"] + "\n")
+	var html strings.Builder
+	if err := recoverHTML.Execute(&html, v); err != nil {
 		return Message{}, err
 	}
-	if err := k.html.Execute(&html, d); err != nil {
-		return Message{}, err
-	}
-	return Message{To: to, Subject: k.subject, Text: text.String(), HTML: html.String()}, nil
-}
-
-var resetMail = newLinkMail("Reset your password", "Choose a new password",
-	`someone (we hope you) asked to reset the password of your torii account. Choose a new one here:
-
-{{.Link}}
-
-The link works once, for {{template "validity" .}}. Setting a new password signs you out everywhere.
-If you did not ask for this, ignore this mail: your password stays as it is.
-`,
-	`<p>someone (we hope you) asked to reset the password of your torii account.</p>
-`+htmlButton+`<p style="color: #555">The link works once, for {{template "validity" .}}. Setting a new password signs you out everywhere. If you did not ask for this, ignore this mail: your password stays as it is.</p>
-`)
-
-var inviteMail = newLinkMail("You are invited to torii", "Accept the invitation",
-	`{{with .Inviter}}{{.}} invites{{else}}you are invited{{end}} you to torii. Create your account here:
-
-{{.Link}}
-
-The link works once, for {{template "validity" .}}. If you do not know what this is about, ignore this mail.
-`,
-	`<p>{{with .Inviter}}{{.}} invites{{else}}you are invited{{end}} you to torii.</p>
-`+htmlButton+`<p style="color: #555">The link works once, for {{template "validity" .}}. If you do not know what this is about, ignore this mail.</p>
-`)
-
-var emailChangeMail = newLinkMail("Confirm your new e-mail address", "Confirm my new address",
-	`please confirm that {{.NewEmail}} is your new address for torii by opening this link:
-
-{{.Link}}
-
-The link works once, for {{template "validity" .}}. Until then your address stays {{.OldEmail}}.
-If you did not ask for this, ignore this mail.
-`,
-	`<p>please confirm that {{.NewEmail}} is your new address for torii.</p>
-`+htmlButton+`<p style="color: #555">The link works once, for {{template "validity" .}}. Until then your address stays {{.OldEmail}}. If you did not ask for this, ignore this mail.</p>
-`)
-
-var emailChangeNotice = newLinkMail("Your torii e-mail address is being changed", "",
-	`someone signed in to your torii account asked to change its address from {{.OldEmail}} to {{.NewEmail}}.
-The change happens when the link sent to the new address is opened.
-
-If this was not you, sign in and change your password now, or ask an administrator for help.
-`,
-	`<p>someone signed in to your torii account asked to change its address from {{.OldEmail}} to {{.NewEmail}}. The change happens when the link sent to the new address is opened.</p>
-<p>If this was not you, sign in and change your password now, or ask an administrator for help.</p>
-`)
-
-// ResetPassword renders the password reset mail to `to`.
-func ResetPassword(to string, d LinkData) (Message, error) { return resetMail.render(to, d) }
-
-// Invite renders the invitation mail to `to`.
-func Invite(to string, d LinkData) (Message, error) { return inviteMail.render(to, d) }
-
-// EmailChange renders the confirmation mail to the new address.
-func EmailChange(to string, d LinkData) (Message, error) { return emailChangeMail.render(to, d) }
-
-// EmailChangeNotice renders the notice to the old address.
-func EmailChangeNotice(to string, d LinkData) (Message, error) {
-	return emailChangeNotice.render(to, d)
+	return Message{To: to, Subject: v["Subject"], Text: text.String(), HTML: html.String()}, nil
 }

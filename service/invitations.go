@@ -111,7 +111,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput, by Actor) (UserInv
 		if by.UserID == nil {
 			inviter = ""
 		}
-		msg, err := mail.Invite(email, mail.LinkData{Link: s.inviteLink(token), Days: int(InviteTTL / (24 * time.Hour)), Inviter: inviter})
+		msg, err := mail.Recovery(mail.KindInvite, email, mail.LinkData{Lang: by.Meta.Lang, Link: s.inviteLink(token), Days: int(InviteTTL / (24 * time.Hour)), Inviter: inviter})
 		if err != nil {
 			return UserInvitation{}, "", err
 		}

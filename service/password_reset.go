@@ -102,7 +102,7 @@ func (s *Service) mailReset(ctx context.Context, email string, m Meta) error {
 	if err != nil {
 		return err
 	}
-	msg, err := mail.ResetPassword(u.Email, mail.LinkData{Name: u.Name, Link: s.resetLink(token), Minutes: int(ResetLinkTTL / time.Minute)})
+	msg, err := mail.Recovery(mail.KindReset, u.Email, mail.LinkData{Lang: mailLang(u, m), Name: u.Name, Link: s.resetLink(token), Minutes: int(ResetLinkTTL / time.Minute)})
 	if err != nil {
 		return err
 	}
@@ -261,3 +261,8 @@ func (s *Service) pruneRecovery(ctx context.Context, now time.Time) error {
 	_, err := s.store.DeleteExpiredEmailChanges(ctx, now)
 	return err
 }
+
+// mailLang is the language of a mail to u: the language of the request
+// that caused it (the person asking is, for a reset, the recipient). A
+// saved preference of the user's will come first once users have one.
+func mailLang(_ torii.User, m Meta) string { return m.Lang }

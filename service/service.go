@@ -160,6 +160,9 @@ type Meta struct {
 	// any. A sign-in revokes it, so the cookie a browser held before
 	// signing in is dead afterwards (security.md F.31).
 	PresentedToken string
+	// Lang is the language of the request ("en", "ja"), for the mails it
+	// causes.
+	Lang string
 }
 
 // Config is what a client may know about how sign-in works here.

@@ -3,8 +3,10 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/i18n"
 	"github.com/toriihq/torii/service"
 )
 
@@ -21,6 +23,16 @@ type resetView struct {
 type inviteView struct {
 	Token, Email string
 	Groups       []torii.Group
+	// GroupNames lists the groups for the page's sentence.
+	GroupNames string
+}
+
+func inviteViewOf(token string, inv service.UserInvitation) inviteView {
+	names := make([]string, len(inv.Groups))
+	for i, g := range inv.Groups {
+		names[i] = g.Name
+	}
+	return inviteView{Token: token, Email: inv.Email, Groups: inv.Groups, GroupNames: strings.Join(names, ", ")}
 }
 
 // adminLinkView shows a link an admin made, to copy and hand over.
@@ -33,10 +45,8 @@ type adminInvitationsView struct {
 	Invitations []service.UserInvitation
 }
 
-const resetSentNotice = "If an account has this address, a mail with a link to choose a new password is on its way. The link works for 30 minutes."
-
 func (s *Server) forgotPasswordPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "forgot_password", pageData{Title: "Reset your password"})
+	s.render(w, r, http.StatusOK, "forgot_password", pageData{Title: "recover.forgot.title"})
 }
 
 // forgotPasswordSubmit is POST /forgot-password {email}: the same notice
@@ -47,12 +57,12 @@ func (s *Server) forgotPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	d := pageData{Title: "Reset your password", Form: map[string]string{"email": email}}
+	d := pageData{Title: "recover.forgot.title", Form: map[string]string{"email": email}}
 	if err := s.svc.RequestPasswordReset(r.Context(), email, s.meta(r)); err != nil {
 		s.formError(w, r, "forgot_password", d, err)
 		return
 	}
-	d.Notice = resetSentNotice
+	d.Notice = "recover.forgot.sent"
 	s.render(w, r, http.StatusOK, "forgot_password", d)
 }
 
@@ -63,10 +73,10 @@ func (s *Server) resetPasswordPage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	email, err := s.svc.CheckPasswordReset(r.Context(), token)
 	if err != nil {
-		s.formError(w, r, "reset_password", pageData{Title: "Choose a new password", Data: resetView{}}, err)
+		s.formError(w, r, "reset_password", pageData{Title: "recover.reset.title", Data: resetView{}}, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "reset_password", pageData{Title: "Choose a new password", Data: resetView{Token: token, Email: email}})
+	s.render(w, r, http.StatusOK, "reset_password", pageData{Title: "recover.reset.title", Data: resetView{Token: token, Email: email}})
 }
 
 // resetPasswordSubmit is POST /reset-password {token, password}.
@@ -83,13 +93,13 @@ func (s *Server) resetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 			v.Token = token
 			v.Email, _ = s.svc.CheckPasswordReset(r.Context(), token)
 		}
-		s.formError(w, r, "reset_password", pageData{Title: "Choose a new password", Data: v}, err)
+		s.formError(w, r, "reset_password", pageData{Title: "recover.reset.title", Data: v}, err)
 		return
 	}
 	// Every session of the account ended, this browser's too if it had one.
 	s.clearSessionCookie(w)
-	s.render(w, r, http.StatusOK, "reset_password", pageData{Title: "Password set",
-		Notice: "The password of " + u.Email + " is set, and every device is signed out. Sign in with it now.",
+	s.render(w, r, http.StatusOK, "reset_password", pageData{Title: "recover.reset.doneTitle",
+		Notice: s.localizer(r, nil).T("recover.reset.done", "Email", u.Email),
 		Data:   resetView{Done: true}})
 }
 
@@ -98,10 +108,10 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	inv, err := s.svc.CheckInvitation(r.Context(), token)
 	if err != nil {
-		s.formError(w, r, "invite", pageData{Title: "Invitation", Data: inviteView{}}, err)
+		s.formError(w, r, "invite", pageData{Title: "recover.invite.invalidTitle", Data: inviteView{}}, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "invite", pageData{Title: "Join torii", Data: inviteView{Token: token, Email: inv.Email, Groups: inv.Groups}})
+	s.render(w, r, http.StatusOK, "invite", pageData{Title: "recover.invite.title", Data: inviteViewOf(token, inv)})
 }
 
 // inviteSubmit is POST /invite {token, name, password}: registers and
@@ -115,9 +125,9 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	res, err := s.svc.AcceptInvitation(r.Context(), token, name, r.PostForm.Get("password"), s.meta(r))
 	s.metrics.signIn("register", resultOf(err))
 	if err != nil {
-		d := pageData{Title: "Join torii", Form: map[string]string{"name": name}, Data: inviteView{}}
+		d := pageData{Title: "recover.invite.title", Form: map[string]string{"name": name}, Data: inviteView{}}
 		if inv, cerr := s.svc.CheckInvitation(r.Context(), token); cerr == nil {
-			d.Data = inviteView{Token: token, Email: inv.Email, Groups: inv.Groups}
+			d.Data = inviteViewOf(token, inv)
 		}
 		s.formError(w, r, "invite", d, err)
 		return
@@ -142,10 +152,11 @@ func (s *Server) adminResetLinkSubmit(w http.ResponseWriter, r *http.Request) {
 		s.adminFormError(w, r, by, err)
 		return
 	}
-	s.renderAdminLink(w, r, "Password reset link", adminLinkView{
-		Intro: "Give this link to " + link.Email + " by a way you trust. Whoever opens it can choose the account's password.",
+	l := s.localizer(r, nil)
+	s.renderAdminLink(w, r, "recover.admin.resetTitle", adminLinkView{
+		Intro: l.T("recover.admin.resetIntro", "Email", link.Email),
 		URL:   link.URL,
-		Note:  "It works once, until " + link.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC") + ". Using it signs the account out everywhere.",
+		Note:  l.T("recover.admin.resetNote", "Time", whenIn(l, link.ExpiresAt)),
 		Back:  "/admin",
 	})
 }
@@ -166,7 +177,7 @@ func (s *Server) adminInvitationsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := pageData{}
 	if r.URL.Query().Get("done") == "revoked" {
-		d.Notice = "The invitation is revoked."
+		d.Notice = "recover.admin.revoked"
 	}
 	s.renderInvitations(w, r, by, http.StatusOK, d)
 }
@@ -177,7 +188,7 @@ func (s *Server) renderInvitations(w http.ResponseWriter, r *http.Request, by se
 		s.renderError(w, r, err)
 		return
 	}
-	d.Title, d.Data = "Invitations", adminInvitationsView{Invitations: list}
+	d.Title, d.Data = "recover.admin.invitations", adminInvitationsView{Invitations: list}
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()
 	}
@@ -203,22 +214,22 @@ func (s *Server) adminInviteSubmit(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		for _, k := range []string{"email", "groups"} {
+		l := s.localizer(r, nil)
+		for k, label := range map[string]string{"email": "field.email", "groups": "recover.admin.groups"} {
 			if m := d.Fields[k]; m != "" {
-				d.Error = strings.ToUpper(k[:1]) + k[1:] + " " + m + "."
+				d.Error = l.T("field.error", "Field", l.T(label), "Message", m)
 			}
 		}
 		s.renderInvitations(w, r, by, status, d)
 		return
 	}
-	intro := "The invitation of " + v.Email + " is made."
+	l := s.localizer(r, nil)
+	intro := l.T("recover.admin.inviteMadeMailOff", "Email", v.Email)
 	if v.Mailed {
-		intro += " It is on its way by mail; you can also hand this link over yourself."
-	} else {
-		intro += " This server sends no mail: give this link to them by a way you trust."
+		intro = l.T("recover.admin.inviteMade", "Email", v.Email)
 	}
-	s.renderAdminLink(w, r, "Invitation", adminLinkView{Intro: intro, URL: link,
-		Note: "It works once, until " + v.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC") + ".", Back: "/admin/invitations"})
+	s.renderAdminLink(w, r, "recover.admin.inviteTitle", adminLinkView{Intro: intro, URL: link,
+		Note: l.T("recover.admin.inviteNote", "Time", whenIn(l, v.ExpiresAt)), Back: "/admin/invitations"})
 }
 
 // adminRevokeInvitationSubmit is POST /admin/invitations/revoke {id}.
@@ -236,4 +247,9 @@ func (s *Server) adminRevokeInvitationSubmit(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	http.Redirect(w, r, "/admin/invitations?done=revoked", http.StatusSeeOther)
+}
+
+// whenIn formats t as the pages' "when" does, in l's language.
+func whenIn(l *i18n.Localizer, t time.Time) string {
+	return l.T("time.utc", "Time", t.UTC().Format(l.T("time.layout")))
 }
