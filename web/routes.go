@@ -39,6 +39,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/auth/password-reset", s.api(s.passwordResetRequest))
 	mux.Handle("POST /api/v1/auth/password-reset/confirm", s.api(s.passwordResetConfirm))
 	mux.Handle("POST /api/v1/auth/invitations/accept", s.api(s.acceptInvitation))
+	mux.Handle("PATCH /api/v1/me", s.authed(s.patchMe))
+	mux.Handle("POST /api/v1/me/email", s.authed(s.requestEmailChange))
+	mux.Handle("POST /api/v1/auth/email-change/confirm", s.api(s.confirmEmailChange))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -112,6 +115,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/invitations", s.adminInvitationsPage)
 	mux.HandleFunc("POST /admin/invitations", s.adminInviteSubmit)
 	mux.HandleFunc("POST /admin/invitations/revoke", s.adminRevokeInvitationSubmit)
+	mux.HandleFunc("POST /account/name", s.accountNameSubmit)
+	mux.HandleFunc("POST /account/email", s.accountEmailSubmit)
+	mux.HandleFunc("GET /confirm-email", s.confirmEmailPage)
+	mux.HandleFunc("POST /confirm-email", s.confirmEmailSubmit)
 	mux.HandleFunc("GET /setup", s.setupPage)
 	mux.HandleFunc("POST /setup", s.setupSubmit)
 	mux.HandleFunc("/", s.notFoundPage)
