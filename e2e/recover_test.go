@@ -115,3 +115,40 @@ func TestBrowser_InvitedColleagueRegistersThenResetsAlone(t *testing.T) {
 	later := newBrowser(t)
 	resetInBrowser(t, later, srv, smtp, "cy@example.com", "cy's brand new passphrase")
 }
+
+// TestBrowser_EmailChangeConfirmedFromNewAddress: /account's form, the
+// notice to the old address, the link to the new one, its button.
+func TestBrowser_EmailChangeConfirmedFromNewAddress(t *testing.T) {
+	ctx := newBrowser(t)
+	srv, smtp := mailedServer(t, nil)
+	seedVerifiedUser(t, srv, "Ann Lee", "ann@example.com", goodPassword)
+	signInInBrowser(t, ctx, srv, "ann@example.com", goodPassword)
+	open(t, ctx, srv.URL, "/account")
+	fill(t, ctx, "profile-email", "ann.new@example.com")
+	if status := clickAndLoad(t, ctx, chromedp.ID("profile-email-save")); status != http.StatusOK {
+		t.Fatalf("Change the address: status %d", status)
+	}
+	do(t, ctx, "wait for the notice", chromedp.WaitVisible(chromedp.ID("account-notice")))
+	screenshot(t, ctx, "email-change-sent")
+	var link string
+	for range 2 {
+		m := smtp.Next(t)
+		if m.To[0] == "ann.new@example.com" {
+			link = m.Link(t, "/confirm-email?token=")
+		} else if m.To[0] != "ann@example.com" {
+			t.Fatalf("mail to %v", m.To)
+		}
+	}
+	do(t, ctx, "open the mail's link", chromedp.Navigate(link))
+	do(t, ctx, "wait for the button", chromedp.WaitVisible(chromedp.ID("confirm-email")))
+	if status := clickAndLoad(t, ctx, chromedp.ID("confirm-email")); status != http.StatusOK {
+		t.Fatalf("Confirm: status %d", status)
+	}
+	wantText(t, ctx, "#confirm-email-notice", "Your address is now ann.new@example.com.")
+	screenshot(t, ctx, "email-changed")
+	open(t, ctx, srv.URL, "/account")
+	do(t, ctx, "wait for the confirmed badge", chromedp.WaitVisible(chromedp.ID("email-verified")))
+	if got := text(t, ctx, "#email-verified"); got == "" {
+		t.Fatal("no badge")
+	}
+}
