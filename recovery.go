@@ -93,4 +93,28 @@ type RecoveryStores interface {
 	PasswordResetStore
 	InvitationStore
 	EmailChangeStore
+	LeavingStore
+}
+
+// DeletedEmailDomain is the domain of the placeholder address a deleted
+// account keeps ("deleted-<id>@deleted.invalid"): the real address is
+// freed and forgotten (.invalid is reserved, RFC 2606).
+const DeletedEmailDomain = "deleted.invalid"
+
+// LeavingStore deletes accounts and exports their data.
+type LeavingStore interface {
+	// DeleteAccount deletes user id at `at`, in one transaction: every
+	// session and refresh token is revoked, identities, group
+	// memberships, admin roles, pending links and invitations of the
+	// account are removed, and the user row is kept (messages refer to
+	// it) but emptied: deleted_at set, status inactive, no password, name
+	// and avatar blank, the address replaced by
+	// deleted-<id>@DeletedEmailDomain, the token epoch moved to at. With
+	// eraseMessages the text of the user's messages is blanked too. It
+	// returns the user as it was. ErrNotFound if the user does not exist
+	// or is already deleted.
+	DeleteAccount(ctx context.Context, id int64, at time.Time, eraseMessages bool) (User, error)
+	// UserMessages lists the messages userID wrote, oldest first, with
+	// ids above after, at most limit (1 to 1000).
+	UserMessages(ctx context.Context, userID, after int64, limit int) ([]Message, error)
 }

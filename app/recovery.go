@@ -16,8 +16,13 @@ var (
 
 // recoveryOptions configures issue 19's flows.
 func recoveryOptions(cfg *config.Config, now func() time.Time) service.RecoveryOptions {
-	return service.RecoveryOptions{
+	o := service.RecoveryOptions{
 		ResetPerIP:      limiter(resetIPRate, now),
 		ResetPerAddress: limiter(resetAddressRate, now),
+		DeletedMessages: service.DeletedMessagesKeep,
 	}
+	if cfg.EraseDeletedMessages {
+		o.DeletedMessages = service.DeletedMessagesErase
+	}
+	return o
 }

@@ -87,3 +87,27 @@ func printSetPasswordLink(ctx context.Context, env Env, svc *service.Service, id
 	fmt.Fprintln(env.Stdout, link.URL)
 	return nil
 }
+
+// userDelete is `torii user delete EMAIL`: the account is deleted as an
+// admin's "Delete" does.
+func userDelete(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("user delete", env)
+	db := fs.String("database", "", "SQLite file or postgres:// URL (default TORII_DATABASE)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"usage: torii user delete EMAIL"}
+	}
+	return withService(ctx, env, *db, func(svc *service.Service) error {
+		u, err := svc.UserByEmail(ctx, fs.Arg(0))
+		if err != nil {
+			return notFoundAs(err, fs.Arg(0))
+		}
+		if err := svc.AdminDeleteUser(ctx, u.ID, service.CLI); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s is deleted\n", u.Email)
+		return nil
+	})
+}

@@ -16,7 +16,7 @@ import (
 
 func userCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{"user: missing subcommand (create, list, set-status, grant, verify, reset-link, invite)"}
+		return usageError{"user: missing subcommand (create, list, set-status, grant, verify, reset-link, invite, delete)"}
 	}
 	switch args[0] {
 	case "create":
@@ -33,6 +33,8 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 		return userResetLink(ctx, args[1:], env)
 	case "invite":
 		return userInvite(ctx, args[1:], env)
+	case "delete":
+		return userDelete(ctx, args[1:], env)
 	default:
 		return usageError{fmt.Sprintf("user: unknown subcommand %q", args[0])}
 	}

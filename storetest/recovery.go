@@ -17,6 +17,7 @@ var recoveryTests = []test{
 	{"AcceptInvitation_CreatesVerifiedMemberOnce", testAcceptInvitation},
 	{"CreateInvitation_ReplacesSameAddressRefusesTakenAndBounds", testCreateInvitationRules},
 	{"ConsumeEmailChange_ChangesAddressOnceOnlyFromOldAddress", testConsumeEmailChange},
+	{"DeleteAccount_EmptiesTheUserAndFreesTheAddress", testDeleteAccount},
 }
 
 func reset(id string, u torii.User, via string, d time.Duration) torii.PasswordReset {
@@ -201,4 +202,45 @@ func testConsumeEmailChange(t *testing.T, s torii.Store) {
 	}
 	// A change made for an address the user no longer has is refused.
 	is(t, s.CreateEmailChange(ctx, change("c3", "x@example.com"), nil), torii.ErrNotFound)
+}
+
+func testDeleteAccount(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	for _, erase := range []bool{false, true} {
+		email := "keep@example.com"
+		if erase {
+			email = "erase@example.com"
+		}
+		ann := newUser(t, s, email)
+		newSession(t, s, ann.ID, "s-"+email, t0, time.Hour)
+		_, err := s.CreateIdentity(ctx, torii.Identity{UserID: ann.ID, Issuer: "https://idp", Subject: email, Email: email, CreatedAt: t0})
+		ok(t, err)
+		ok(t, s.AddUserRole(ctx, ann.ID, torii.RoleAdmin))
+		room := must[torii.Room](t)(s.CreateRoom(ctx, torii.Room{Name: "r-" + email, Visibility: torii.RoomPublic, CreatedBy: &ann.ID, CreatedAt: t0}))
+		msg, _, err := s.CreateMessage(ctx, torii.Message{RoomID: room.ID, UserID: &ann.ID, Author: torii.AuthorUser, Body: "hello", Status: torii.MessageComplete, CreatedAt: t0})
+		ok(t, err)
+		same(t, "messages before", len(must[[]torii.Message](t)(s.UserMessages(ctx, ann.ID, 0, 10))), 1)
+
+		old := must[torii.User](t)(s.DeleteAccount(ctx, ann.ID, at(time.Minute), erase))
+		same(t, "returned user", old.Email, email)
+		_, err = s.UserByID(ctx, ann.ID)
+		is(t, err, torii.ErrNotFound)
+		_, err = s.UserByEmail(ctx, email)
+		is(t, err, torii.ErrNotFound)
+		if ss := must[torii.Session](t)(s.SessionByID(ctx, "s-"+email)); ss.RevokedAt == nil {
+			t.Error("session survived")
+		}
+		if ids := must[[]torii.Identity](t)(s.IdentitiesByUser(ctx, ann.ID)); len(ids) != 0 {
+			t.Errorf("identities survived: %v", ids)
+		}
+		same(t, "roles", must[[]string](t)(s.UserRoles(ctx, ann.ID)), []string{})
+		msgs := must[[]torii.Message](t)(s.UserMessages(ctx, ann.ID, 0, 10))
+		if len(msgs) != 1 || msgs[0].ID != msg.ID || (msgs[0].Body == "") != erase {
+			t.Errorf("erase=%v: messages after %+v", erase, msgs)
+		}
+		// The address is free again.
+		newUser(t, s, email)
+		_, err = s.DeleteAccount(ctx, ann.ID, at(time.Minute), erase)
+		is(t, err, torii.ErrNotFound)
+	}
 }

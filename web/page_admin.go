@@ -42,6 +42,7 @@ var adminNotices = map[string]string{
 	"allow":    "admin.notice.allow",
 	"disallow": "admin.notice.disallow",
 	"verified": "admin.notice.verified",
+	"deleted":  "recover.admin.deleted",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {

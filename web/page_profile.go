@@ -68,3 +68,35 @@ func (s *Server) confirmEmailSubmit(w http.ResponseWriter, r *http.Request) {
 	d.Notice = s.localizer(r, d.User).T("recover.confirmEmail.done", "Email", u.Email)
 	s.render(w, r, http.StatusOK, "confirm_email", d)
 }
+
+// accountDeleteSubmit is POST /account/delete {password?}: the account is
+// deleted and the browser signed out.
+func (s *Server) accountDeleteSubmit(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.accountForm(w, r)
+	if !ok {
+		return
+	}
+	if err := s.svc.DeleteMe(r.Context(), p, r.PostForm.Get("password"), s.meta(r)); err != nil {
+		s.accountError(w, r, p, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/login?deleted=1", http.StatusSeeOther)
+}
+
+// adminDeleteSubmit is POST /admin/users/delete {id}.
+func (s *Server) adminDeleteSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := formID(r, "id")
+	if err == nil {
+		err = s.svc.AdminDeleteUser(r.Context(), id, by)
+	}
+	if err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	s.adminDone(w, r, "deleted")
+}

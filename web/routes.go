@@ -42,6 +42,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PATCH /api/v1/me", s.authed(s.patchMe))
 	mux.Handle("POST /api/v1/me/email", s.authed(s.requestEmailChange))
 	mux.Handle("POST /api/v1/auth/email-change/confirm", s.api(s.confirmEmailChange))
+	mux.Handle("DELETE /api/v1/me", s.authed(s.deleteMe))
+	mux.Handle("GET /api/v1/me/export", s.authed(s.exportMe))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -117,6 +119,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/invitations/revoke", s.adminRevokeInvitationSubmit)
 	mux.HandleFunc("POST /account/name", s.accountNameSubmit)
 	mux.HandleFunc("POST /account/email", s.accountEmailSubmit)
+	mux.HandleFunc("POST /account/delete", s.accountDeleteSubmit)
+	mux.HandleFunc("POST /admin/users/delete", s.adminDeleteSubmit)
 	mux.HandleFunc("GET /confirm-email", s.confirmEmailPage)
 	mux.HandleFunc("POST /confirm-email", s.confirmEmailSubmit)
 	mux.HandleFunc("GET /setup", s.setupPage)
@@ -141,6 +145,7 @@ var adminRoutes = []struct {
 	{"POST /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvite }},
 	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
 	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
+	{"DELETE /api/v1/admin/users/{id}", func(s *Server) adminFunc { return s.adminDeleteUser }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
