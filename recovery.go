@@ -94,7 +94,26 @@ type RecoveryStores interface {
 	InvitationStore
 	EmailChangeStore
 	LeavingStore
+	AvatarStore
 }
+
+// AvatarStore keeps pictures users uploaded (PNG, made by torii).
+type AvatarStore interface {
+	// SetAvatar stores data as userID's picture and sets their AvatarURL
+	// to url, in one transaction, and returns the user. ErrNotFound for a
+	// missing or deleted user.
+	SetAvatar(ctx context.Context, userID int64, data []byte, url string, at time.Time) (User, error)
+	// DeleteAvatar removes userID's uploaded picture, if any, and clears
+	// an AvatarURL that pointed to it, and returns the user.
+	DeleteAvatar(ctx context.Context, userID int64, at time.Time) (User, error)
+	// Avatar returns userID's uploaded picture (ErrNotFound if none, or
+	// the user is deleted).
+	Avatar(ctx context.Context, userID int64) ([]byte, time.Time, error)
+}
+
+// AvatarPathPrefix starts the AvatarURL of an uploaded picture
+// ("/avatars/<id>?v=<version>"): a provider's picture never replaces it.
+const AvatarPathPrefix = "/avatars/"
 
 // DeletedEmailDomain is the domain of the placeholder address a deleted
 // account keeps ("deleted-<id>@deleted.invalid"): the real address is

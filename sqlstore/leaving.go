@@ -27,6 +27,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64, at time.Time, erase
 			`DELETE FROM email_changes WHERE user_id = ?`,
 			`DELETE FROM email_verifications WHERE user_id = ?`,
 			`DELETE FROM group_invitations WHERE user_id = ?`,
+			`DELETE FROM user_avatars WHERE user_id = ?`,
 		} {
 			if _, err := c.exec(ctx, q, id); err != nil {
 				return s.f.err("delete account", err)

@@ -44,6 +44,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/auth/email-change/confirm", s.api(s.confirmEmailChange))
 	mux.Handle("DELETE /api/v1/me", s.authed(s.deleteMe))
 	mux.Handle("GET /api/v1/me/export", s.authed(s.exportMe))
+	mux.Handle("PUT /api/v1/me/avatar", s.authed(s.putAvatar))
+	mux.Handle("DELETE /api/v1/me/avatar", s.authed(s.deleteAvatar))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -120,6 +122,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/name", s.accountNameSubmit)
 	mux.HandleFunc("POST /account/email", s.accountEmailSubmit)
 	mux.HandleFunc("POST /account/delete", s.accountDeleteSubmit)
+	mux.HandleFunc("POST /account/avatar", s.accountAvatarSubmit)
+	mux.HandleFunc("GET /avatars/{id}", s.avatarImage)
 	mux.HandleFunc("POST /admin/users/delete", s.adminDeleteSubmit)
 	mux.HandleFunc("GET /confirm-email", s.confirmEmailPage)
 	mux.HandleFunc("POST /confirm-email", s.confirmEmailSubmit)

@@ -46,7 +46,16 @@ CREATE TABLE email_changes (
 );
 CREATE INDEX email_changes_user_id ON email_changes (user_id);
 
+-- A picture a user uploaded, re-encoded as PNG by torii (never the bytes
+-- as sent), served from /avatars/{user_id}.
+CREATE TABLE user_avatars (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    data       BLOB    NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
 -- +goose Down
+DROP TABLE user_avatars;
 DROP TABLE email_changes;
 DROP TABLE invitations;
 DROP TABLE password_resets;
