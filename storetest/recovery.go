@@ -18,6 +18,7 @@ var recoveryTests = []test{
 	{"CreateInvitation_ReplacesSameAddressRefusesTakenAndBounds", testCreateInvitationRules},
 	{"ConsumeEmailChange_ChangesAddressOnceOnlyFromOldAddress", testConsumeEmailChange},
 	{"DeleteAccount_EmptiesTheUserAndFreesTheAddress", testDeleteAccount},
+	{"SetAvatar_StoresPictureAndURLTogether", testSetAvatar},
 }
 
 func reset(id string, u torii.User, via string, d time.Duration) torii.PasswordReset {
@@ -243,4 +244,29 @@ func testDeleteAccount(t *testing.T, s torii.Store) {
 		_, err = s.DeleteAccount(ctx, ann.ID, at(time.Minute), erase)
 		is(t, err, torii.ErrNotFound)
 	}
+}
+
+func testSetAvatar(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	ann := newUser(t, s, "ann@example.com")
+	_, _, err := s.Avatar(ctx, ann.ID)
+	is(t, err, torii.ErrNotFound)
+	u := must[torii.User](t)(s.SetAvatar(ctx, ann.ID, []byte{1, 2, 3}, "/avatars/1?v=1", at(time.Minute)))
+	same(t, "url", u.AvatarURL, "/avatars/1?v=1")
+	u = must[torii.User](t)(s.SetAvatar(ctx, ann.ID, []byte{4, 5}, "/avatars/1?v=2", at(2*time.Minute)))
+	data, when, err := s.Avatar(ctx, ann.ID)
+	ok(t, err)
+	same(t, "data", data, []byte{4, 5})
+	same(t, "updated", when, at(2*time.Minute))
+	same(t, "stored url", must[torii.User](t)(s.UserByID(ctx, ann.ID)).AvatarURL, "/avatars/1?v=2")
+	u = must[torii.User](t)(s.DeleteAvatar(ctx, ann.ID, at(3*time.Minute)))
+	same(t, "url after delete", u.AvatarURL, "")
+	_, _, err = s.Avatar(ctx, ann.ID)
+	is(t, err, torii.ErrNotFound)
+	// A provider's picture is not the upload's: deleting keeps it.
+	_, err = s.UpdateUser(ctx, ann.ID, func(x *torii.User) error { x.AvatarURL = "https://lh3.example/p.png"; return nil })
+	ok(t, err)
+	same(t, "provider url kept", must[torii.User](t)(s.DeleteAvatar(ctx, ann.ID, at(4*time.Minute))).AvatarURL, "https://lh3.example/p.png")
+	_, err = s.SetAvatar(ctx, 99999, []byte{1}, "/avatars/99999?v=1", t0)
+	is(t, err, torii.ErrNotFound)
 }
