@@ -342,3 +342,22 @@ func TestInvitation_WithoutMailRevokedExpiredAndAdmin(t *testing.T) {
 	wantPage(t, boss.Do("GET", "/admin/invitations", nil), http.StatusOK, "hal@example.com", `id="invite-form"`)
 	wantPage(t, postForm(boss, "/admin/invitations", url.Values{"email": {"ida@example.com"}}), http.StatusOK, `id="admin-link"`, "sends no mail")
 }
+
+func TestRecoveryMail_InTheLanguageOfTheRequest(t *testing.T) {
+	srv, smtp := mailServer(t, app.Options{})
+	signedIn(t, srv, "ann@example.com")
+	smtp.Next(t)
+	r := srv.Client(t).Do("POST", "/api/v1/auth/password-reset", map[string]string{"email": "ann@example.com"}, "Accept-Language", "ja-JP,ja;q=0.9")
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("reset request: %d %s", r.Status, r.Body)
+	}
+	m := nextMailTo(t, smtp, "ann@example.com", "パスワードの再設定")
+	if text := m.Part(t, "text/plain"); !strings.Contains(text, "30 分間") || !strings.Contains(m.Part(t, "text/html"), `lang="ja"`) {
+		t.Errorf("Japanese mail:\n%s", text)
+	}
+	boss := cliAdmin(t, srv)
+	if r := boss.Do("POST", "/api/v1/admin/invitations?lang=ja", map[string]any{"email": "cy@example.com"}); r.Status != http.StatusCreated {
+		t.Fatalf("invite: %d %s", r.Status, r.Body)
+	}
+	nextMailTo(t, smtp, "cy@example.com", "torii への招待")
+}
