@@ -76,3 +76,24 @@ func TestAvatar_UploadIsRedrawnAsBoundedPNGAndServedSafely(t *testing.T) {
 	// The /account form shows the field.
 	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="profile-picture"`)
 }
+
+func TestAvatar_ProviderPictureUntilAnUploadWhichItNeverReplaces(t *testing.T) {
+	g := startGoogle(t, nil)
+	u := ada
+	u.Picture = "https://lh3.googleusercontent.example/ada.png"
+	c := g.srv.Client(t)
+	if r := g.signIn(c, g.idp.Token(u)); r.Status != http.StatusCreated {
+		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
+	}
+	if got := me(t, c)["user"].(map[string]any)["avatarUrl"]; got != u.Picture {
+		t.Fatalf("avatarUrl %v, want Google's picture", got)
+	}
+	if r := putAvatar(c, pngOf(t, 32, 32), "image/png"); r.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	again := g.srv.Client(t)
+	g.signIn(again, g.idp.Token(u))
+	if got := me(t, again)["user"].(map[string]any)["avatarUrl"].(string); !strings.HasPrefix(got, "/avatars/") {
+		t.Fatalf("a provider sign-in replaced the upload with %q", got)
+	}
+}
