@@ -85,6 +85,8 @@ var AuditEvents = []string{
 	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
 	AuditEmailVerify,
 	AuditOAuthToken, AuditOAuthRevoke, AuditOAuthConsent, AuditClientAdd, AuditClientUpdate, AuditClientRemove,
+	AuditPasswordResetRequest, AuditPasswordReset, AuditInvite, AuditInviteAccept, AuditInviteRevoke,
+	AuditEmailChangeRequest, AuditEmailChange, AuditProfile, AuditUserDelete,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

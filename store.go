@@ -34,6 +34,7 @@ type Store interface {
 	ProofStore
 	LanguageStore
 	OAuthStore
+	RecoveryStores
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

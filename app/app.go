@@ -245,6 +245,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 			MessagesPerUser: limiter(cfg.RateMessagesUser, now),
 		},
 	}
+	so.RecoveryOptions = recoveryOptions(cfg, now)
 	if google != nil {
 		so.Google, so.GoogleClientID = google, cfg.GoogleClientID
 		so.GoogleCodeFlow = cfg.GoogleClientSecret.IsSet()
@@ -285,6 +286,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); a.Service.RunOutbox(octx, 0) }()
 	defer func() { ocancel(); <-outboxDone }()
+	// Reset requests answered already finish their mail before the store closes.
+	defer a.Service.WaitResetJobs()
 	mctx, mcancel := context.WithCancel(ctx)
 	defer mcancel()
 	go a.serveMetrics(mctx)

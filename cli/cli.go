@@ -124,6 +124,9 @@ const usage = `Usage:
   torii user set-status E active|inactive
   torii user grant E admin
   torii user verify E                 mark E's address verified (when the server sends no mail)
+  torii user reset-link E             print a one-time password reset link for E
+  torii user invite E [--group G]... [--admin]  print (and mail) an invitation link for E
+  torii user delete E                 delete E's account (TORII_DELETED_MESSAGES says what happens to its messages)
   torii allow add E|@domain…          add to the database allowlist (with TORII_ALLOWED_EMAILS)
   torii allow rm E|@domain…           remove from the database allowlist
   torii allow list                    the effective allowlist (database and environment)

@@ -15,7 +15,7 @@ import (
 
 func userCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{"user: missing subcommand (create, list, set-status, grant, verify)"}
+		return usageError{"user: missing subcommand (create, list, set-status, grant, verify, reset-link, invite, delete)"}
 	}
 	switch args[0] {
 	case "create":
@@ -28,6 +28,12 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 		return userGrant(ctx, args[1:], env)
 	case "verify":
 		return userVerify(ctx, args[1:], env)
+	case "reset-link":
+		return userResetLink(ctx, args[1:], env)
+	case "invite":
+		return userInvite(ctx, args[1:], env)
+	case "delete":
+		return userDelete(ctx, args[1:], env)
 	default:
 		return usageError{fmt.Sprintf("user: unknown subcommand %q", args[0])}
 	}
@@ -80,6 +86,9 @@ func userCreate(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "created user %d <%s>%s\n", u.ID, u.Email, map[bool]string{true: " (admin)"}[*admin])
+		if *admin && pw == "" {
+			return printSetPasswordLink(ctx, env, svc, u.ID)
+		}
 		return nil
 	})
 }

@@ -223,6 +223,8 @@ type Config struct {
 	InputSettings
 	// Bounds are the limits on connections, requests and streams.
 	Bounds
+	// RecoverySettings: what account deletion does (recovery.go).
+	RecoverySettings
 }
 
 // Error is a configuration problem: one line naming the variable (and the
@@ -423,7 +425,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_AUDIT_RETENTION", d(c.AuditRetention)),
 		slog.String("TORII_DEFAULT_GROUP", c.DefaultGroup),
 		slog.String("TORII_SHUTDOWN_TIMEOUT", d(c.ShutdownTimeout)),
-	}, append(c.inputRedacted(), c.boundsAttrs()...)...)
+	}, append(append(c.inputRedacted(), c.boundsAttrs()...), c.recoveryAttrs()...)...)
 }
 
 // LogValue logs the configuration as a group of Redacted settings. It has a

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -273,10 +274,11 @@ func picture(u string) string {
 	return u
 }
 
-// withPicture refreshes the avatar from the provider at each sign-in.
+// withPicture refreshes the avatar from the provider at each sign-in,
+// unless the user uploaded a picture of their own.
 func withPicture(p string) func(*torii.User) {
 	return func(u *torii.User) {
-		if p := picture(p); p != "" {
+		if p := picture(p); p != "" && !strings.HasPrefix(u.AvatarURL, torii.AvatarPathPrefix) {
 			u.AvatarURL = p
 		}
 	}

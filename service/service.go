@@ -91,6 +91,7 @@ type Options struct {
 	// DefaultLanguage is TORII_DEFAULT_LANGUAGE: the language of pages,
 	// errors and mail when nothing else chooses one (default en).
 	DefaultLanguage string
+	RecoveryOptions
 }
 
 // Service implements the rules. It is safe for concurrent use.
@@ -111,6 +112,7 @@ type Service struct {
 	lastReads lastReads
 	allow     allowlistCache
 	outbox    outboxWake
+	resetJobs resetJobs
 }
 
 // New returns a Service for opts.
@@ -161,6 +163,9 @@ type Meta struct {
 	// any. A sign-in revokes it, so the cookie a browser held before
 	// signing in is dead afterwards (security.md F.31).
 	PresentedToken string
+	// Lang is the language of the request ("en", "ja"), for the mails it
+	// causes.
+	Lang string
 }
 
 // Config is what a client may know about how sign-in works here.
@@ -213,6 +218,9 @@ func (s *Service) Prune(ctx context.Context) error {
 	// Rotates a due signing key and deletes expired ones even when no
 	// token is being issued.
 	if _, err := s.signingKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.pruneRecovery(ctx, now); err != nil {
 		return err
 	}
 	if err := s.pruneMail(ctx, now); err != nil {

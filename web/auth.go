@@ -63,7 +63,7 @@ func (s *Server) principalFor(r *http.Request, audience string) (service.Princip
 }
 
 func (s *Server) meta(r *http.Request) service.Meta {
-	m := service.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	m := service.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent(), Lang: s.language(r, nil)}
 	if c, err := r.Cookie(s.opts.CookieName); err == nil {
 		m.PresentedToken = c.Value
 	}

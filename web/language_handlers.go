@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -8,26 +9,19 @@ import (
 	"github.com/toriihq/torii/service"
 )
 
-// patchMe is PATCH /api/v1/me: {"language": "ja"} saves the user's
-// language ("" follows the browser again) and answers like GET /api/v1/me.
-// Only "language" is accepted for now; another field is BAD_REQUEST (the
-// decoder refuses unknown fields), so a client never believes it changed
-// something it did not.
-func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	var in struct {
-		Language *string `json:"language"`
+// patchMeLanguage handles PATCH /api/v1/me {"language": "ja"}: it saves
+// the user's language ("" follows the browser again). Saving drops a
+// torii_lang cookie, which comes first and would hide the new preference.
+func (s *Server) patchMeLanguage(w http.ResponseWriter, r *http.Request, p service.Principal, raw json.RawMessage) (torii.User, error) {
+	var lang string
+	if err := json.Unmarshal(raw, &lang); err != nil {
+		return torii.User{}, torii.Invalid(map[string]string{"language": "must be en or ja"})
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Language == nil {
-		return torii.Invalid(map[string]string{"language": "is required"})
-	}
-	if err := s.svc.SetLanguage(r.Context(), p, *in.Language); err != nil {
-		return err
+	if err := s.svc.SetLanguage(r.Context(), p, lang); err != nil {
+		return torii.User{}, err
 	}
 	s.clearLanguageCookie(w, r)
-	return s.me(w, r, p)
+	return p.User, nil
 }
 
 // languageSubmit is POST /account/language, the form of the /account

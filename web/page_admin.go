@@ -46,6 +46,7 @@ var adminNotices = map[string]string{
 	"verified": "admin.notice.verified",
 	"client":   "apps.admin.saved",
 	"unclient": "apps.admin.removed",
+	"deleted":  "recover.admin.deleted",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {

@@ -45,6 +45,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "login.title", Next: next, GoogleAction: "google.signIn"}
 	if r.URL.Query().Has("signed_out") {
 		d.Notice = "login.notice.signedOut"
+	} else if r.URL.Query().Has("deleted") {
+		d.Notice = "recover.login.deleted"
 	}
 	s.render(w, r, http.StatusOK, "login", d)
 }

@@ -38,6 +38,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/me/identities/{id}", s.authed(s.unlinkIdentity))
 	mux.Handle("PUT /api/v1/me/password", s.authed(s.setPassword))
 	mux.Handle("POST /api/v1/me/reauth", s.authed(s.reauth))
+	// Account recovery (issue 19).
+	mux.Handle("POST /api/v1/auth/password-reset", s.api(s.passwordResetRequest))
+	mux.Handle("POST /api/v1/auth/password-reset/confirm", s.api(s.passwordResetConfirm))
+	mux.Handle("POST /api/v1/auth/invitations/accept", s.api(s.acceptInvitation))
+	mux.Handle("PATCH /api/v1/me", s.authed(s.patchMe))
+	mux.Handle("POST /api/v1/me/email", s.authed(s.requestEmailChange))
+	mux.Handle("POST /api/v1/auth/email-change/confirm", s.api(s.confirmEmailChange))
+	mux.Handle("DELETE /api/v1/me", s.authed(s.deleteMe))
+	mux.Handle("GET /api/v1/me/export", s.authed(s.exportMe))
+	mux.Handle("PUT /api/v1/me/avatar", s.authed(s.putAvatar))
+	mux.Handle("DELETE /api/v1/me/avatar", s.authed(s.deleteAvatar))
 
 	// JSON API: chat.
 	mux.Handle("GET /api/v1/rooms", s.authed(s.listRooms))
@@ -107,6 +118,25 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/clients/rotate", s.adminClientRotateSubmit)
 	mux.HandleFunc("POST /admin/clients/remove", s.adminClientRemoveSubmit)
 	// First run: the one-time link that makes the first admin.
+	// Account recovery (issue 19).
+	mux.HandleFunc("GET /forgot-password", s.forgotPasswordPage)
+	mux.HandleFunc("POST /forgot-password", s.forgotPasswordSubmit)
+	mux.HandleFunc("GET /reset-password", s.resetPasswordPage)
+	mux.HandleFunc("POST /reset-password", s.resetPasswordSubmit)
+	mux.HandleFunc("GET /invite", s.invitePage)
+	mux.HandleFunc("POST /invite", s.inviteSubmit)
+	mux.HandleFunc("POST /admin/users/reset-link", s.adminResetLinkSubmit)
+	mux.HandleFunc("GET /admin/invitations", s.adminInvitationsPage)
+	mux.HandleFunc("POST /admin/invitations", s.adminInviteSubmit)
+	mux.HandleFunc("POST /admin/invitations/revoke", s.adminRevokeInvitationSubmit)
+	mux.HandleFunc("POST /account/name", s.accountNameSubmit)
+	mux.HandleFunc("POST /account/email", s.accountEmailSubmit)
+	mux.HandleFunc("POST /account/delete", s.accountDeleteSubmit)
+	mux.HandleFunc("POST /account/avatar", s.accountAvatarSubmit)
+	mux.HandleFunc("GET /avatars/{id}", s.avatarImage)
+	mux.HandleFunc("POST /admin/users/delete", s.adminDeleteSubmit)
+	mux.HandleFunc("GET /confirm-email", s.confirmEmailPage)
+	mux.HandleFunc("POST /confirm-email", s.confirmEmailSubmit)
 	mux.HandleFunc("GET /setup", s.setupPage)
 	mux.HandleFunc("POST /setup", s.setupSubmit)
 	// Sign in with torii: the OpenID Provider (oidcop) and its pages.
@@ -138,6 +168,11 @@ var adminRoutes = []struct {
 	{"PATCH /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClientUpdate }},
 	{"DELETE /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClientRemove }},
 	{"POST /api/v1/admin/clients/{id}/rotate-secret", func(s *Server) adminFunc { return s.adminClientRotate }},
+	{"POST /api/v1/admin/users/{id}/password-reset", func(s *Server) adminFunc { return s.adminPasswordReset }},
+	{"POST /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvite }},
+	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
+	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
+	{"DELETE /api/v1/admin/users/{id}", func(s *Server) adminFunc { return s.adminDeleteUser }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
