@@ -1,0 +1,222 @@
+// torii chat: how one message looks, and how the list around it is laid
+// out (consecutive messages of one person grouped, a separator per day).
+// chat.js decides what is shown; this file decides how. Gemini's code
+// (assistant.js) hooks in through window.toriiChat (chat.js), not here.
+//
+// Every message body, the user's as Gemini's, goes through markdown.js
+// (markdown-it with raw HTML off, then DOMPurify): nothing a user typed
+// reaches the page as HTML of its own (security.md H.39). Mentions are
+// found in the sanitised result's text nodes and wrapped in spans, so they
+// cannot add markup either.
+(function () {
+  "use strict";
+
+  // GROUP_GAP: a message more than this after the previous one of the same
+  // person starts a new group (with name and avatar again), as in Slack.
+  var GROUP_GAP = 5 * 60 * 1000;
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  // avatarColor gives each person a colour of their own, the same on every
+  // page and device (from the user id), dark enough for white initials.
+  var HUES = [8, 28, 140, 170, 200, 220, 250, 280, 310, 335];
+  function avatarColor(id) {
+    var h = HUES[Math.abs(Number(id) * 7919) % HUES.length];
+    return "hsl(" + h + " 55% 40%)";
+  }
+
+  // avatar is a person's picture when they have one (https only: the page's
+  // CSP allows no other), else their initial on their colour.
+  function avatar(user, cls) {
+    var av = el("span", "avatar " + (cls || ""));
+    av.setAttribute("aria-hidden", "true");
+    if (!user) { av.textContent = "?"; av.classList.add("ghost"); return av; }
+    var name = user.name || "?";
+    av.textContent = name.charAt(0).toUpperCase();
+    av.style.background = avatarColor(user.id);
+    if (user.avatarUrl && /^https:\/\//i.test(user.avatarUrl)) {
+      var img = el("img");
+      img.alt = "";
+      img.referrerPolicy = "no-referrer";
+      img.loading = "lazy";
+      img.src = user.avatarUrl;
+      img.onerror = function () { img.remove(); };
+      av.appendChild(img);
+    }
+    return av;
+  }
+
+  function dayKey(d) {
+    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
+  }
+
+  // dayLabel: "Today", "Yesterday", else the date in the page's language.
+  function dayLabel(d, t) {
+    var now = new Date(), y = new Date(now);
+    y.setDate(now.getDate() - 1);
+    if (dayKey(d) === dayKey(now)) return t("chatui.day.today");
+    if (dayKey(d) === dayKey(y)) return t("chatui.day.yesterday");
+    return d.toLocaleDateString(document.documentElement.lang || [], {
+      weekday: "long", year: d.getFullYear() === now.getFullYear() ? undefined : "numeric", month: "long", day: "numeric"
+    });
+  }
+
+  function timeLabel(d) {
+    return d.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // markdown renders text through markdown.js, dropping the whitespace
+  // between top-level blocks (the body's text is then the message's).
+  function markdown(text) {
+    var frag = window.toriiMarkdown ? window.toriiMarkdown.render(text) : document.createTextNode(text);
+    if (frag.childNodes) {
+      Array.prototype.slice.call(frag.childNodes).forEach(function (n) {
+        if (n.nodeType === 3 && !n.nodeValue.trim()) n.remove();
+      });
+    }
+    return frag;
+  }
+
+  // highlightMentions wraps "@name" (a known person's name, longest first,
+  // or @gemini) in text outside code and links. names: [{name, id}].
+  function highlightMentions(root, names, me) {
+    if (!names || !names.length) return;
+    var sorted = names.slice().sort(function (a, b) { return b.name.length - a.name.length; });
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        for (var p = n.parentNode; p && p !== root; p = p.parentNode) {
+          if (/^(CODE|PRE|A)$/.test(p.nodeName)) return NodeFilter.FILTER_REJECT;
+        }
+        return n.nodeValue.indexOf("@") >= 0 ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP;
+      }
+    });
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      var text = node.nodeValue, out = [], last = 0, i = text.indexOf("@");
+      while (i >= 0) {
+        var before = i === 0 ? "" : text.charAt(i - 1);
+        var hit = null;
+        if (!/[\w.]/.test(before)) {
+          for (var k = 0; k < sorted.length; k++) {
+            var cand = text.substr(i + 1, sorted[k].name.length);
+            var after = text.charAt(i + 1 + sorted[k].name.length);
+            if (cand.toLowerCase() === sorted[k].name.toLowerCase() && !/[\w]/.test(after)) { hit = sorted[k]; break; }
+          }
+        }
+        if (hit) {
+          if (i > last) out.push(document.createTextNode(text.slice(last, i)));
+          var span = el("span", "mention" + (hit.id === me ? " me" : ""), text.substr(i, hit.name.length + 1));
+          out.push(span);
+          last = i + 1 + hit.name.length;
+          i = text.indexOf("@", last);
+        } else {
+          i = text.indexOf("@", i + 1);
+        }
+      }
+      if (!out.length) return;
+      if (last < text.length) out.push(document.createTextNode(text.slice(last)));
+      node.replaceWith.apply(node, out);
+    });
+  }
+
+  // messageNode builds one message's list item. ctx: {me, t, names,
+  // statusNotes}. Its parts have stable classes (.avatar, .message-head,
+  // .author, time, .body, .message-tools) for chat.js and assistant.js.
+  function messageNode(m, ctx) {
+    var assistant = m.author === "assistant";
+    var mine = !!(m.user && m.user.id === ctx.me);
+    var li = el("li", "message" + (assistant ? " assistant" : "") + (mine ? " mine" : ""));
+    if (m.id) li.dataset.id = m.id;
+    li.dataset.author = assistant ? "assistant" : m.user ? String(m.user.id) : "0";
+    li.dataset.at = String(new Date(m.createdAt).getTime());
+    var av;
+    if (assistant) {
+      av = el("span", "avatar small gemini", "✦");
+      av.setAttribute("aria-hidden", "true");
+    } else {
+      av = avatar(m.user, "small");
+    }
+    var name = assistant ? "Gemini" : (m.user ? m.user.name : ctx.t("chatui.user.deleted"));
+    var head = el("div", "message-head");
+    var when = document.createElement("time");
+    var at = new Date(m.createdAt);
+    when.dateTime = m.createdAt;
+    when.textContent = timeLabel(at);
+    when.title = at.toLocaleString(document.documentElement.lang || []);
+    head.append(el("strong", "author", name), " ", when);
+    var main = el("div", "message-main");
+    main.appendChild(head);
+    var body = el("div", "body");
+    if (m.deletedAt) {
+      li.classList.add("deleted");
+      body.textContent = ctx.t("chatui.message.deleted");
+    } else {
+      body.appendChild(markdown(m.body || ""));
+      highlightMentions(body, ctx.names, ctx.me);
+      if (body.querySelector(".mention.me")) li.classList.add("mentions-me");
+    }
+    main.appendChild(body);
+    if (m.editedAt && !m.deletedAt) {
+      var ed = el("span", "edited", ctx.t("chatui.message.edited"));
+      ed.title = new Date(m.editedAt).toLocaleString(document.documentElement.lang || []);
+      head.append(" ", ed);
+    }
+    if (assistant && ctx.statusNotes && ctx.statusNotes[m.status]) main.appendChild(el("p", "note", ctx.statusNotes[m.status]));
+    li.append(av, main);
+    return li;
+  }
+
+  // layout walks the list once: it puts a day separator before the first
+  // message of each day (keeping the ones already right, so a screen
+  // reader's live region does not hear them again) and marks a message
+  // .grouped when it follows one of the same person within GROUP_GAP.
+  function layout(list, t) {
+    var lastDay = null, prev = null;
+    var n = list.firstElementChild;
+    while (n) {
+      var next = n.nextElementSibling;
+      if (n.classList.contains("day")) {
+        var m = next;
+        while (m && (m.classList.contains("day") || !m.dataset.at)) m = m.nextElementSibling;
+        var want = m ? dayKey(new Date(Number(m.dataset.at))) : null;
+        if (!m || want === lastDay || n.dataset.day !== want || (next && next.classList.contains("day"))) n.remove();
+        else { lastDay = want; prev = null; }
+        n = next;
+        continue;
+      }
+      if (!n.dataset.at) { prev = null; n = next; continue; }
+      var at = new Date(Number(n.dataset.at));
+      var key = dayKey(at);
+      if (key !== lastDay) {
+        var sep = el("li", "day");
+        sep.dataset.day = key;
+        sep.setAttribute("role", "separator");
+        sep.appendChild(el("span", "", dayLabel(at, t)));
+        list.insertBefore(sep, n);
+        lastDay = key;
+        prev = null;
+      }
+      var grouped = !!prev && prev.dataset.author === n.dataset.author && n.dataset.author !== "0" &&
+        Number(n.dataset.at) - Number(prev.dataset.at) < GROUP_GAP && !n.classList.contains("has-reply");
+      n.classList.toggle("grouped", grouped);
+      prev = n;
+      n = next;
+    }
+  }
+
+  window.toriiChatRender = {
+    messageNode: messageNode,
+    layout: layout,
+    avatar: avatar,
+    avatarColor: avatarColor,
+    markdown: markdown,
+    highlightMentions: highlightMentions,
+    el: el
+  };
+})();

@@ -1,0 +1,68 @@
+// The chat page's strings in English, until the message catalog (package
+// i18n) serves them: toriiChatT(key, {name: …}) fills {name} placeholders.
+(function () {
+  "use strict";
+  var EN = {
+    "chatui.day.today": "Today",
+    "chatui.day.yesterday": "Yesterday",
+    "chatui.user.deleted": "Deleted user",
+    "chatui.message.deleted": "This message was deleted.",
+    "chatui.message.edited": "(edited)",
+    "chatui.dm.self": "Just you",
+    "chatui.dm.with": "Message {name} directly",
+    "chatui.dm.unpick": "Remove {name}",
+    "chatui.room.kind.assistant": "(Gemini conversation)",
+    "chatui.room.kind.private": "(private)",
+    "chatui.room.kind.group": "(group)",
+    "chatui.room.archived": "archived",
+    "chatui.room.mentions": "{n} mentions of you",
+    "chatui.room.unread": "{n} unread",
+    "chatui.room.gone": "You no longer have access to {name}.",
+    "chatui.notify.on": "🔔 Notifications on",
+    "chatui.notify.off": "🔕 Turn on notifications",
+    "chatui.notify.title": "{name} in {room}",
+    "chatui.assistant.incomplete": "This reply was cut off before it was finished.",
+    "chatui.assistant.stopped": "Gemini stopped this reply.",
+    "chatui.assistant.failed": "Gemini could not answer this message.",
+    "chatui.reply.gone": "The original message was deleted.",
+    "chatui.reply.show": "Show the message this answers",
+    "chatui.you": "you",
+    "chatui.reaction.who": "{names} reacted with {emoji}",
+    "chatui.reaction.add": "React with {emoji}",
+    "chatui.tools.label": "Message actions",
+    "chatui.tools.react": "Add a reaction",
+    "chatui.tools.reply": "Reply",
+    "chatui.tools.edit": "Edit",
+    "chatui.tools.delete": "Delete",
+    "chatui.delete.confirm": "Delete this message? This cannot be undone.",
+    "chatui.edit.label": "Edit the message",
+    "chatui.edit.save": "Save",
+    "chatui.edit.cancel": "Cancel",
+    "chatui.conn.connecting": "connecting…",
+    "chatui.conn.live": "live",
+    "chatui.conn.reconnecting": "reconnecting…",
+    "chatui.typing.one": "{name} is typing…",
+    "chatui.typing.two": "{a} and {b} are typing…",
+    "chatui.typing.many": "Several people are typing…",
+    "chatui.composer.askGemini": "Ask Gemini",
+    "chatui.composer.placeholder": "Message {room}",
+    "chatui.members.count": "{n} members, {online} online",
+    "chatui.members.you": "(you)",
+    "chatui.members.owner": "owner",
+    "chatui.members.remove": "Remove",
+    "chatui.members.removeWho": "Remove {name} from the room",
+    "chatui.members.removeConfirm": "Remove {name} from {room}?",
+    "chatui.presence.online": "online",
+    "chatui.presence.offline": "offline",
+    "chatui.leave.confirm": "Leave {room}?",
+    "chatui.people.none": "Nobody found.",
+    "chatui.settings.archive": "Archive the room",
+    "chatui.settings.unarchive": "Unarchive the room",
+    "chatui.settings.deleteConfirm": "Delete {room} and all its messages for everyone? This cannot be undone.",
+    "chatui.size.over": "This message is {bytes} bytes; a message can be at most {max} bytes (about a third as many characters in Japanese). Shorten it or split it in two."
+  };
+  window.toriiChatT = function (key, vars) {
+    var s = EN[key] || key;
+    return s.replace(/\{(\w+)\}/g, function (all, k) { return vars && vars[k] != null ? String(vars[k]) : all; });
+  };
+})();
