@@ -35,7 +35,7 @@ func TestBrowser_ChatTwoUsersSeeEachOthersMessagesLive(t *testing.T) {
 	do(t, b, "bob answers", chromedp.SendKeys(chromedp.ID("composer-body"), "hi Ann"), chromedp.KeyEvent("\r"))
 	get(t, a, "ann sees bob's answer", chromedp.Poll[bool](hasMessage("hi Ann")))
 	screenshot(t, a, "chat")
-	if got := text(t, b, "#messages li:first-child .author"); got != "Ann" {
+	if got := text(t, b, "#messages li.message .author"); got != "Ann" {
 		t.Errorf("author shown %q, want Ann", got)
 	}
 	// One copy each, though the sender's page gets its own message twice

@@ -133,6 +133,7 @@
     var mine = !!(m.user && m.user.id === ctx.me);
     var li = el("li", "message" + (assistant ? " assistant" : "") + (mine ? " mine" : ""));
     if (m.id) li.dataset.id = m.id;
+    li.tabIndex = -1; // a tap focuses it, which shows its tools on a phone
     li.dataset.author = assistant ? "assistant" : m.user ? String(m.user.id) : "0";
     li.dataset.at = String(new Date(m.createdAt).getTime());
     var av;

@@ -247,20 +247,22 @@
     return re.test(m.body);
   }
 
-  // Notifications are opt-in (a button; the browser asks once). They come
+  // Notifications are opt-in: the button (the browser asks once), and
+  // the choice kept per browser; a permission granted for another reason
+  // does not turn them on. They come
   // for a mention of the user or a direct message, when the user is not
   // looking at that room.
   var notifyBtn = $("notify-toggle");
   function notifyState() {
     if (!("Notification" in window)) { notifyBtn.hidden = true; return; }
-    var on = Notification.permission === "granted" && localStorage.getItem("torii.notify") !== "off";
+    var on = Notification.permission === "granted" && localStorage.getItem("torii.notify") === "on";
     notifyBtn.textContent = on ? t("chatui.notify.on") : t("chatui.notify.off");
     notifyBtn.setAttribute("aria-pressed", String(on));
     notifyBtn.hidden = Notification.permission === "denied";
   }
   notifyBtn.addEventListener("click", function () {
     if (Notification.permission === "granted") {
-      localStorage.setItem("torii.notify", localStorage.getItem("torii.notify") === "off" ? "on" : "off");
+      localStorage.setItem("torii.notify", localStorage.getItem("torii.notify") === "on" ? "off" : "on");
       notifyState();
       return;
     }
@@ -270,7 +272,7 @@
     });
   });
   function notify(r, m) {
-    if (!("Notification" in window) || Notification.permission !== "granted" || localStorage.getItem("torii.notify") === "off") return;
+    if (!("Notification" in window) || Notification.permission !== "granted" || localStorage.getItem("torii.notify") !== "on") return;
     if (current && current.id === r.id && !document.hidden) return;
     var who = m.user ? m.user.name : "Gemini";
     var title = r.kind === "dm" ? who : t("chatui.notify.title", { name: who, room: roomTitle(r) });
@@ -302,12 +304,17 @@
     return { me: me, t: t, names: memberNames(), statusNotes: statusNotes };
   }
 
+  // quoteOf: the message a user message answers. An assistant reply's
+  // replyTo is the question it answers, shown by order, not quoted.
+  function quoteOf(m) { return m.author !== "assistant" && m.replyTo != null ? m.replyTo : null; }
+
   // messageNode renders m with its reply preview, reactions and tools.
   function messageNode(m) {
     var li = R.messageNode(m, renderCtx());
     var main = li.querySelector(".message-main");
-    var rp = m.replyPreview || (m.replyToId && seen[m.replyToId]);
-    if (m.replyToId) {
+    var quoted = quoteOf(m);
+    var rp = m.replyPreview || m.quote || (quoted && seen[quoted]);
+    if (quoted) {
       li.classList.add("has-reply");
       var q = el("button", "reply-quote");
       q.type = "button";
@@ -317,7 +324,7 @@
         q.textContent = t("chatui.reply.gone");
       }
       q.title = t("chatui.reply.show");
-      q.addEventListener("click", function () { jumpTo(m.replyToId); });
+      q.addEventListener("click", function () { jumpTo(quoted); });
       main.insertBefore(q, main.querySelector(".body"));
     }
     if (m.reactions && m.reactions.length) main.appendChild(reactionsNode(m));
@@ -381,7 +388,7 @@
     tool(t("chatui.tools.react"), "☺", function (e) { pickReaction(m, e.currentTarget); }, "react");
     if (m.author !== "assistant") tool(t("chatui.tools.reply"), "↩", function () { startReply(m); }, "reply");
     if (m.user && m.user.id === me) tool(t("chatui.tools.edit"), "✎", function () { startEdit(m); }, "edit");
-    if ((m.user && m.user.id === me) || canManage(current)) tool(t("chatui.tools.delete"), "🗑", function () { deleteMessage(m); }, "delete");
+    if ((m.user && m.user.id === me) || canManage(current)) tool(t("chatui.tools.delete"), "✕", function () { deleteMessage(m); }, "delete");
     return box;
   }
 
@@ -467,7 +474,7 @@
   function remember(m) {
     seen[m.id] = m;
     learn(m.user);
-    if (m.replyTo != null) replied[m.replyTo] = true;
+    if (m.author === "assistant" && m.replyTo != null) replied[m.replyTo] = true;
   }
 
   function show(node, m) {
@@ -479,8 +486,9 @@
     var bottom = atBottom();
     remember(m);
     var node = messageNode(m);
-    var pending = m.replyTo != null && streamingNode(m.replyTo);
-    if (m.replyTo != null) dropStream(m.replyTo);
+    var answers = m.author === "assistant" && m.replyTo != null;
+    var pending = answers && streamingNode(m.replyTo);
+    if (answers) dropStream(m.replyTo);
     if (pending) pending.replaceWith(node); // the stored reply replaces the stream
     else list.appendChild(node);
     R.layout(list, t);
@@ -886,7 +894,7 @@
         var id = u.userId || u.id;
         learn({ id: id, name: u.name, avatarUrl: u.avatarUrl });
         if (u.online) online[id] = true;
-        return { id: id, name: u.name, avatarUrl: u.avatarUrl, role: u.role };
+        return { id: id, name: u.name, avatarUrl: u.avatarUrl, owner: !!u.owner || u.role === "owner" };
       });
       renderMembers();
     }).catch(function () { members = []; renderMembers(); });
@@ -913,7 +921,7 @@
       who.addEventListener("click", function () { if (u.id !== me) openDM([u.id]); });
       var st = el("span", "sr-only presence", online[u.id] ? t("chatui.presence.online") : t("chatui.presence.offline"));
       li.append(who, st);
-      if (u.role === "owner") li.appendChild(el("span", "badge", t("chatui.members.owner")));
+      if (u.owner) li.appendChild(el("span", "badge", t("chatui.members.owner")));
       if (manage && u.id !== me) {
         var rm = el("button", "link small remove", t("chatui.members.remove"));
         rm.type = "button";
@@ -960,8 +968,8 @@
   // People search, for DMs and invitations: the server answers with the
   // people the user may see.
   function searchPeople(q) {
-    return api("GET", "/api/v1/users?q=" + encodeURIComponent(q) + "&limit=20").then(function (j) {
-      var us = j.users || [];
+    return api("GET", "/api/v1/people?q=" + encodeURIComponent(q) + "&limit=20").then(function (j) {
+      var us = j.people || [];
       us.forEach(learn);
       return us;
     });
@@ -1127,7 +1135,7 @@
     var room = current;
     var clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
     var payload = { body: body, clientId: clientId };
-    if (replyingTo) payload.replyToId = replyingTo.id;
+    if (replyingTo) payload.replyTo = replyingTo.id;
     ta.value = "";
     cancelReply();
     closeMentions();
