@@ -59,15 +59,15 @@
   function dayLabel(d, t) {
     var now = new Date(), y = new Date(now);
     y.setDate(now.getDate() - 1);
-    if (dayKey(d) === dayKey(now)) return t("chatui.day.today");
-    if (dayKey(d) === dayKey(y)) return t("chatui.day.yesterday");
-    return d.toLocaleDateString(document.documentElement.lang || [], {
+    if (dayKey(d) === dayKey(now)) return t("js.chatui.today");
+    if (dayKey(d) === dayKey(y)) return t("js.chatui.yesterday");
+    return d.toLocaleDateString(window.toriiLang || document.documentElement.lang || "en", {
       weekday: "long", year: d.getFullYear() === now.getFullYear() ? undefined : "numeric", month: "long", day: "numeric"
     });
   }
 
   function timeLabel(d) {
-    return d.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+    return d.toLocaleTimeString(window.toriiLang || document.documentElement.lang || "en", { hour: "2-digit", minute: "2-digit" });
   }
 
   // markdown renders text through markdown.js, dropping the whitespace
@@ -143,20 +143,20 @@
     } else {
       av = avatar(m.user, "small");
     }
-    var name = assistant ? "Gemini" : (m.user ? m.user.name : ctx.t("chatui.user.deleted"));
+    var name = assistant ? "Gemini" : (m.user ? m.user.name : ctx.t("js.chat.deletedUser"));
     var head = el("div", "message-head");
     var when = document.createElement("time");
     var at = new Date(m.createdAt);
     when.dateTime = m.createdAt;
     when.textContent = timeLabel(at);
-    when.title = at.toLocaleString(document.documentElement.lang || []);
+    when.title = at.toLocaleString(window.toriiLang || document.documentElement.lang || "en");
     head.append(el("strong", "author", name), " ", when);
     var main = el("div", "message-main");
     main.appendChild(head);
     var body = el("div", "body");
     if (m.deletedAt) {
       li.classList.add("deleted");
-      body.textContent = ctx.t("chatui.message.deleted");
+      body.textContent = ctx.t("js.chatui.deleted");
     } else {
       body.appendChild(markdown(m.body || ""));
       highlightMentions(body, ctx.names, ctx.me);
@@ -164,8 +164,8 @@
     }
     main.appendChild(body);
     if (m.editedAt && !m.deletedAt) {
-      var ed = el("span", "edited", ctx.t("chatui.message.edited"));
-      ed.title = new Date(m.editedAt).toLocaleString(document.documentElement.lang || []);
+      var ed = el("span", "edited", ctx.t("js.chatui.edited"));
+      ed.title = new Date(m.editedAt).toLocaleString(window.toriiLang || document.documentElement.lang || "en");
       head.append(" ", ed);
     }
     if (assistant && ctx.statusNotes && ctx.statusNotes[m.status]) main.appendChild(el("p", "note", ctx.statusNotes[m.status]));

@@ -27,7 +27,7 @@
   var me = Number(chat.dataset.userId), myName = chat.dataset.userName || "";
   var isAdmin = chat.dataset.admin === "true", assistantOn = chat.dataset.assistant === "on";
   var maxBytes = Number(chat.dataset.maxMessageBytes) || 8192;
-  var t = window.toriiChatT;
+  var t = window.t; // i18n.js: the page language's "js.*" messages
 
   var rooms = {}; // id → room, every room the user can see
   var current = null, oldest = null, loadingOlder = false;
@@ -56,11 +56,11 @@
       opts.body = JSON.stringify(body);
     }
     return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+      if (r.status === 401) { location.href = "/login"; throw new Error(t("js.chat.signedOut")); }
       if (r.status === 204) return null;
       return r.json().then(function (j) {
         if (!r.ok) {
-          var e = j.error || {}, msg = e.message || r.statusText;
+          var e = j.error || {}, msg = e.message || t("js.common.requestFailed", { Status: r.status });
           var f = e.fields && Object.keys(e.fields).map(function (k) { return e.fields[k]; }).join(" ");
           var err = new Error(f && msg.indexOf(f) < 0 ? msg + " " + f : msg);
           err.code = e.code; err.status = r.status; err.fields = e.fields || {};
@@ -97,7 +97,7 @@
     if (r.kind === "dm") {
       var others = (r.members || []).filter(function (u) { return (u.id || u.userId) !== me; })
         .map(function (u) { return u.name; });
-      return others.length ? others.join(", ") : (r.name || t("chatui.dm.self"));
+      return others.length ? others.join(", ") : (r.name || t("js.chatui.justYou"));
     }
     return r.name;
   }
@@ -128,18 +128,18 @@
     }
     icon.setAttribute("aria-hidden", "true");
     b.append(icon, el("span", "room-title", roomTitle(r)));
-    if (r.assistant) b.appendChild(el("span", "sr-only", " " + t("chatui.room.kind.assistant")));
-    else if (r.kind !== "dm" && r.visibility !== "public") b.appendChild(el("span", "sr-only", " " + t("chatui.room.kind." + r.visibility)));
-    if (r.archived) b.appendChild(el("span", "badge muted-badge", t("chatui.room.archived")));
+    if (r.assistant) b.appendChild(el("span", "sr-only", " " + t("js.chat.geminiConversation")));
+    else if (r.kind !== "dm" && r.visibility !== "public") b.appendChild(el("span", "sr-only", " " + (r.visibility === "group" ? t("js.chatui.groupRoom") : t("js.chat.privateRoom"))));
+    if (r.archived) b.appendChild(el("span", "badge muted-badge", t("js.chatui.archived")));
     if (r.mentions) {
       var m = el("span", "mention-count", "@" + r.mentions);
-      m.title = t("chatui.room.mentions", { n: r.mentions });
-      b.append(m, el("span", "sr-only", " " + t("chatui.room.mentions", { n: r.mentions })));
+      m.title = t("js.chatui.mentions", { Count: r.mentions });
+      b.append(m, el("span", "sr-only", " " + t("js.chatui.mentions", { Count: r.mentions })));
     }
     if (r.unread && !(active && !document.hidden)) {
       var c = el("span", "unread", String(r.unread > 99 ? "99+" : r.unread));
       c.setAttribute("aria-hidden", "true");
-      b.append(c, el("span", "sr-only", " " + t("chatui.room.unread", { n: r.unread })));
+      b.append(c, el("span", "sr-only", " " + t("js.chatui.unread", { Count: r.unread })));
     }
     b.addEventListener("click", function () { openRoom(r); setPanel(false); });
     li.appendChild(b);
@@ -168,7 +168,12 @@
     document.title = n ? "(" + (n > 99 ? "99+" : n) + ") " + baseTitle : baseTitle;
     var tog = $("rooms-toggle-unread");
     tog.hidden = !n;
-    tog.textContent = n ? " " + (mentions ? "@" + mentions : "•") : "";
+    tog.replaceChildren();
+    if (n) {
+      var mark = el("span", "", " " + (mentions ? "@" + mentions : "•"));
+      mark.setAttribute("aria-hidden", "true");
+      tog.append(mark, el("span", "sr-only", " " + t("js.chat.unread")));
+    }
   }
 
   // On a narrow screen the rooms list is a panel the Rooms button opens.
@@ -210,7 +215,7 @@
     if (current && current.id === id) {
       current = null;
       var next = sortedRooms()[0];
-      showError(t("chatui.room.gone", { name: roomTitle(r) }));
+      showError(t("js.chatui.roomGone", { Name: roomTitle(r) }));
       if (next) openRoom(next); else clearRoom();
     }
     renderRooms();
@@ -256,7 +261,7 @@
   function notifyState() {
     if (!("Notification" in window)) { notifyBtn.hidden = true; return; }
     var on = Notification.permission === "granted" && localStorage.getItem("torii.notify") === "on";
-    notifyBtn.textContent = on ? t("chatui.notify.on") : t("chatui.notify.off");
+    notifyBtn.textContent = on ? t("js.chatui.notifyOn") : t("js.chatui.notifyOff");
     notifyBtn.setAttribute("aria-pressed", String(on));
     notifyBtn.hidden = Notification.permission === "denied";
   }
@@ -275,7 +280,7 @@
     if (!("Notification" in window) || Notification.permission !== "granted" || localStorage.getItem("torii.notify") !== "on") return;
     if (current && current.id === r.id && !document.hidden) return;
     var who = m.user ? m.user.name : "Gemini";
-    var title = r.kind === "dm" ? who : t("chatui.notify.title", { name: who, room: roomTitle(r) });
+    var title = r.kind === "dm" ? who : t("js.chatui.notifyTitle", { Name: who, Room: roomTitle(r) });
     try {
       var n = new Notification(title, { body: (m.body || "").slice(0, 200), tag: "torii-room-" + r.id });
       n.onclick = function () { window.focus(); openRoom(r); n.close(); };
@@ -285,8 +290,8 @@
   // --- Messages -----------------------------------------------------------
 
   var statusNotes = {
-    incomplete: t("chatui.assistant.incomplete"),
-    error: t("chatui.assistant.stopped")
+    incomplete: t("js.chat.replyIncomplete"),
+    error: t("js.chat.replyStopped")
   };
 
   function memberNames() {
@@ -319,11 +324,11 @@
       var q = el("button", "reply-quote");
       q.type = "button";
       if (rp && !rp.deletedAt) {
-        q.append(el("strong", "", rp.user ? rp.user.name : t("chatui.user.deleted")), " ", el("span", "", (rp.body || "").slice(0, 140)));
+        q.append(el("strong", "", rp.user ? rp.user.name : t("js.chat.deletedUser")), " ", el("span", "", (rp.body || "").slice(0, 140)));
       } else {
-        q.textContent = t("chatui.reply.gone");
+        q.textContent = t("js.chatui.replyGone");
       }
-      q.title = t("chatui.reply.show");
+      q.title = t("js.chatui.showReplied");
       q.addEventListener("click", function () { jumpTo(quoted); });
       main.insertBefore(q, main.querySelector(".body"));
     }
@@ -334,7 +339,7 @@
     if (m.user && m.user.id !== me) {
       author.tabIndex = 0;
       author.setAttribute("role", "button");
-      author.title = t("chatui.dm.with", { name: m.user.name });
+      author.title = t("js.chatui.dmWith", { Name: m.user.name });
       author.addEventListener("click", function () { openDM([m.user.id]); });
       author.addEventListener("keydown", function (e) { if (e.key === "Enter") openDM([m.user.id]); });
     }
@@ -354,8 +359,8 @@
       b.setAttribute("aria-pressed", String(mine));
       b.append(el("span", "emoji", rc.emoji), el("span", "count", String(rc.count || ids.length)));
       var names = (rc.users || ids.map(function (id) { return people[id] || { id: id, name: "#" + id }; }))
-        .map(function (u) { return u.id === me ? t("chatui.you") : u.name; });
-      b.title = t("chatui.reaction.who", { names: names.join(", "), emoji: rc.emoji });
+        .map(function (u) { return u.id === me ? t("js.chatui.you") : u.name; });
+      b.title = t("js.chatui.reactedWith", { Names: names.join(", "), Emoji: rc.emoji });
       b.setAttribute("aria-label", b.title);
       b.addEventListener("click", function () { react(m, rc.emoji, !mine); });
       box.appendChild(b);
@@ -375,7 +380,7 @@
   function toolsNode(m) {
     var box = el("div", "message-tools");
     box.setAttribute("role", "toolbar");
-    box.setAttribute("aria-label", t("chatui.tools.label"));
+    box.setAttribute("aria-label", t("js.chatui.actions"));
     function tool(label, text, fn, cls) {
       var b = el("button", "tool" + (cls ? " " + cls : ""), text);
       b.type = "button";
@@ -385,10 +390,10 @@
       box.appendChild(b);
       return b;
     }
-    tool(t("chatui.tools.react"), "☺", function (e) { pickReaction(m, e.currentTarget); }, "react");
-    if (m.author !== "assistant") tool(t("chatui.tools.reply"), "↩", function () { startReply(m); }, "reply");
-    if (m.user && m.user.id === me) tool(t("chatui.tools.edit"), "✎", function () { startEdit(m); }, "edit");
-    if ((m.user && m.user.id === me) || canManage(current)) tool(t("chatui.tools.delete"), "✕", function () { deleteMessage(m); }, "delete");
+    tool(t("js.chatui.addReaction"), "☺", function (e) { pickReaction(m, e.currentTarget); }, "react");
+    if (m.author !== "assistant") tool(t("js.chatui.reply"), "↩", function () { startReply(m); }, "reply");
+    if (m.user && m.user.id === me) tool(t("js.chatui.edit"), "✎", function () { startEdit(m); }, "edit");
+    if ((m.user && m.user.id === me) || canManage(current)) tool(t("js.chatui.delete"), "✕", function () { deleteMessage(m); }, "delete");
     return box;
   }
 
@@ -402,7 +407,7 @@
       var b = el("button", "", e);
       b.type = "button";
       b.setAttribute("role", "menuitem");
-      b.setAttribute("aria-label", t("chatui.reaction.add", { emoji: e }));
+      b.setAttribute("aria-label", t("js.chatui.reactWith", { Emoji: e }));
       b.addEventListener("click", function () { p.remove(); react(m, e, true); });
       p.appendChild(b);
     });
@@ -412,7 +417,7 @@
   }
 
   function deleteMessage(m) {
-    if (!confirm(t("chatui.delete.confirm"))) return;
+    if (!confirm(t("js.chatui.deleteConfirm"))) return;
     api("DELETE", "/api/v1/rooms/" + m.roomId + "/messages/" + m.id)
       .then(function () { onDelete({ roomId: m.roomId, id: m.id }); })
       .catch(fail);
@@ -427,10 +432,10 @@
     var box = el("textarea");
     box.value = m.body;
     box.rows = 2;
-    box.setAttribute("aria-label", t("chatui.edit.label"));
-    var save = el("button", "primary small", t("chatui.edit.save"));
+    box.setAttribute("aria-label", t("js.chatui.editLabel"));
+    var save = el("button", "primary small", t("js.chatui.save"));
     save.type = "submit";
-    var cancel = el("button", "secondary small", t("chatui.edit.cancel"));
+    var cancel = el("button", "secondary small", t("js.chatui.cancel"));
     cancel.type = "button";
     var why = el("p", "field-error");
     why.hidden = true;
@@ -641,7 +646,7 @@
 
   function setConn(s) {
     state.dataset.state = s;
-    state.textContent = t("chatui.conn." + s);
+    state.textContent = s === "live" ? t("js.chat.live") : s === "connecting" ? t("js.chat.connecting") : t("js.chat.reconnecting");
   }
 
   // connect opens the user's one stream. Its events carry roomId; those of
@@ -677,7 +682,7 @@
     on("typing", onTyping);
     on("assistant.delta", function (d) { if (isCurrent(d)) onDelta(d); });
     on("assistant.done", function (d) { if (isCurrent(d)) onEnd(d.replyTo, null); });
-    on("assistant.error", function (d) { if (isCurrent(d)) onEnd(d.replyTo, d.message || t("chatui.assistant.failed")); });
+    on("assistant.error", function (d) { if (isCurrent(d)) onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
   }
   function isCurrent(d) { return current && (d.roomId == null || d.roomId === current.id); }
 
@@ -695,7 +700,7 @@
     on("message", onMessage);
     on("assistant.delta", onDelta);
     on("assistant.done", function (d) { onEnd(d.replyTo, null); });
-    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("chatui.assistant.failed")); });
+    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
   }
 
   function onMessage(m) {
@@ -797,8 +802,8 @@
   function renderTyping() {
     var names = Object.keys(typing).map(function (id) { return (people[id] || {}).name || "…"; });
     var box = $("typing");
-    box.textContent = !names.length ? "" : names.length === 1 ? t("chatui.typing.one", { name: names[0] })
-      : names.length === 2 ? t("chatui.typing.two", { a: names[0], b: names[1] }) : t("chatui.typing.many");
+    box.textContent = !names.length ? "" : names.length === 1 ? t("js.chatui.typingOne", { Name: names[0] })
+      : names.length === 2 ? t("js.chatui.typingTwo", { A: names[0], B: names[1] }) : t("js.chatui.typingMany");
   }
   var lastTypingSent = 0;
   function sendTyping() {
@@ -833,7 +838,7 @@
     var unreadBefore = r.unread || 0, lastRead = r.lastReadId;
     renderHeader();
     list.dataset.kind = r.assistant ? "assistant" : "room";
-    ta.placeholder = r.assistant ? t("chatui.composer.askGemini") : t("chatui.composer.placeholder", { room: (r.kind !== "dm" && r.visibility === "public" ? "#" : "") + roomTitle(r) });
+    ta.placeholder = r.assistant ? t("js.chat.askGemini") : t("js.chat.messageRoom", { Room: (r.kind !== "dm" && r.visibility === "public" ? "#" : "") + roomTitle(r) });
     renderRooms();
     if (!initial) history.replaceState(null, "", "/?room=" + r.id);
     loadMembers(r);
@@ -902,7 +907,7 @@
 
   function renderMembersCount() {
     var n = members.filter(function (u) { return online[u.id]; }).length;
-    $("members-count").textContent = members.length ? t("chatui.members.count", { n: members.length, online: n }) : "";
+    $("members-count").textContent = members.length ? t("js.chatui.membersCount", { Count: members.length, Online: n }) : "";
   }
 
   function renderMembers() {
@@ -916,18 +921,18 @@
       li.dataset.userId = u.id;
       var who = el("button", "member-name link");
       who.type = "button";
-      who.append(R.avatar(u, "tiny"), el("span", "", u.name + (u.id === me ? " " + t("chatui.members.you") : "")));
-      who.title = u.id === me ? "" : t("chatui.dm.with", { name: u.name });
+      who.append(R.avatar(u, "tiny"), el("span", "", u.name + (u.id === me ? " " + t("js.chatui.membersYou") : "")));
+      who.title = u.id === me ? "" : t("js.chatui.dmWith", { Name: u.name });
       who.addEventListener("click", function () { if (u.id !== me) openDM([u.id]); });
-      var st = el("span", "sr-only presence", online[u.id] ? t("chatui.presence.online") : t("chatui.presence.offline"));
+      var st = el("span", "sr-only presence", online[u.id] ? t("js.chatui.online") : t("js.chatui.offline"));
       li.append(who, st);
-      if (u.owner) li.appendChild(el("span", "badge", t("chatui.members.owner")));
+      if (u.owner) li.appendChild(el("span", "badge", t("js.chatui.owner")));
       if (manage && u.id !== me) {
-        var rm = el("button", "link small remove", t("chatui.members.remove"));
+        var rm = el("button", "link small remove", t("js.chatui.remove"));
         rm.type = "button";
-        rm.setAttribute("aria-label", t("chatui.members.removeWho", { name: u.name }));
+        rm.setAttribute("aria-label", t("js.chatui.removeWho", { Name: u.name }));
         rm.addEventListener("click", function () {
-          if (!confirm(t("chatui.members.removeConfirm", { name: u.name, room: roomTitle(r) }))) return;
+          if (!confirm(t("js.chatui.removeConfirm", { Name: u.name, Room: roomTitle(r) }))) return;
           api("DELETE", "/api/v1/rooms/" + r.id + "/members/" + u.id).then(function () {
             members = members.filter(function (x) { return x.id !== u.id; });
             renderMembers();
@@ -956,7 +961,7 @@
 
   $("leave-room").addEventListener("click", function () {
     var r = current;
-    if (!r || !confirm(t("chatui.leave.confirm", { room: roomTitle(r) }))) return;
+    if (!r || !confirm(t("js.chatui.leaveConfirm", { Room: roomTitle(r) }))) return;
     api("DELETE", "/api/v1/rooms/" + r.id + "/members/" + me).then(function () {
       chat.classList.remove("members-open");
       // A public room stays in the list (anyone may read it); others go.
@@ -994,7 +999,7 @@
           li.appendChild(b);
           results.appendChild(li);
         });
-        if (!results.children.length) results.appendChild(el("li", "muted small", t("chatui.people.none")));
+        if (!results.children.length) results.appendChild(el("li", "muted small", t("js.chatui.nobody")));
       }).catch(function (e) { results.replaceChildren(el("li", "field-error", e.message)); });
     }
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 150); });
@@ -1033,7 +1038,7 @@
     dmPicked.forEach(function (u) {
       var chip = el("button", "chip", u.name + " ×");
       chip.type = "button";
-      chip.setAttribute("aria-label", t("chatui.dm.unpick", { name: u.name }));
+      chip.setAttribute("aria-label", t("js.chatui.unpick", { Name: u.name }));
       chip.addEventListener("click", function () { dmPicked = dmPicked.filter(function (x) { return x.id !== u.id; }); renderPicked(); });
       box.appendChild(chip);
     });
@@ -1066,7 +1071,7 @@
     var r = current;
     $("settings-name").value = r.name;
     $("settings-topic").value = r.topic || "";
-    $("settings-archive").textContent = r.archived ? t("chatui.settings.unarchive") : t("chatui.settings.archive");
+    $("settings-archive").textContent = r.archived ? t("js.chatui.unarchive") : t("js.chatui.archive");
     $("settings-error").hidden = true;
     settings.showModal();
   });
@@ -1088,7 +1093,7 @@
   $("settings-archive").addEventListener("click", function () { patchRoom({ archived: !current.archived }); });
   $("settings-delete").addEventListener("click", function () {
     var r = current;
-    if (!confirm(t("chatui.settings.deleteConfirm", { room: roomTitle(r) }))) return;
+    if (!confirm(t("js.chatui.deleteRoomConfirm", { Room: roomTitle(r) }))) return;
     api("DELETE", "/api/v1/rooms/" + r.id).then(function () { settings.close(); removeRoom(r.id); }).catch(settingsFail);
   });
 
@@ -1100,7 +1105,7 @@
   function sizeReason(text) {
     var n = encoder.encode(text).length;
     if (n <= maxBytes) return "";
-    return t("chatui.size.over", { bytes: n.toLocaleString(), max: maxBytes.toLocaleString() });
+    return t("js.chatui.tooBig", { Bytes: n.toLocaleString(), Max: maxBytes.toLocaleString() });
   }
   function checkSize() {
     var reason = sizeReason(ta.value);
@@ -1281,9 +1286,9 @@
   });
   var ask = $("ask-gemini");
   if (ask) ask.addEventListener("click", function () {
-    var stamp = new Date().toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    var stamp = window.toriiTime.format(new Date());
     ask.disabled = true;
-    api("POST", "/api/v1/rooms", { name: "Gemini, " + stamp, visibility: "private", assistant: true })
+    api("POST", "/api/v1/rooms", { name: t("js.chat.geminiRoomName", { When: stamp }), visibility: "private", assistant: true })
       .then(function (j) { created(j.room); })
       .catch(fail)
       .finally(function () { ask.disabled = false; });
