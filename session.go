@@ -84,6 +84,7 @@ var AuditEvents = []string{
 	AuditTokenReuse, AuditGroupCreate, AuditGroupMemberSet, AuditGroupMemberRemove,
 	AuditGroupInvite, AuditGroupInviteAccept, AuditGroupInviteDecline, AuditGroupInviteCancel,
 	AuditEmailVerify,
+	AuditRoomMemberAdd, AuditRoomMemberRemove, AuditRoomUpdate, AuditRoomDelete, AuditMessageEdit, AuditMessageDelete,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

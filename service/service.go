@@ -108,6 +108,7 @@ type Service struct {
 	lastReads lastReads
 	allow     allowlistCache
 	outbox    outboxWake
+	team      teamChat // presence and typing (chat_presence.go)
 }
 
 // New returns a Service for opts.

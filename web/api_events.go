@@ -204,18 +204,19 @@ func (s *Server) writeStream(rc *http.ResponseController, w http.ResponseWriter,
 // writeEvent formats one SSE event. JSON never holds a raw newline, so
 // each data fits one line.
 func writeEvent(buf *bytes.Buffer, e service.StreamEvent) {
-	if e.Message != nil {
+	if e.ID != 0 {
 		buf.WriteString("id: ")
-		buf.WriteString(strconv.FormatInt(e.Message.ID, 10))
-		buf.WriteString("\nevent: message\ndata: ")
-		b, _ := json.Marshal(messageOf(*e.Message))
-		buf.Write(b)
-		buf.WriteString("\n\n")
-		return
+		buf.WriteString(strconv.FormatInt(e.ID, 10))
+		buf.WriteString("\n")
 	}
 	buf.WriteString("event: ")
 	buf.WriteString(e.Kind)
 	buf.WriteString("\ndata: ")
-	buf.Write(e.Data)
+	if e.Message != nil {
+		b, _ := json.Marshal(messageOf(*e.Message))
+		buf.Write(b)
+	} else {
+		buf.Write(e.Data)
+	}
 	buf.WriteString("\n\n")
 }
