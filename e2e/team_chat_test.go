@@ -122,6 +122,9 @@ func TestBrowser_TeamChat_DMsPrivateRoomMentionsEditsReachOthersLive(t *testing.
 	do(t, b, "turn notifications on", chromedp.Click(chromedp.ID("notify-toggle")))
 	get(t, b, "notifications are on", chromedp.Poll[bool]("document.getElementById('notify-toggle').getAttribute('aria-pressed') === 'true'"))
 
+	// Bob joins #general (a public room's mentions are for its members).
+	do(t, b, "Bob joins general", chromedp.Click(chromedp.ID("join-room")), chromedp.WaitNotVisible(chromedp.ID("join-room")))
+
 	// 1. Ann writes to Bob directly, from the "New message" picker.
 	do(t, a, "open the picker", chromedp.Click(chromedp.ID("new-dm")), chromedp.WaitVisible(chromedp.ID("dm-q")))
 	do(t, a, "search Bob", chromedp.SendKeys(chromedp.ID("dm-q"), "Bo"))

@@ -82,11 +82,27 @@
     return frag;
   }
 
-  // highlightMentions wraps "@name" (a known person's name, longest first,
-  // or @gemini) in text outside code and links. names: [{name, id}].
-  function highlightMentions(root, names, me) {
-    if (!names || !names.length) return;
-    var sorted = names.slice().sort(function (a, b) { return b.name.length - a.name.length; });
+  // MENTION finds @name tokens as the server does (docs/api.md): an @ at
+  // the start or after a character that is not part of a name, then
+  // letters, digits, '.', '_' or '-'.
+  var MENTION = /(^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}][\p{L}\p{N}._-]*)/gu;
+
+  // resolve finds the person a token names, as the server does: their
+  // name without spaces, or their first name when only one has it.
+  function resolve(token, names) {
+    var t = token.replace(/[._-]+$/, "").toLowerCase(), byFirst = [];
+    for (var i = 0; i < names.length; i++) {
+      var n = names[i].name.toLowerCase();
+      if (n.replace(/\s+/g, "") === t) return names[i];
+      if (n.split(/\s+/)[0] === t) byFirst.push(names[i]);
+    }
+    return byFirst.length === 1 ? byFirst[0] : null;
+  }
+
+  // highlightMentions wraps the @name tokens that name someone (or
+  // @gemini) in text outside code and links. names: [{name, id}];
+  // mentioned: the ids the server resolved.
+  function highlightMentions(root, names, me, mentioned) {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
       acceptNode: function (n) {
         for (var p = n.parentNode; p && p !== root; p = p.parentNode) {
@@ -98,26 +114,16 @@
     var nodes = [];
     while (walker.nextNode()) nodes.push(walker.currentNode);
     nodes.forEach(function (node) {
-      var text = node.nodeValue, out = [], last = 0, i = text.indexOf("@");
-      while (i >= 0) {
-        var before = i === 0 ? "" : text.charAt(i - 1);
-        var hit = null;
-        if (!/[\w.]/.test(before)) {
-          for (var k = 0; k < sorted.length; k++) {
-            var cand = text.substr(i + 1, sorted[k].name.length);
-            var after = text.charAt(i + 1 + sorted[k].name.length);
-            if (cand.toLowerCase() === sorted[k].name.toLowerCase() && !/[\w]/.test(after)) { hit = sorted[k]; break; }
-          }
-        }
-        if (hit) {
-          if (i > last) out.push(document.createTextNode(text.slice(last, i)));
-          var span = el("span", "mention" + (hit.id === me ? " me" : ""), text.substr(i, hit.name.length + 1));
-          out.push(span);
-          last = i + 1 + hit.name.length;
-          i = text.indexOf("@", last);
-        } else {
-          i = text.indexOf("@", i + 1);
-        }
+      var text = node.nodeValue, out = [], last = 0, m;
+      MENTION.lastIndex = 0;
+      while ((m = MENTION.exec(text))) {
+        var who = resolve(m[2], names || []);
+        if (!who && m[2].toLowerCase() !== "gemini") continue;
+        var at = m.index + m[1].length;
+        if (at > last) out.push(document.createTextNode(text.slice(last, at)));
+        var self = !!who && who.id === me && (mentioned || []).indexOf(me) >= 0;
+        out.push(el("span", "mention" + (self ? " me" : ""), "@" + m[2]));
+        last = at + 1 + m[2].length;
       }
       if (!out.length) return;
       if (last < text.length) out.push(document.createTextNode(text.slice(last)));
@@ -154,16 +160,16 @@
     var main = el("div", "message-main");
     main.appendChild(head);
     var body = el("div", "body");
-    if (m.deletedAt) {
+    if (m.deleted) {
       li.classList.add("deleted");
       body.textContent = ctx.t("js.chatui.deleted");
     } else {
       body.appendChild(markdown(m.body || ""));
-      highlightMentions(body, ctx.names, ctx.me);
-      if (body.querySelector(".mention.me")) li.classList.add("mentions-me");
+      highlightMentions(body, ctx.names, ctx.me, m.mentions);
+      if ((m.mentions || []).indexOf(ctx.me) >= 0 && !mine) li.classList.add("mentions-me");
     }
     main.appendChild(body);
-    if (m.editedAt && !m.deletedAt) {
+    if (m.editedAt && !m.deleted) {
       var ed = el("span", "edited", ctx.t("js.chatui.edited"));
       ed.title = new Date(m.editedAt).toLocaleString(window.toriiLang || document.documentElement.lang || "en");
       head.append(" ", ed);

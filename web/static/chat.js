@@ -38,6 +38,7 @@
   var streams = {}; // replyTo → {text, timer, last, cost} of a streaming reply
   var people = {}; // user id → {id, name, avatarUrl}: everyone the page has seen
   var members = []; // the current room's members
+  var membersLoaded = false; // members is the current room's (not still loading)
   var online = {}; // user id → true while they have an open connection
   var typing = {}; // user id → timer, in the current room
   var replyingTo = null; // the message the composer answers
@@ -238,7 +239,7 @@
       r.lastReadId = Math.max(r.lastReadId || 0, last);
       r.unread = 0; r.mentions = 0;
       renderRooms();
-      api("POST", "/api/v1/rooms/" + r.id + "/read", { messageId: last }).catch(function () {});
+      api("POST", "/api/v1/rooms/" + r.id + "/read", { messageId: last }).then(onRead).catch(function () {});
     }, 300);
   }
   function newestId() {
@@ -246,11 +247,8 @@
     return ids.length ? Math.max.apply(null, ids) : 0;
   }
 
-  function mentionsMe(m) {
-    if (!m.body || !myName) return false;
-    var re = new RegExp("(^|[^\\w.])@" + myName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(?![\\w])", "i");
-    return re.test(m.body);
-  }
+  // mentionsMe: the server resolves @name tokens to people (docs/api.md).
+  function mentionsMe(m) { return (m.mentions || []).indexOf(me) >= 0; }
 
   // Notifications are opt-in: the button (the browser asks once), and
   // the choice kept per browser; a permission granted for another reason
@@ -323,7 +321,7 @@
       li.classList.add("has-reply");
       var q = el("button", "reply-quote");
       q.type = "button";
-      if (rp && !rp.deletedAt) {
+      if (rp && !rp.deleted && !rp.deletedAt) {
         q.append(el("strong", "", rp.user ? rp.user.name : t("js.chat.deletedUser")), " ", el("span", "", (rp.body || "").slice(0, 140)));
       } else {
         q.textContent = t("js.chatui.replyGone");
@@ -333,8 +331,7 @@
       main.insertBefore(q, main.querySelector(".body"));
     }
     if (m.reactions && m.reactions.length) main.appendChild(reactionsNode(m));
-    if (m.id && m.author !== "assistant" && !m.deletedAt) main.appendChild(toolsNode(m));
-    else if (m.id && m.author === "assistant" && !m.deletedAt) main.appendChild(toolsNode(m));
+    if (m.id && !m.deleted) main.appendChild(toolsNode(m));
     var author = li.querySelector(".author");
     if (m.user && m.user.id !== me) {
       author.tabIndex = 0;
@@ -734,7 +731,7 @@
     var id = d.id || d.messageId;
     if (!current || d.roomId !== current.id || !seen[id]) return;
     var m = seen[id];
-    m.deletedAt = d.deletedAt || new Date().toISOString();
+    m.deleted = true;
     m.body = "";
     m.reactions = [];
     replaceMessage(m);
@@ -768,7 +765,8 @@
   function onRead(d) {
     var r = rooms[d.roomId];
     if (!r) return;
-    if (d.lastReadId != null) r.lastReadId = Math.max(r.lastReadId || 0, d.lastReadId);
+    var lr = d.lastRead != null ? d.lastRead : d.lastReadId;
+    if (lr != null) r.lastReadId = Math.max(r.lastReadId || 0, lr);
     if (d.unread != null) r.unread = d.unread;
     if (d.mentions != null) r.mentions = d.mentions;
     renderRooms();
@@ -827,7 +825,7 @@
     current = r;
     Object.keys(streams).forEach(dropStream);
     Object.keys(typing).forEach(function (id) { clearTimeout(typing[id]); });
-    seen = {}; replied = {}; finished = {}; typing = {}; members = [];
+    seen = {}; replied = {}; finished = {}; typing = {}; members = []; membersLoaded = false;
     renderTyping();
     cancelReply();
     setInflight(null);
@@ -895,6 +893,7 @@
     if (r.assistant) return;
     api("GET", "/api/v1/rooms/" + r.id + "/members").then(function (j) {
       if (r !== current) return;
+      membersLoaded = true;
       members = (j.members || []).map(function (u) {
         var id = u.userId || u.id;
         learn({ id: id, name: u.name, avatarUrl: u.avatarUrl });
@@ -943,9 +942,25 @@
       ul.appendChild(li);
     });
     $("invite").hidden = !manage || !r || r.visibility === "public" && !canManage(r);
-    $("leave-room").hidden = !r || r.assistant || (r.kind !== "dm" && r.visibility === "public" && false);
     renderMembersCount();
+    $("join-room").hidden = !mayJoin();
+    $("leave-room").hidden = !r || r.assistant || mayJoin() || !membersLoaded;
   }
+
+  // mayJoin: a public room the user reads without being a member (mentions
+  // and notifications are for members).
+  function mayJoin() {
+    var r = current;
+    return !!r && membersLoaded && r.kind !== "dm" && r.visibility === "public" && !r.assistant &&
+      !members.some(function (u) { return u.id === me; });
+  }
+  function join() {
+    var r = current;
+    return api("POST", "/api/v1/rooms/" + r.id + "/members", { userId: me }).catch(function (e) {
+      if (e.status !== 409) throw e;
+    }).then(function () { if (r === current) loadMembers(r); });
+  }
+  $("join-room").addEventListener("click", function () { join().catch(fail); });
 
   $("members-toggle").addEventListener("click", function () {
     var open = !chat.classList.contains("members-open");
@@ -1145,7 +1160,9 @@
     cancelReply();
     closeMentions();
     lastTypingSent = 0;
-    api("POST", "/api/v1/rooms/" + room.id + "/messages", payload).then(function (j) {
+    (mayJoin() ? join() : Promise.resolve()).then(function () {
+      return api("POST", "/api/v1/rooms/" + room.id + "/messages", payload);
+    }).then(function (j) {
       if (room !== current) return;
       showError("");
       append(j.message);
@@ -1166,7 +1183,7 @@
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sentByEnter = true; send(); }
     if (e.key === "ArrowUp" && ta.value === "") { // edit my last message, as in Slack
       var mine = Object.keys(seen).map(Number).sort(function (a, b) { return b - a; })
-        .map(function (id) { return seen[id]; }).find(function (m) { return m.user && m.user.id === me && !m.deletedAt; });
+        .map(function (id) { return seen[id]; }).find(function (m) { return m.user && m.user.id === me && !m.deleted; });
       if (mine) { e.preventDefault(); startEdit(mine); }
     }
   });
@@ -1196,7 +1213,11 @@
   var mentionBox = $("mention-list"), mentionAt = -1, mentionSel = 0;
   function mentionCandidates(q) {
     q = q.toLowerCase();
-    var out = memberNames().filter(function (u) { return u.id !== me && u.name.toLowerCase().indexOf(q) === 0; });
+    var out = memberNames().filter(function (u) {
+      if (u.id === me) return false;
+      var n = u.name.toLowerCase();
+      return n.indexOf(q) === 0 || n.replace(/\s+/g, "").indexOf(q) === 0 || n.split(/\s+/).some(function (w) { return w.indexOf(q) === 0; });
+    });
     if (assistantOn && "gemini".indexOf(q) === 0) out.push({ id: "gemini", name: "gemini" });
     return out.slice(0, 8);
   }
@@ -1233,8 +1254,9 @@
   }
   function pickMention(name) {
     var pos = ta.selectionStart;
-    ta.value = ta.value.slice(0, mentionAt) + "@" + name + " " + ta.value.slice(pos);
-    var at = mentionAt + name.length + 2;
+    var token = name.replace(/\s+/g, "");
+    ta.value = ta.value.slice(0, mentionAt) + "@" + token + " " + ta.value.slice(pos);
+    var at = mentionAt + token.length + 2;
     ta.setSelectionRange(at, at);
     closeMentions();
     ta.focus();
