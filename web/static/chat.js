@@ -677,30 +677,40 @@
     on("read", onRead);
     on("presence", onPresence);
     on("typing", onTyping);
-    on("assistant.delta", function (d) { if (isCurrent(d)) onDelta(d); });
+    on("assistant.delta", function (d) { userStreamAssistant = true; if (isCurrent(d)) onDelta(d); });
     on("assistant.done", function (d) { if (isCurrent(d)) onEnd(d.replyTo, null); });
     on("assistant.error", function (d) { if (isCurrent(d)) onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
   }
   function isCurrent(d) { return current && (d.roomId == null || d.roomId === current.id); }
 
-  // connectRoom is the fallback for a server without /api/v1/events: the
-  // open room's own stream.
+  // connectRoom opens the room's own stream: the fallback for a server
+  // without /api/v1/events, and, beside the user stream, the way a Gemini
+  // reply's deltas arrive (assistant.* events are the room stream's, not
+  // logged). It resolves when the stream is open.
+  var userStreamAssistant = false; // the user stream carries assistant.* itself
   function connectRoom(r, after) {
     if (legacy) legacy.close();
-    setConn("connecting");
-    legacy = new EventSource("/api/v1/rooms/" + r.id + "/events?after=" + after);
-    legacy.onopen = function () { setConn("live"); };
-    legacy.onerror = function () { setConn("reconnecting"); };
+    var fallback = !es;
+    if (fallback) setConn("connecting");
+    var src = legacy = new EventSource("/api/v1/rooms/" + r.id + "/events?after=" + after);
+    var opened = new Promise(function (resolve) {
+      src.onopen = function () { if (!es) setConn("live"); resolve(); };
+      setTimeout(resolve, 3000);
+    });
+    src.onerror = function () { if (!es) setConn("reconnecting"); };
     function on(kind, fn) {
-      legacy.addEventListener(kind, function (ev) { if (r === current) fn(JSON.parse(ev.data)); });
+      src.addEventListener(kind, function (ev) { if (r === current && src === legacy) fn(JSON.parse(ev.data)); });
     }
     on("message", onMessage);
-    on("assistant.delta", onDelta);
-    on("assistant.done", function (d) { onEnd(d.replyTo, null); });
-    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
+    function gemini(kind, fn) { on(kind, function (d) { if (!userStreamAssistant) fn(d); }); }
+    gemini("assistant.delta", onDelta);
+    gemini("assistant.done", function (d) { onEnd(d.replyTo, null); });
+    gemini("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
+    return opened;
   }
 
   function onMessage(m) {
+    if (current && m.roomId === current.id && seen[m.id]) return; // the other stream had it
     var r = rooms[m.roomId];
     learn(m.user);
     if (current && m.roomId === current.id) {
@@ -860,7 +870,7 @@
         list.scrollTop = list.scrollHeight;
         $("jump-unread").hidden = true;
       }
-      if (!es && !legacy) connectRoom(r, newestId());
+      if ((!es && !legacy) || (r.assistant && assistantOn && !userStreamAssistant)) connectRoom(r, newestId());
       markRead();
       fire("room", r);
     }).catch(fail).finally(function () { list.removeAttribute("aria-busy"); });
@@ -1160,7 +1170,10 @@
     cancelReply();
     closeMentions();
     lastTypingSent = 0;
-    (mayJoin() ? join() : Promise.resolve()).then(function () {
+    // A question to Gemini outside its own room: the room stream brings
+    // the reply's deltas (connectRoom).
+    var listen = es && !legacy && !userStreamAssistant && asksGemini(body) ? connectRoom(room, newestId()) : Promise.resolve();
+    Promise.all([listen, mayJoin() ? join() : null]).then(function () {
       return api("POST", "/api/v1/rooms/" + room.id + "/messages", payload);
     }).then(function (j) {
       if (room !== current) return;
