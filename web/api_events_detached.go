@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
 )
 
 // Detached event streams. Once an HTTP/1.1 stream's headers are out, the
