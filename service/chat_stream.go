@@ -32,6 +32,7 @@ type StreamEvent struct {
 	// id on a user stream.
 	ID      int64
 	Message *ChatMessage
+	Room    *RoomView // room.add and room.update of a user stream
 	Data    []byte
 }
 

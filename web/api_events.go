@@ -54,7 +54,7 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
 	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
-	s.log.DebugContext(r.Context(), "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+	s.log.DebugContext(r.Context(), "event stream ended", "room", streamRoom(st), "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
 	return nil
 }
 
@@ -118,7 +118,7 @@ var errBadLastEventID = torii.Invalid(map[string]string{"after": "must be a mess
 // stream write timeout) until the stream ends, and returns why. A stream
 // ends by itself after its lifetime, once everything due has been sent,
 // with a reconnect hint: the client resumes from the last id it received.
-func (s *Server) pump(ctx context.Context, send func([]byte) error, st *service.Stream) string {
+func (s *Server) pump(ctx context.Context, send func([]byte) error, st eventStream) string {
 	write := func(b []byte) error {
 		streamWriteHook(ctx)
 		return send(b)
@@ -212,10 +212,14 @@ func writeEvent(buf *bytes.Buffer, e service.StreamEvent) {
 	buf.WriteString("event: ")
 	buf.WriteString(e.Kind)
 	buf.WriteString("\ndata: ")
-	if e.Message != nil {
+	switch {
+	case e.Message != nil:
 		b, _ := json.Marshal(messageOf(*e.Message))
 		buf.Write(b)
-	} else {
+	case e.Room != nil:
+		b, _ := json.Marshal(roomEventOf(*e.Room))
+		buf.Write(b)
+	default:
 		buf.Write(e.Data)
 	}
 	buf.WriteString("\n\n")

@@ -5,6 +5,7 @@ import "net/http"
 // teamChatRoutes registers the team chat's routes (issue 17; docs/api.md
 // "Team chat").
 func (s *Server) teamChatRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/events", s.authed(s.userEvents))
 	mux.Handle("PATCH /api/v1/rooms/{id}", s.authed(s.patchRoom))
 	mux.Handle("DELETE /api/v1/rooms/{id}", s.authed(s.deleteRoom))
 	mux.Handle("GET /api/v1/rooms/{id}/members", s.authed(s.roomMembers))
