@@ -89,6 +89,11 @@ func roomIDNamed(name string) string {
 		jsString(name) + ") || {dataset: {}}).dataset.roomId || 0)"
 }
 
+// onlyFound is the JS condition "the people search list holds name alone".
+func onlyFound(list, name string) string {
+	return "(l => l.length === 1 && l[0].textContent.includes(" + jsString(name) + "))(document.querySelectorAll('#" + list + " .person'))"
+}
+
 // grantNotifications grants the page's origin the Notification permission
 // through CDP (Browser.grantPermissions, for the tab's own browser
 // context), and wraps the page's Notification so that the test can see
@@ -128,7 +133,8 @@ func TestBrowser_TeamChat_DMsPrivateRoomMentionsEditsReachOthersLive(t *testing.
 	// 1. Ann writes to Bob directly, from the "New message" picker.
 	do(t, a, "open the picker", chromedp.Click(chromedp.ID("new-dm")), chromedp.WaitVisible(chromedp.ID("dm-q")))
 	do(t, a, "search Bob", chromedp.SendKeys(chromedp.ID("dm-q"), "Bo"))
-	do(t, a, "pick Bob", chromedp.WaitVisible(chromedp.CSS(`#dm-results .person`)), chromedp.Click(chromedp.CSS(`#dm-results .person`)),
+	get(t, a, "only Bob found", chromedp.Poll[bool](onlyFound("dm-results", "Bob")))
+	do(t, a, "pick Bob", chromedp.Click(chromedp.CSS(`#dm-results .person`)),
 		chromedp.WaitVisible(chromedp.CSS(`#dm-picked .chip`)), chromedp.Click(chromedp.ID("dm-start")))
 	get(t, a, "the DM is open", chromedp.Poll[bool]("document.getElementById('room-name').textContent === 'Bob'"))
 	dm := get(t, a, "the DM's id", chromedp.Evaluate[int64]("Number(new URLSearchParams(location.search).get('room'))"))
@@ -137,7 +143,7 @@ func TestBrowser_TeamChat_DMsPrivateRoomMentionsEditsReachOthersLive(t *testing.
 
 	// Bob's list gains the DM, with one unread, and he is notified.
 	do(t, b, "the DM appears for Bob", chromedp.WaitVisible(chromedp.CSS(roomLink(dm)+" .unread")))
-	wantText(t, b, "#dm-list "+roomLink(dm)+" .room-title", "Ann")
+	wantText(t, b, fmt.Sprintf(`#dm-list .room-link[data-room-id="%d"] .room-title`, dm), "Ann")
 	get(t, b, "Bob is notified of the DM", chromedp.Poll[bool]("window.__notes.some(n => n.title === 'Ann' && n.body === 'just between us')"))
 	// Cat sees none of it: not in her list, and the API answers 404.
 	if n := count(t, c, roomLink(dm)); n != 0 {
@@ -162,7 +168,8 @@ func TestBrowser_TeamChat_DMsPrivateRoomMentionsEditsReachOthersLive(t *testing.
 	private := get(t, a, "its id", chromedp.Evaluate[int64](roomIDNamed("launch plans")))
 	do(t, a, "open the members", chromedp.Click(chromedp.ID("members-toggle")), chromedp.WaitVisible(chromedp.ID("invite-q")))
 	do(t, a, "search Cat", chromedp.SendKeys(chromedp.ID("invite-q"), "Cat"))
-	do(t, a, "invite Cat", chromedp.WaitVisible(chromedp.CSS(`#invite-results .person`)), chromedp.Click(chromedp.CSS(`#invite-results .person`)))
+	get(t, a, "only Cat found", chromedp.Poll[bool](onlyFound("invite-results", "Cat")))
+	do(t, a, "invite Cat", chromedp.Click(chromedp.CSS(`#invite-results .person`)))
 	get(t, a, "Cat is a member", chromedp.Poll[bool](fmt.Sprintf(`!!document.querySelector('#member-list li[data-user-id="%d"]')`, tm.ids["Cat"])))
 	do(t, c, "the room appears for Cat", chromedp.WaitVisible(chromedp.CSS(roomLink(private))))
 	if n := count(t, b, roomLink(private)); n != 0 {
