@@ -340,7 +340,7 @@
       author.addEventListener("click", function () { openDM([m.user.id]); });
       author.addEventListener("keydown", function (e) { if (e.key === "Enter") openDM([m.user.id]); });
     }
-    if (m.id && current && current.lastReadId != null && m.id === firstUnreadId) li.classList.add("first-unread");
+    if (m.id && m.id === firstUnreadId) li.classList.add("first-unread");
     return li;
   }
 
