@@ -216,3 +216,70 @@ func TestBrowser_TeamChat_DMsPrivateRoomMentionsEditsReachOthersLive(t *testing.
 	do(t, b, "phone size", chromedp.EmulateViewport(390, 844))
 	screenshot(t, b, "deleted-390")
 }
+
+// TestBrowser_TeamChat_ReactionsRepliesTypingAndRoomChangesLive: a
+// reaction (with who gave it), a reply with its quoted message, the typing
+// indicator, a rename and topic, and a removal reach the other member's
+// page live.
+func TestBrowser_TeamChat_ReactionsRepliesTypingAndRoomChangesLive(t *testing.T) {
+	tm := newTeam(t)
+	srv := tm.srv
+	r := tm.ann.Do("POST", "/api/v1/rooms", map[string]any{"name": "design", "visibility": "private"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create room: %d %s", r.Status, r.Body)
+	}
+	room := int64(r.JSON()["room"].(map[string]any)["id"].(float64))
+	if r := tm.ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/members", room), map[string]any{"userId": tm.ids["Bob"]}); r.Status != http.StatusCreated {
+		t.Fatalf("invite Bob: %d %s", r.Status, r.Body)
+	}
+	if r := tm.ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/messages", room), map[string]any{"body": "new logo draft is up"}); r.Status != http.StatusCreated {
+		t.Fatalf("post: %d %s", r.Status, r.Body)
+	}
+	a := chatLive(t, srv, "ann@acme.example")
+	b := chatLive(t, srv, "bob@example.com")
+	open(t, a, srv.URL, fmt.Sprintf("/?room=%d", room))
+	open(t, b, srv.URL, fmt.Sprintf("/?room=%d", room))
+	for _, c := range []context.Context{a, b} {
+		get(t, c, "the room is open and live", chromedp.Poll[bool](hasMessage("new logo draft is up")+" && document.getElementById('conn-state').dataset.state === 'live'"))
+	}
+
+	// Bob reacts with 🎉 from the message's tools; Ann sees 🎉 1, from Bob.
+	do(t, b, "focus the message", chromedp.Evaluate[chromedp.Void]("document.querySelector('#messages .message').focus()"),
+		chromedp.Click(chromedp.CSS(`#messages .message .tool.react`)), chromedp.WaitVisible(chromedp.CSS(`.reaction-picker`)))
+	do(t, b, "pick 🎉", chromedp.Click(chromedp.CSS(`.reaction-picker button:nth-child(4)`)))
+	get(t, a, "Ann sees the reaction", chromedp.Poll[bool]("(r => !!r && r.textContent === '🎉1' && r.title.includes('Bob'))(document.querySelector('#messages .reaction'))"))
+
+	// Bob replies: the reply quotes Ann's message on both pages.
+	do(t, b, "reply", chromedp.Evaluate[chromedp.Void]("document.querySelector('#messages .message').focus()"),
+		chromedp.Click(chromedp.CSS(`#messages .message .tool.reply`)), chromedp.WaitVisible(chromedp.ID("replying")))
+	// Typing shows on Ann's page before the message is sent.
+	do(t, b, "type", chromedp.SendKeys(chromedp.ID("composer-body"), "love the colours"))
+	get(t, a, "Ann sees Bob typing", chromedp.Poll[bool]("document.getElementById('typing').textContent === 'Bob is typing…'"))
+	do(t, b, "send", chromedp.KeyEvent(kb.Enter))
+	get(t, a, "the reply quotes Ann", chromedp.Poll[bool](
+		"Array.from(document.querySelectorAll('#messages .message')).some(m => m.querySelector('.reply-quote') && m.querySelector('.reply-quote').textContent.includes('new logo draft is up') && m.querySelector('.body').textContent === 'love the colours')"))
+	get(t, a, "typing ends with the message", chromedp.Poll[bool]("document.getElementById('typing').textContent === ''"))
+	screenshot(t, a, "reply-1280")
+
+	// Ann renames the room and sets a topic in Settings: Bob's header and
+	// list follow.
+	do(t, a, "open settings", chromedp.Click(chromedp.ID("room-settings-open")), chromedp.WaitVisible(chromedp.ID("settings-name")))
+	do(t, a, "rename", chromedp.SetValue(chromedp.ID("settings-name"), "brand"), chromedp.SendKeys(chromedp.ID("settings-topic"), "logo and colours"))
+	screenshot(t, a, "settings-1280")
+	do(t, a, "save", chromedp.Click(chromedp.CSS(`#settings-form button[type=submit]`)), chromedp.WaitNotVisible(chromedp.ID("settings-name")))
+	get(t, b, "Bob's header follows", chromedp.Poll[bool]("document.getElementById('room-name').textContent === 'brand' && document.getElementById('room-topic').textContent === 'logo and colours'"))
+	wantText(t, b, roomLink(room)+" .room-title", "brand")
+
+	// Ann removes Bob: the room leaves his page at once.
+	do(t, a, "open the members", chromedp.Click(chromedp.ID("members-toggle")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#member-list li[data-user-id="%d"] .remove`, tm.ids["Bob"]))))
+	do(t, a, "remove Bob", chromedp.Evaluate[chromedp.Void]("window.confirm = () => true"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#member-list li[data-user-id="%d"] .remove`, tm.ids["Bob"]))))
+	do(t, b, "the room leaves Bob's list", chromedp.WaitNotPresent(chromedp.CSS(roomLink(room))))
+	get(t, b, "Bob is told", chromedp.Poll[bool]("document.getElementById('chat-error').textContent.includes('brand')"))
+	if n := count(t, b, "#messages .message"); n != 0 && text(t, b, "#room-name") == "brand" {
+		t.Error("Bob still reads the room")
+	}
+	do(t, a, "phone size", chromedp.EmulateViewport(390, 844))
+	screenshot(t, a, "members-390")
+}

@@ -216,8 +216,8 @@
     if (current && current.id === id) {
       current = null;
       var next = sortedRooms()[0];
-      showError(t("js.chatui.roomGone", { Name: roomTitle(r) }));
       if (next) openRoom(next); else clearRoom();
+      showError(t("js.chatui.roomGone", { Name: roomTitle(r) })); // after openRoom, which clears errors
     }
     renderRooms();
   }
@@ -991,7 +991,7 @@
       chat.classList.remove("members-open");
       // A public room stays in the list (anyone may read it); others go.
       if (r.visibility === "public" && r.kind !== "dm") { renderHeader(); loadMembers(r); }
-      else removeRoom(r.id);
+      else { removeRoom(r.id); showError(""); } // left on purpose: no "no longer have access"
     }).catch(fail);
   });
 
