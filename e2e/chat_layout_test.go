@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +121,68 @@ func equalBools(a, b []bool) bool {
 		}
 	}
 	return true
+}
+
+// TestBrowser_ChatOpensAtFirstUnreadAndArchivesRoom: a room with unread
+// messages opens at the first of them (after the server's read marker,
+// under a "New" line), not at the bottom; an archived room is read-only.
+func TestBrowser_ChatOpensAtFirstUnreadAndArchivesRoom(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	seedUser(t, srv, "Ann", "ann@example.com", goodPassword)
+	seedUser(t, srv, "Bob", "bob@example.com", goodPassword)
+	ann, bob := srv.Client(t), srv.Client(t)
+	for c, email := range map[*testserver.Client]string{ann: "ann@example.com", bob: "bob@example.com"} {
+		if r := c.Do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": goodPassword}); r.Status != http.StatusOK {
+			t.Fatalf("sign in %s: %d %s", email, r.Status, r.Body)
+		}
+	}
+	var last float64
+	for i := range 50 {
+		body := "old " + strconv.Itoa(i)
+		if i >= 25 {
+			body = "new " + strconv.Itoa(i-25)
+		}
+		r := bob.Do("POST", "/api/v1/rooms/1/messages", map[string]string{"body": body})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+		if i == 24 {
+			last = r.JSON()["message"].(map[string]any)["id"].(float64)
+			if r := ann.Do("POST", "/api/v1/rooms/1/read", map[string]any{"messageId": last}); r.Status != http.StatusOK {
+				t.Fatalf("mark read: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+	a := newBrowser(t)
+	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
+	get(t, a, "the first unread is marked", chromedp.Poll[bool]("(m => !!m && m.querySelector('.body').textContent === 'new 0')(document.querySelector('#messages .first-unread'))"))
+	inView := "(m => { const l = document.getElementById('messages').getBoundingClientRect(), r = m.getBoundingClientRect(); return r.top >= l.top && r.bottom <= l.bottom; })"
+	if !get(t, a, "first unread in view", chromedp.Evaluate[bool](inView+"(document.querySelector('#messages .first-unread'))")) {
+		t.Error("the first unread message is not on screen")
+	}
+	if get(t, a, "last in view", chromedp.Evaluate[bool](inView+"(Array.from(document.querySelectorAll('#messages .message')).pop())")) {
+		t.Error("the room opened at the bottom, not at the first unread")
+	}
+	screenshot(t, a, "first-unread")
+	// Scrolled to the bottom, the page offers the way back.
+	do(t, a, "scroll down", chromedp.Evaluate[chromedp.Void]("(l => { l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event('scroll')); })(document.getElementById('messages'))"),
+		chromedp.WaitVisible(chromedp.ID("jump-unread")), chromedp.Click(chromedp.ID("jump-unread")), chromedp.WaitNotVisible(chromedp.ID("jump-unread")))
+	if !get(t, a, "first unread in view again", chromedp.Evaluate[bool](inView+"(document.querySelector('#messages .first-unread'))")) {
+		t.Error("Jump to first unread did not bring it on screen")
+	}
+
+	r := ann.Do("POST", "/api/v1/rooms", map[string]any{"name": "old project", "visibility": "private"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create room: %d %s", r.Status, r.Body)
+	}
+	id := int64(r.JSON()["room"].(map[string]any)["id"].(float64))
+	do(t, a, "open it", chromedp.Click(chromedp.CSS(roomLink(id))), chromedp.WaitVisible(chromedp.ID("room-settings-open")))
+	do(t, a, "archive", chromedp.Click(chromedp.ID("room-settings-open")), chromedp.Click(chromedp.ID("settings-archive")),
+		chromedp.WaitVisible(chromedp.ID("room-archived")))
+	if !get(t, a, "composer disabled", chromedp.Evaluate[bool]("document.getElementById('composer-body').disabled")) {
+		t.Error("an archived room's composer takes messages")
+	}
+	if r := ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/messages", id), map[string]any{"body": "still here?"}); r.Status != http.StatusConflict {
+		t.Errorf("posting in an archived room: %d %s, want 409", r.Status, r.Body)
+	}
 }

@@ -463,10 +463,23 @@
 
   function nodeOf(id) { return list.querySelector('li.message[data-id="' + Number(id) + '"]'); }
 
+  // scrollToNode scrolls the message list only (scrollIntoView would
+  // scroll the page's panels too), leaving room above for the New line.
+  function scrollToNode(n, center) {
+    var off = n.getBoundingClientRect().top - list.getBoundingClientRect().top;
+    list.scrollTop += center ? off - list.clientHeight / 2 + n.offsetHeight / 2 : off - 28;
+  }
+  // updateJump shows "Jump to first unread" while that message is above
+  // the visible part of the list.
+  function updateJump() {
+    var fu = firstUnreadId && nodeOf(firstUnreadId);
+    $("jump-unread").hidden = !fu || fu.getBoundingClientRect().bottom > list.getBoundingClientRect().top;
+  }
+
   function jumpTo(id) {
     var n = nodeOf(id);
     if (!n) return;
-    n.scrollIntoView({ block: "center" });
+    scrollToNode(n, true);
     n.classList.add("flash");
     setTimeout(function () { n.classList.remove("flash"); }, 1500);
   }
@@ -863,13 +876,9 @@
       prepend(j.messages);
       oldest = j.nextBefore;
       var fu = firstUnreadId && nodeOf(firstUnreadId);
-      if (fu) {
-        fu.scrollIntoView({ block: "start" });
-        $("jump-unread").hidden = atBottom();
-      } else {
-        list.scrollTop = list.scrollHeight;
-        $("jump-unread").hidden = true;
-      }
+      if (fu) scrollToNode(fu, false);
+      else list.scrollTop = list.scrollHeight;
+      updateJump();
       if ((!es && !legacy) || (r.assistant && assistantOn && !userStreamAssistant)) connectRoom(r, newestId());
       markRead();
       fire("room", r);
@@ -878,8 +887,8 @@
 
   $("jump-unread").addEventListener("click", function () {
     var n = firstUnreadId && nodeOf(firstUnreadId);
-    if (n) n.scrollIntoView({ block: "start" });
-    $("jump-unread").hidden = true;
+    if (n) scrollToNode(n, false);
+    updateJump();
   });
 
   function renderHeader() {
@@ -1214,7 +1223,7 @@
   stopBtn.addEventListener("click", stopReply);
   list.addEventListener("scroll", function () {
     if (list.scrollTop < 60) loadOlder();
-    if (atBottom()) $("jump-unread").hidden = true;
+    updateJump();
   });
   document.addEventListener("click", function (e) {
     var p = document.querySelector(".reaction-picker");
