@@ -210,7 +210,8 @@
         prev = null;
       }
       var grouped = !!prev && prev.dataset.author === n.dataset.author && n.dataset.author !== "0" &&
-        Number(n.dataset.at) - Number(prev.dataset.at) < GROUP_GAP && !n.classList.contains("has-reply");
+        Number(n.dataset.at) - Number(prev.dataset.at) < GROUP_GAP && !n.classList.contains("has-reply") &&
+        !n.classList.contains("first-unread");
       n.classList.toggle("grouped", grouped);
       prev = n;
       n = next;
