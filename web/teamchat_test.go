@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/testserver"
 )
 
@@ -372,4 +374,51 @@ func TestTeamChat_UserStreamReplaysAcrossInstancesOnPostgres(t *testing.T) {
 		t.Fatalf("after the replay: %+v", m)
 	}
 	_ = onA
+}
+
+func TestTeamChat_UserStreamEndsWithReconnectHintAtShutdown(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	s := openEvents(t, srv, ann, "")
+	stopped := make(chan struct{})
+	go func() { srv.Stop(); close(stopped) }()
+	for e := range s.Events {
+		if e.Retry != "" {
+			break
+		}
+	}
+	s.wantEnded(t, "shutdown")
+	<-stopped
+}
+
+func TestTeamChat_UserStreamTakesOneOfTheUsersStreamSlots(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_MAX_STREAMS_PER_USER": "1"},
+		AppOptions: app.Options{Hasher: testserver.FastHasher()}})
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	first := openEvents(t, srv, ann, "")
+	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusTooManyRequests, "RATE_LIMITED")
+	wantError(t, ann.Do("GET", fmt.Sprintf("/api/v1/rooms/%d/events", general(t, ann)), nil), http.StatusTooManyRequests, "RATE_LIMITED")
+	first.Close()
+	// The slot is freed once the server sees the connection close.
+	deadline := time.Now().Add(streamWait)
+	for {
+		s := openStreamPath(t, srv, ann, "/api/v1/events")
+		if s.Resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slot was not freed: %d", s.Resp.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server's own clean-up
+	}
+}
+
+func TestTeamChat_UserStreamEndsWhenSessionRevoked(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	s := openEvents(t, srv, ann, "")
+	mustStatus(t, ann.Do("POST", "/api/v1/auth/logout", nil), http.StatusNoContent)
+	s.wantEnded(t, "logout")
+	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusUnauthorized, "UNAUTHORIZED")
+	wantError(t, srv.Client(t).Do("GET", "/api/v1/events?after=x", nil), http.StatusUnauthorized, "UNAUTHORIZED")
 }
