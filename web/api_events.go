@@ -87,6 +87,9 @@ func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 		// (api_events_detached.go). HTTP/1.0 closes anyway.
 		h.Set("Connection", "close")
 	}
+	// The first write's deadline counts from now, not from the request's
+	// start: opening the stream (database reads) must not eat into it.
+	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		st.Close()

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/toriihq/torii/service"
 )
@@ -58,6 +59,9 @@ func (s *Server) userEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	if r.ProtoMajor == 1 {
 		h.Set("Connection", "close") // detached (api_events_detached.go)
 	}
+	// The first write's deadline counts from now, not from the request's
+	// start: opening the stream (database reads) must not eat into it.
+	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		st.Close()

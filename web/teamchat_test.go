@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/testserver"
 )
 
@@ -316,4 +318,107 @@ func TestTeamChat_TypingAndPresenceReachOthersLive(t *testing.T) {
 	}); len(e) == 0 {
 		t.Fatal("no offline presence")
 	}
+}
+
+// TestTeamChat_RemovedMemberStopsAtOnceOnAnotherInstance: two instances
+// on one PostgreSQL database; the owner removes cat on one, and cat's
+// streams on the other stop receiving the room at once (the LISTEN/NOTIFY
+// broker carries the wake-up; the other instance's next read no longer
+// holds the room).
+func TestTeamChat_RemovedMemberStopsAtOnceOnAnotherInstance(t *testing.T) {
+	db := testserver.PostgresDatabase(t)
+	a, b := teamServer(t, db), teamServer(t, db)
+	ann, _ := teamMember(t, a, "ann@example.com", "Ann")
+	cat, catID := teamMember(t, b, "cat@example.com", "Cat")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("B's log:\n%s", b.Logs.String())
+		}
+	})
+	removedStopsReceiving(t, a, ann, cat, catID, b)
+}
+
+// TestTeamChat_UserStreamReplaysAcrossInstancesOnPostgres: the log's ids
+// are the database's, so a stream resumes on another instance without gap
+// or duplicate, and presence is shared.
+func TestTeamChat_UserStreamReplaysAcrossInstancesOnPostgres(t *testing.T) {
+	db := testserver.PostgresDatabase(t)
+	a, b := teamServer(t, db), teamServer(t, db)
+	ann, annID := teamMember(t, a, "ann@example.com", "Ann")
+	bob, bobID := teamMember(t, b, "bob@example.com", "Bob")
+	dm := openDM(t, ann, http.StatusCreated, bobID)
+	onB := openEvents(t, b, bob, "")
+	onA := openEvents(t, a, ann, "")
+	// Ann's stream on A makes her online for bob on B.
+	onB.until(t, "presence", func(e sseEvent) bool {
+		return strings.Contains(e.Data, fmt.Sprintf(`"userId":%d,"online":true`, annID))
+	})
+	var sent []int64
+	for i := range 5 {
+		sent = append(sent, postTeam(t, ann, dm.ID, map[string]any{"body": fmt.Sprint("m", i)}).ID)
+	}
+	first := onB.next(t, "message")
+	if first.message(t).ID != sent[0] {
+		t.Fatalf("first live message %s", first.Data)
+	}
+	onB.Close()
+	// Resume on A from the first one: the other four, in order, once.
+	again := openEvents(t, a, bob, first.ID)
+	for _, want := range sent[1:] {
+		if m := again.next(t, "message").message(t); m.ID != want {
+			t.Fatalf("replayed message %d, want %d", m.ID, want)
+		}
+	}
+	mustStatus(t, ann.Do("PATCH", fmt.Sprintf("/api/v1/rooms/%d/messages/%d", dm.ID, sent[4]), map[string]string{"body": "edited on A"}), http.StatusOK)
+	if m := again.next(t, "message", "message.edit").message(t); m.Body != "edited on A" {
+		t.Fatalf("after the replay: %+v", m)
+	}
+	_ = onA
+}
+
+func TestTeamChat_UserStreamEndsWithReconnectHintAtShutdown(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	s := openEvents(t, srv, ann, "")
+	stopped := make(chan struct{})
+	go func() { srv.Stop(); close(stopped) }()
+	for e := range s.Events {
+		if e.Retry != "" {
+			break
+		}
+	}
+	s.wantEnded(t, "shutdown")
+	<-stopped
+}
+
+func TestTeamChat_UserStreamTakesOneOfTheUsersStreamSlots(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_MAX_STREAMS_PER_USER": "1"},
+		AppOptions: app.Options{Hasher: testserver.FastHasher()}})
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	first := openEvents(t, srv, ann, "")
+	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusTooManyRequests, "RATE_LIMITED")
+	wantError(t, ann.Do("GET", fmt.Sprintf("/api/v1/rooms/%d/events", general(t, ann)), nil), http.StatusTooManyRequests, "RATE_LIMITED")
+	first.Close()
+	// The slot is freed once the server sees the connection close.
+	deadline := time.Now().Add(streamWait)
+	for {
+		s := openStreamPath(t, srv, ann, "/api/v1/events")
+		if s.Resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slot was not freed: %d", s.Resp.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server's own clean-up
+	}
+}
+
+func TestTeamChat_UserStreamEndsWhenSessionRevoked(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	s := openEvents(t, srv, ann, "")
+	mustStatus(t, ann.Do("POST", "/api/v1/auth/logout", nil), http.StatusNoContent)
+	s.wantEnded(t, "logout")
+	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusUnauthorized, "UNAUTHORIZED")
+	wantError(t, srv.Client(t).Do("GET", "/api/v1/events?after=x", nil), http.StatusUnauthorized, "UNAUTHORIZED")
 }
