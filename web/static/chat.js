@@ -36,6 +36,7 @@
   var finished = {}; // replyTo → true once assistant.done/error came
   var inflight = null; // replyTo of the reply streaming in the current room
   var streams = {}; // replyTo → {text, timer, last, cost} of a streaming reply
+  var askers = {}; // replyTo → the user id who asked (assistant.delta's askedBy)
   var people = {}; // user id → {id, name, avatarUrl}: everyone the page has seen
   var members = []; // the current room's members
   var membersLoaded = false; // members is the current room's (not still loading)
@@ -341,6 +342,7 @@
       author.addEventListener("keydown", function (e) { if (e.key === "Enter") openDM([m.user.id]); });
     }
     if (m.id && m.id === firstUnreadId) li.classList.add("first-unread");
+    if (window.toriiAssistant) window.toriiAssistant.decorate(li, m); // assistant.js (branch gemini)
     return li;
   }
 
@@ -579,7 +581,7 @@
 
   function setInflight(replyTo) {
     inflight = replyTo;
-    var asked = replyTo !== null && seen[replyTo] && seen[replyTo].user && seen[replyTo].user.id === me;
+    var asked = replyTo !== null && (askers[replyTo] === me || (seen[replyTo] && seen[replyTo].user && seen[replyTo].user.id === me));
     var mine = replyTo !== null && (asked || (current && current.assistant && current.createdBy === me));
     stopBtn.hidden = !mine;
     // An assistant room answers one message at a time (docs/api.md, Limits).
@@ -597,7 +599,12 @@
     if (replied[d.replyTo] || finished[d.replyTo]) return;
     pendingBubble(d.replyTo);
     var s = streams[d.replyTo] || (streams[d.replyTo] = { text: "", timer: 0, last: 0, cost: 0 });
-    s.text += d.text;
+    if (d.askedBy != null) askers[d.replyTo] = d.askedBy;
+    // offset: where the chunk starts in the reply; a stream opened
+    // mid-reply first gets the text so far (offset 0), then live chunks
+    // that may overlap it.
+    if (typeof d.offset !== "number" || d.offset > s.text.length) s.text += d.text;
+    else if (d.offset + d.text.length > s.text.length) s.text = s.text.slice(0, d.offset) + d.text;
     if (!s.timer) {
       var wait = s.last + Math.max(PAINT_GAP, 4 * s.cost) - performance.now();
       s.timer = setTimeout(function () { paintStream(d.replyTo); }, Math.max(0, wait));
@@ -848,7 +855,7 @@
     current = r;
     Object.keys(streams).forEach(dropStream);
     Object.keys(typing).forEach(function (id) { clearTimeout(typing[id]); });
-    seen = {}; replied = {}; finished = {}; typing = {}; members = []; membersLoaded = false;
+    seen = {}; replied = {}; finished = {}; typing = {}; askers = {}; members = []; membersLoaded = false;
     renderTyping();
     cancelReply();
     setInflight(null);
@@ -858,6 +865,7 @@
     firstUnreadId = 0;
     var unreadBefore = r.unread || 0, lastRead = r.lastReadId;
     renderHeader();
+    if (window.toriiAssistant) window.toriiAssistant.openRoom(r, me); // assistant.js (branch gemini)
     list.dataset.kind = r.assistant ? "assistant" : "room";
     ta.placeholder = r.assistant ? t("js.chat.askGemini") : t("js.chat.messageRoom", { Room: (r.kind !== "dm" && r.visibility === "public" ? "#" : "") + roomTitle(r) });
     renderRooms();
