@@ -422,3 +422,26 @@ func TestTeamChat_UserStreamEndsWhenSessionRevoked(t *testing.T) {
 	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusUnauthorized, "UNAUTHORIZED")
 	wantError(t, srv.Client(t).Do("GET", "/api/v1/events?after=x", nil), http.StatusUnauthorized, "UNAUTHORIZED")
 }
+
+// TestTeamChat_RoomStreamGetsEditsAndDeletionsLiveWithoutID: the per-room
+// stream (kept for API clients) hears edits and deletions of messages it
+// sent, without an id (its ids are message ids: Last-Event-ID must not
+// move back).
+func TestTeamChat_RoomStreamGetsEditsAndDeletionsLiveWithoutID(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	room := general(t, ann)
+	rs := openStream(t, srv, ann, room, "")
+	m := postTeam(t, ann, room, map[string]any{"body": "draft"})
+	rs.nextMessage(t)
+	mustStatus(t, ann.Do("PATCH", fmt.Sprintf("/api/v1/rooms/%d/messages/%d", room, m.ID), map[string]string{"body": "final"}), http.StatusOK)
+	edit := rs.next(t, "message.edit")
+	if edit.ID != "" || edit.message(t).Body != "final" {
+		t.Fatalf("edit: id %q, %s", edit.ID, edit.Data)
+	}
+	mustStatus(t, ann.Do("DELETE", fmt.Sprintf("/api/v1/rooms/%d/messages/%d", room, m.ID), nil), http.StatusNoContent)
+	del := rs.next(t, "message.delete")
+	if del.ID != "" || !del.message(t).Deleted {
+		t.Fatalf("delete: id %q, %s", del.ID, del.Data)
+	}
+}
