@@ -308,10 +308,23 @@ func TestTeamChat_TypingAndPresenceReachOthersLive(t *testing.T) {
 			t.Fatalf("members = %+v", members.Members)
 		}
 	}
+	// Typing is passed on at most once per 3 s per user and room.
 	mustStatus(t, ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusNoContent)
-	if e := bobEvents.next(t, "typing"); !strings.Contains(e.Data, `"name":"Ann"`) {
-		t.Fatalf("typing = %s", e.Data)
+	mustStatus(t, ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusNoContent)
+	postTeam(t, ann, dm.ID, map[string]any{"body": "marker"})
+	typing := 0
+	for _, e := range bobEvents.until(t, "message", func(sseEvent) bool { return true }) {
+		if e.Event == "typing" {
+			typing++
+			if !strings.Contains(e.Data, `"name":"Ann"`) || e.roomIDOf(t) != dm.ID {
+				t.Fatalf("typing = %s", e.Data)
+			}
+		}
 	}
+	if typing != 1 {
+		t.Fatalf("%d typing events for two calls within 3 s, want 1", typing)
+	}
+	wantError(t, srv.Client(t).Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusUnauthorized, "UNAUTHORIZED")
 	annEvents.Close()
 	if e := bobEvents.until(t, "presence", func(e sseEvent) bool {
 		return strings.Contains(e.Data, fmt.Sprintf(`"userId":%d`, annID)) && strings.Contains(e.Data, `"online":false`)
