@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/testserver"
 )
@@ -457,4 +458,41 @@ func TestTeamChat_RoomStreamGetsEditsAndDeletionsLiveWithoutID(t *testing.T) {
 	if del.ID != "" || !del.message(t).Deleted {
 		t.Fatalf("delete: id %q, %s", del.ID, del.Data)
 	}
+}
+
+// TestTeamChat_GroupRoomsFollowTheGroupOnTheUserStream: joining a group
+// shows its rooms on the user stream (room.add, no log id: no log row
+// names a group change), leaving it removes them and stops their events.
+func TestTeamChat_GroupRoomsFollowTheGroupOnTheUserStream(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, annID := teamMember(t, srv, "ann@example.com", "Ann")
+	bob, bobID := teamMember(t, srv, "bob@example.com", "Bob")
+	st := openStore(t, srv)
+	ctx := t.Context()
+	acme, err := st.CreateGroup(ctx, torii.Group{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetGroupMember(ctx, torii.GroupMember{GroupID: acme.ID, UserID: annID, Role: torii.GroupRoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	room := createRoom(t, ann, map[string]any{"name": "acme", "visibility": "group", "groupId": acme.ID})
+	events := openEvents(t, srv, bob, "")
+	if err := st.SetGroupMember(ctx, torii.GroupMember{GroupID: acme.ID, UserID: bobID, Role: torii.GroupRoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	if e := events.next(t, "room.add"); e.roomIDOf(t) != room.ID {
+		t.Fatalf("room.add = %s", e.Data)
+	}
+	postTeam(t, ann, room.ID, map[string]any{"body": "hi bob"})
+	if m := events.next(t, "message").message(t); m.Body != "hi bob" {
+		t.Fatalf("message = %+v", m)
+	}
+	if err := st.RemoveGroupMember(ctx, acme.ID, bobID); err != nil {
+		t.Fatal(err)
+	}
+	if e := events.next(t, "room.remove"); e.roomIDOf(t) != room.ID {
+		t.Fatalf("room.remove = %s", e.Data)
+	}
+	wantError(t, bob.Do("GET", fmt.Sprintf("/api/v1/rooms/%d/messages", room.ID), nil), http.StatusNotFound, "NOT_FOUND")
 }
