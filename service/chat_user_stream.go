@@ -34,6 +34,10 @@ type UserStream struct {
 	last      int64
 	replaying bool
 	pending   []chat.Event
+	// extra are room.add and room.remove events without id for rooms
+	// that appeared or went with an access change (a group's membership
+	// changed: no log row names it), sent at the next Next.
+	extra     []StreamEvent
 	closeOnce sync.Once
 }
 
@@ -144,6 +148,7 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 	if subErr != nil && (errors.Is(subErr, ErrStreamSlow) || len(us.pending) == 0) {
 		return nil, false, subErr
 	}
+	evs, us.extra = append(evs, us.extra...), nil
 	if us.replaying {
 		if evs, err = us.read(ctx, evs); err != nil {
 			return nil, false, err
@@ -176,7 +181,7 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 			return nil, false, err
 		}
 	}
-	return evs, len(us.pending) > 0 || us.replaying || subErr != nil, nil
+	return evs, len(us.pending) > 0 || len(us.extra) > 0 || us.replaying || subErr != nil, nil
 }
 
 // read appends the next page of the log after us.last, as events, and
@@ -252,23 +257,12 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 			ev.Message = m
 		case torii.ChatRoomAdd, torii.ChatRoomUpdate:
 			roomsChanged = true
-			r, err := s.store.RoomByID(ctx, e.RoomID)
+			v, err := s.roomViewFor(ctx, uid, e.RoomID)
 			if errors.Is(err, torii.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, false, err
 			}
-			v := RoomView{Room: r}
-			if r.IsDM() {
-				if v.People, err = s.DMMembers(ctx, r); err != nil {
-					return nil, false, err
-				}
-			}
-			c, err := s.store.RoomCounts(ctx, r.ID, uid)
-			if err != nil {
-				return nil, false, err
-			}
-			v.Unread, v.Mentions = c.Unread, c.Mentions
 			ev.Room = &v
 		case torii.ChatRoomRemove:
 			roomsChanged = true
@@ -320,8 +314,50 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 	if p.User.ID != us.uid {
 		return errUnauthorized
 	}
-	if fresh {
-		return us.loadRooms(ctx)
+	if !fresh {
+		return nil
+	}
+	old := *us.rooms.Load()
+	if err := us.loadRooms(ctx); err != nil {
+		return err
+	}
+	now := *us.rooms.Load()
+	for id := range now {
+		if !old[id] {
+			v, err := us.s.roomViewFor(ctx, us.uid, id)
+			if errors.Is(err, torii.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			us.extra = append(us.extra, StreamEvent{Kind: torii.ChatRoomAdd, Room: &v})
+		}
+	}
+	for id := range old {
+		if !now[id] {
+			b, _ := json.Marshal(roomRemoveJSON{RoomID: id})
+			us.extra = append(us.extra, StreamEvent{Kind: torii.ChatRoomRemove, Data: b})
+		}
 	}
 	return nil
+}
+
+// roomViewFor is room id as a room.add shows it to uid.
+func (s *Service) roomViewFor(ctx context.Context, uid, id int64) (RoomView, error) {
+	r, err := s.store.RoomByID(ctx, id)
+	if err != nil {
+		return RoomView{}, err
+	}
+	v := RoomView{Room: r}
+	if r.IsDM() {
+		if v.People, err = s.DMMembers(ctx, r); err != nil {
+			return RoomView{}, err
+		}
+	}
+	c, err := s.store.RoomCounts(ctx, r.ID, uid)
+	if err != nil {
+		return RoomView{}, err
+	}
+	v.Unread, v.Mentions = c.Unread, c.Mentions
+	return v, nil
 }

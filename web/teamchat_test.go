@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/app"
 	"github.com/toriihq/torii/testserver"
 )
@@ -308,10 +309,23 @@ func TestTeamChat_TypingAndPresenceReachOthersLive(t *testing.T) {
 			t.Fatalf("members = %+v", members.Members)
 		}
 	}
+	// Typing is passed on at most once per 3 s per user and room.
 	mustStatus(t, ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusNoContent)
-	if e := bobEvents.next(t, "typing"); !strings.Contains(e.Data, `"name":"Ann"`) {
-		t.Fatalf("typing = %s", e.Data)
+	mustStatus(t, ann.Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusNoContent)
+	postTeam(t, ann, dm.ID, map[string]any{"body": "marker"})
+	typing := 0
+	for _, e := range bobEvents.until(t, "message", func(sseEvent) bool { return true }) {
+		if e.Event == "typing" {
+			typing++
+			if !strings.Contains(e.Data, `"name":"Ann"`) || e.roomIDOf(t) != dm.ID {
+				t.Fatalf("typing = %s", e.Data)
+			}
+		}
 	}
+	if typing != 1 {
+		t.Fatalf("%d typing events for two calls within 3 s, want 1", typing)
+	}
+	wantError(t, srv.Client(t).Do("POST", fmt.Sprintf("/api/v1/rooms/%d/typing", dm.ID), nil), http.StatusUnauthorized, "UNAUTHORIZED")
 	annEvents.Close()
 	if e := bobEvents.until(t, "presence", func(e sseEvent) bool {
 		return strings.Contains(e.Data, fmt.Sprintf(`"userId":%d`, annID)) && strings.Contains(e.Data, `"online":false`)
@@ -421,4 +435,64 @@ func TestTeamChat_UserStreamEndsWhenSessionRevoked(t *testing.T) {
 	s.wantEnded(t, "logout")
 	wantError(t, ann.Do("GET", "/api/v1/events", nil), http.StatusUnauthorized, "UNAUTHORIZED")
 	wantError(t, srv.Client(t).Do("GET", "/api/v1/events?after=x", nil), http.StatusUnauthorized, "UNAUTHORIZED")
+}
+
+// TestTeamChat_RoomStreamGetsEditsAndDeletionsLiveWithoutID: the per-room
+// stream (kept for API clients) hears edits and deletions of messages it
+// sent, without an id (its ids are message ids: Last-Event-ID must not
+// move back).
+func TestTeamChat_RoomStreamGetsEditsAndDeletionsLiveWithoutID(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, _ := teamMember(t, srv, "ann@example.com", "Ann")
+	room := general(t, ann)
+	rs := openStream(t, srv, ann, room, "")
+	m := postTeam(t, ann, room, map[string]any{"body": "draft"})
+	rs.nextMessage(t)
+	mustStatus(t, ann.Do("PATCH", fmt.Sprintf("/api/v1/rooms/%d/messages/%d", room, m.ID), map[string]string{"body": "final"}), http.StatusOK)
+	edit := rs.next(t, "message.edit")
+	if edit.ID != "" || edit.message(t).Body != "final" {
+		t.Fatalf("edit: id %q, %s", edit.ID, edit.Data)
+	}
+	mustStatus(t, ann.Do("DELETE", fmt.Sprintf("/api/v1/rooms/%d/messages/%d", room, m.ID), nil), http.StatusNoContent)
+	del := rs.next(t, "message.delete")
+	if del.ID != "" || !del.message(t).Deleted {
+		t.Fatalf("delete: id %q, %s", del.ID, del.Data)
+	}
+}
+
+// TestTeamChat_GroupRoomsFollowTheGroupOnTheUserStream: joining a group
+// shows its rooms on the user stream (room.add, no log id: no log row
+// names a group change), leaving it removes them and stops their events.
+func TestTeamChat_GroupRoomsFollowTheGroupOnTheUserStream(t *testing.T) {
+	srv := teamServer(t, "")
+	ann, annID := teamMember(t, srv, "ann@example.com", "Ann")
+	bob, bobID := teamMember(t, srv, "bob@example.com", "Bob")
+	st := openStore(t, srv)
+	ctx := t.Context()
+	acme, err := st.CreateGroup(ctx, torii.Group{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetGroupMember(ctx, torii.GroupMember{GroupID: acme.ID, UserID: annID, Role: torii.GroupRoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	room := createRoom(t, ann, map[string]any{"name": "acme", "visibility": "group", "groupId": acme.ID})
+	events := openEvents(t, srv, bob, "")
+	if err := st.SetGroupMember(ctx, torii.GroupMember{GroupID: acme.ID, UserID: bobID, Role: torii.GroupRoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	if e := events.next(t, "room.add"); e.roomIDOf(t) != room.ID {
+		t.Fatalf("room.add = %s", e.Data)
+	}
+	postTeam(t, ann, room.ID, map[string]any{"body": "hi bob"})
+	if m := events.next(t, "message").message(t); m.Body != "hi bob" {
+		t.Fatalf("message = %+v", m)
+	}
+	if err := st.RemoveGroupMember(ctx, acme.ID, bobID); err != nil {
+		t.Fatal(err)
+	}
+	if e := events.next(t, "room.remove"); e.roomIDOf(t) != room.ID {
+		t.Fatalf("room.remove = %s", e.Data)
+	}
+	wantError(t, bob.Do("GET", fmt.Sprintf("/api/v1/rooms/%d/messages", room.ID), nil), http.StatusNotFound, "NOT_FOUND")
 }
