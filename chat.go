@@ -9,7 +9,7 @@ import (
 const (
 	RoomPublic  = "public"  // every active, allowed user
 	RoomGroup   = "group"   // members of GroupID
-	RoomPrivate = "private" // the creator only
+	RoomPrivate = "private" // its members only (direct messages too)
 )
 
 // Message authors and statuses (api.md message object).
@@ -31,7 +31,18 @@ type Room struct {
 	Assistant  bool   // every user message gets a Gemini reply
 	CreatedBy  *int64
 	CreatedAt  time.Time
+	// OwnerID is the room's owner (its creator; nil once they are gone).
+	OwnerID  *int64
+	Topic    string
+	Archived bool
+	// DMKey is set exactly for direct-message rooms (Visibility
+	// RoomPrivate): the sorted member ids, joined by commas.
+	DMKey     string
+	DeletedAt *time.Time
 }
+
+// IsDM reports whether r is a direct-message room.
+func (r Room) IsDM() bool { return r.DMKey != "" }
 
 // Message is one chat message. IDs only grow within a database, so "every
 // message of a room after id N" is a complete replay.
@@ -45,6 +56,12 @@ type Message struct {
 	ReplyTo   *int64 // for assistant replies: the user message answered
 	Status    string
 	CreatedAt time.Time
+	EditedAt  *time.Time
+	// DeletedAt marks a tombstone: Body is "" and the text is gone.
+	DeletedAt *time.Time
+	// Mentions are the users an @name in Body names; CreateMessage stores
+	// them.
+	Mentions []int64
 }
 
 // RoomStore keeps rooms. Access rules (who may see a room) are the

@@ -10,6 +10,10 @@ type RoomSummary struct {
 	// LastMessageID is the id of the room's newest message, 0 if it has
 	// none.
 	LastMessageID int64
+	// Unread and Mentions count, for the user listing, the messages of
+	// others and the mentions of them after their read marker.
+	Unread   int
+	Mentions int
 }
 
 // RoomPageStore pages the room list.

@@ -87,6 +87,7 @@ var AuditEvents = []string{
 	AuditOAuthToken, AuditOAuthRevoke, AuditOAuthConsent, AuditClientAdd, AuditClientUpdate, AuditClientRemove,
 	AuditPasswordResetRequest, AuditPasswordReset, AuditInvite, AuditInviteAccept, AuditInviteRevoke,
 	AuditEmailChangeRequest, AuditEmailChange, AuditProfile, AuditUserDelete,
+	AuditRoomMemberAdd, AuditRoomMemberRemove, AuditRoomUpdate, AuditRoomDelete, AuditMessageEdit, AuditMessageDelete,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

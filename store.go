@@ -35,6 +35,7 @@ type Store interface {
 	LanguageStore
 	OAuthStore
 	RecoveryStores
+	ChatStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -29,7 +29,22 @@ const (
 	// every stream of that user re-checks its credential and its room
 	// before it sends anything else. It is delivered whatever the room.
 	KindAccess = "access"
+	// KindLog is a wake-up of the chat event log (issue 17): "a row for
+	// room RoomID (and for user UserID only, if not 0) of kind Log was
+	// appended". Like KindMessage it carries no content: user streams
+	// read the log after the last id they sent. A KindMessage wake-up is
+	// a log wake-up too (every message appends its row).
+	KindLog = "log"
+	// KindTyping and KindPresence are ephemeral user-stream events (Data
+	// is their JSON payload): typing is for the streams of users who can
+	// see RoomID, presence for every user stream.
+	KindTyping   = "typing"
+	KindPresence = "presence"
 )
+
+// LogResync is the Log of the wake-up a resync sends to user streams:
+// "read the log".
+const LogResync = "resync"
 
 // Event is what travels through a Broker. Only the fields of its Kind are
 // set.
@@ -39,7 +54,11 @@ type Event struct {
 	MessageID int64  // message: the largest id stored in the room
 	UserID    int64  // access
 	SessionID string // access: the session revoked, if that is the cause ("" otherwise)
-	Data      []byte // assistant events: the JSON payload, at most MaxDataSize bytes
+	Data      []byte // assistant, typing and presence events: the JSON payload, at most MaxDataSize bytes
+	// Log is the kind of the log row a KindLog wake-up announces
+	// (torii.ChatRoomRemove, …); its UserID is the one user the row is
+	// for, 0 for everyone who can see the room.
+	Log string
 }
 
 // ResyncMessageID is the MessageID of the message event a resync sends
@@ -83,6 +102,11 @@ type Broker interface {
 	// Subscribe returns a subscription to roomID's events and userID's
 	// access events. Its owner must Close it.
 	Subscribe(roomID, userID int64) *Subscription
+	// SubscribeUser returns a user stream's subscription: every log
+	// wake-up, typing and presence event that filter accepts (filter is
+	// called without blocking, from the publisher's goroutine), and
+	// userID's access events. Its owner must Close it.
+	SubscribeUser(userID int64, filter func(Event) bool) *Subscription
 	// Close ends every subscription.
 	Close() error
 }

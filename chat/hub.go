@@ -14,9 +14,11 @@ const QueueLimit = 256
 // instance's subscriptions by room and by user and delivers to them without
 // blocking. The zero value is ready to use.
 type Hub struct {
-	mu     sync.RWMutex
-	rooms  map[int64]map[*Subscription]struct{}
-	users  map[int64]map[*Subscription]struct{}
+	mu    sync.RWMutex
+	rooms map[int64]map[*Subscription]struct{}
+	users map[int64]map[*Subscription]struct{}
+	// all are the user streams' subscriptions (SubscribeUser).
+	all    map[*Subscription]struct{}
 	closed bool
 }
 
@@ -36,6 +38,28 @@ func (h *Hub) Subscribe(roomID, userID int64) *Subscription {
 		h.users = map[int64]map[*Subscription]struct{}{}
 	}
 	add(h.rooms, roomID, s)
+	add(h.users, userID, s)
+	return s
+}
+
+// SubscribeUser registers a user stream's subscription (Broker.SubscribeUser).
+func (h *Hub) SubscribeUser(userID int64, filter func(Event) bool) *Subscription {
+	s := &Subscription{hub: h, user: userID, userStream: true, filter: filter, ready: make(chan struct{}, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		s.err = ErrClosed
+		s.signal()
+		return s
+	}
+	if h.users == nil {
+		h.rooms = map[int64]map[*Subscription]struct{}{}
+		h.users = map[int64]map[*Subscription]struct{}{}
+	}
+	if h.all == nil {
+		h.all = map[*Subscription]struct{}{}
+	}
+	h.all[s] = struct{}{}
 	add(h.users, userID, s)
 	return s
 }
@@ -62,12 +86,27 @@ func remove(m map[int64]map[*Subscription]struct{}, k int64, s *Subscription) {
 func (h *Hub) Deliver(e Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	set := h.rooms[e.RoomID]
-	if e.Kind == KindAccess {
-		set = h.users[e.UserID]
+	switch e.Kind {
+	case KindAccess:
+		for s := range h.users[e.UserID] {
+			s.push(e)
+		}
+		return
+	case KindMessage, KindLog:
+		for s := range h.rooms[e.RoomID] {
+			s.push(e)
+		}
+	case KindTyping, KindPresence:
+	default: // assistant events: the room's streams only
+		for s := range h.rooms[e.RoomID] {
+			s.push(e)
+		}
+		return
 	}
-	for s := range set {
-		s.push(e)
+	for s := range h.all {
+		if s.filter == nil || s.filter(e) {
+			s.push(e)
+		}
 	}
 }
 
@@ -82,6 +121,10 @@ func (h *Hub) Resync() {
 			s.push(Event{Kind: KindAccess, UserID: s.user})
 		}
 	}
+	for s := range h.all {
+		s.push(Event{Kind: KindLog, Log: LogResync})
+		s.push(Event{Kind: KindAccess, UserID: s.user})
+	}
 }
 
 // Len returns the number of live subscriptions.
@@ -92,7 +135,7 @@ func (h *Hub) Len() int {
 	for _, set := range h.rooms {
 		n += len(set)
 	}
-	return n
+	return n + len(h.all)
 }
 
 // Closed reports whether Close was called.
@@ -112,13 +155,20 @@ func (h *Hub) Close() {
 			s.fail(ErrClosed)
 		}
 	}
-	h.rooms, h.users = nil, nil
+	for s := range h.all {
+		s.fail(ErrClosed)
+	}
+	h.rooms, h.users, h.all = nil, nil, nil
 }
 
 func (h *Hub) unsubscribe(s *Subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	remove(h.rooms, s.room, s)
+	if s.userStream {
+		delete(h.all, s)
+	} else {
+		remove(h.rooms, s.room, s)
+	}
 	remove(h.users, s.user, s)
 }
 
@@ -128,6 +178,10 @@ type Subscription struct {
 	hub        *Hub
 	room, user int64
 	ready      chan struct{}
+	// userStream marks a SubscribeUser subscription, whose filter picks
+	// the events it is sent.
+	userStream bool
+	filter     func(Event) bool
 
 	mu    sync.Mutex
 	queue []Event
@@ -167,6 +221,26 @@ func (s *Subscription) push(e Event) {
 		last.MessageID = max(last.MessageID, e.MessageID)
 	case e.Kind == KindAccess && len(s.queue) > 0 && s.queue[len(s.queue)-1].Kind == KindAccess:
 		// One re-check covers both.
+	case s.userStream && (e.Kind == KindMessage || e.Kind == KindLog):
+		// A user stream reads the log after its last id whatever woke
+		// it: wake-ups merge into one, which remembers whether one of
+		// them was a room change (the stream then re-reads its rooms).
+		w := Event{Kind: KindLog, Log: e.Log}
+		if e.Kind == KindMessage {
+			w.Log = ""
+		}
+		if n := len(s.queue); n > 0 && s.queue[n-1].Kind == KindLog {
+			if w.Log != "" {
+				s.queue[n-1].Log = w.Log
+			}
+			break
+		}
+		if len(s.queue) >= QueueLimit {
+			s.queue = nil
+			s.err = ErrSlow
+			break
+		}
+		s.queue = append(s.queue, w)
 	case len(s.queue) >= QueueLimit:
 		s.queue = nil
 		s.err = ErrSlow

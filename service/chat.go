@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/chat"
@@ -40,6 +39,10 @@ type Author struct {
 type ChatMessage struct {
 	torii.Message
 	User *Author
+	// Reactions and Reply (the quoted preview of the message answered)
+	// are issue 17's.
+	Reactions []torii.Reaction
+	Reply     *ReplyPreview
 }
 
 // RoomInput is what a client sends to create a room.
@@ -67,16 +70,8 @@ func (s *Service) Rooms(ctx context.Context, p Principal) ([]torii.Room, error) 
 // otherwise, and NOT_FOUND for a group that does not exist, so group ids
 // are not probed). An assistant room needs an assistant.
 func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (torii.Room, error) {
-	in.Name = strings.TrimSpace(in.Name)
 	f := fieldErrors{}
-	switch {
-	case in.Name == "":
-		f["name"] = "is required"
-	case utf8.RuneCountInString(in.Name) > maxRoomNameRunes:
-		f["name"] = "must be at most 80 characters"
-	case strings.IndexFunc(in.Name, unicode.IsControl) >= 0:
-		f["name"] = "must not contain control characters"
-	}
+	in.Name = validRoomName(in.Name, f)
 	switch in.Visibility {
 	case torii.RoomPublic, torii.RoomPrivate:
 		if in.GroupID != nil {
@@ -108,8 +103,22 @@ func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (to
 	if err := allowCreate(s.opts.RoomsPerUser, &p.User.ID, "rooms"); err != nil {
 		return torii.Room{}, err
 	}
-	return s.store.CreateRoom(ctx, torii.Room{Name: in.Name, Visibility: in.Visibility, GroupID: in.GroupID,
-		Assistant: in.Assistant, CreatedBy: &p.User.ID, CreatedAt: s.now().UTC()})
+	cand := torii.Room{Name: in.Name, Visibility: in.Visibility, GroupID: in.GroupID,
+		Assistant: in.Assistant, CreatedBy: &p.User.ID, CreatedAt: s.now().UTC()}
+	if taken, err := s.store.RoomNameTaken(ctx, cand, 0); err != nil {
+		return torii.Room{}, err
+	} else if taken {
+		return torii.Room{}, errRoomNameTaken
+	}
+	r, err := s.store.CreateRoom(ctx, cand)
+	if errors.Is(err, torii.ErrConflict) {
+		return torii.Room{}, errRoomNameTaken
+	}
+	if err != nil {
+		return torii.Room{}, err
+	}
+	s.publishLog(ctx, r.ID, 0, torii.ChatRoomAdd, 0)
+	return r, nil
 }
 
 // Room returns room id if p may see it, else NOT_FOUND: a room one cannot
@@ -148,7 +157,9 @@ func (s *Service) canSee(ctx context.Context, userID int64, r torii.Room) (bool,
 	case torii.RoomPublic:
 		return true, nil
 	case torii.RoomPrivate:
-		return r.CreatedBy != nil && *r.CreatedBy == userID, nil
+		// Its members only (direct conversations too; administrators
+		// included: issue 17).
+		return s.store.IsRoomMember(ctx, r.ID, userID)
 	case torii.RoomGroup:
 		if r.GroupID == nil {
 			return false, nil
@@ -197,18 +208,28 @@ func pageLimit(n int) int {
 // announcing nothing. The body is text: at most MaxMessageBytes of valid
 // UTF-8, not blank.
 func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, body, clientID string) (ChatMessage, bool, error) {
+	return s.PostReply(ctx, p, roomID, body, clientID, nil)
+}
+
+// PostReply is PostMessage with, when replyTo is set, the id of the
+// message of the same room it answers (issue 17: shown with a quoted
+// preview). @name mentions of the room's members are stored with it.
+func (s *Service) PostReply(ctx context.Context, p Principal, roomID int64, body, clientID string, replyTo *int64) (ChatMessage, bool, error) {
 	r, err := s.Room(ctx, p, roomID)
 	if err != nil {
 		return ChatMessage{}, false, err
 	}
+	if r.Archived {
+		return ChatMessage{}, false, errRoomArchived
+	}
 	f := fieldErrors{}
-	switch {
-	case strings.TrimSpace(body) == "":
-		f["body"] = "is required"
-	case len(body) > MaxMessageBytes:
-		f["body"] = "must be at most 8192 bytes"
-	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
-		f["body"] = "must be text"
+	validBody(body, f)
+	if replyTo != nil {
+		if m, err := s.store.MessageByID(ctx, r.ID, *replyTo); errors.Is(err, torii.ErrNotFound) || (err == nil && m.DeletedAt != nil) {
+			f["replyTo"] = "is not a message of this room"
+		} else if err != nil {
+			return ChatMessage{}, false, err
+		}
 	}
 	if len(clientID) > maxClientIDBytes || strings.IndexFunc(clientID, unicode.IsControl) >= 0 {
 		f["clientId"] = "must be at most 64 printable bytes"
@@ -231,8 +252,16 @@ func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, bo
 			return ChatMessage{}, false, err
 		}
 	}
+	mentions, err := s.mentions(ctx, r, body)
+	if err != nil {
+		if run != nil {
+			s.releaseAssistant(r.ID, run)
+		}
+		return ChatMessage{}, false, err
+	}
 	m, created, err := s.store.CreateMessage(ctx, torii.Message{RoomID: r.ID, UserID: &p.User.ID,
-		Author: torii.AuthorUser, Body: body, ClientID: clientID, Status: torii.MessageComplete, CreatedAt: s.now().UTC()})
+		Author: torii.AuthorUser, Body: body, ClientID: clientID, ReplyTo: replyTo, Status: torii.MessageComplete,
+		CreatedAt: s.now().UTC(), Mentions: mentions})
 	if err != nil || !created {
 		if run != nil {
 			s.releaseAssistant(r.ID, run)
@@ -241,10 +270,11 @@ func (s *Service) PostMessage(ctx context.Context, p Principal, roomID int64, bo
 	if err != nil {
 		return ChatMessage{}, false, err
 	}
-	cm := ChatMessage{Message: m, User: authorOf(p.User)}
-	if m.UserID == nil || *m.UserID != p.User.ID {
-		cm.User = nil
+	views, err := s.withAuthors(ctx, []torii.Message{m})
+	if err != nil {
+		return ChatMessage{}, false, err
 	}
+	cm := views[0]
 	if !created {
 		return cm, false, nil
 	}
@@ -305,6 +335,15 @@ func authorOf(u torii.User) *Author {
 // profile change made through this process is seen at once, one made
 // elsewhere within a second, as for principals).
 func (s *Service) withAuthors(ctx context.Context, ms []torii.Message) ([]ChatMessage, error) {
+	out, err := s.withAuthorsOnly(ctx, ms)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.enrich(ctx, out)
+}
+
+// withAuthorsOnly is withAuthors without reactions, mentions and replies.
+func (s *Service) withAuthorsOnly(ctx context.Context, ms []torii.Message) ([]ChatMessage, error) {
 	out := make([]ChatMessage, len(ms))
 	seen := map[int64]*Author{}
 	now := s.now()

@@ -27,8 +27,12 @@ var (
 // StreamEvent is one event to send: a stored message (Message set, its id
 // is the SSE id) or an ephemeral assistant event (Data set).
 type StreamEvent struct {
-	Kind    string
+	Kind string
+	// ID is the SSE id (0: none): a message id on a room stream, a log
+	// id on a user stream.
+	ID      int64
 	Message *ChatMessage
+	Room    *RoomView // room.add and room.update of a user stream
 	Data    []byte
 }
 
@@ -150,6 +154,18 @@ func (st *Stream) Next(ctx context.Context) (evs []StreamEvent, more bool, err e
 					continue // the rest of this wake-up next time round
 				}
 			}
+		case chat.KindLog:
+			// Issue 17: room changes end the stream of a removed member
+			// or of a deleted room; edits, deletions and reactions are
+			// sent live (without id: this stream's ids are message ids;
+			// GET /api/v1/events replays them).
+			ev, err := st.logEvent(ctx, e)
+			if err != nil {
+				return nil, false, err
+			}
+			if ev != nil {
+				evs = append(evs, *ev)
+			}
 		default:
 			evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
 		}
@@ -167,7 +183,7 @@ func (st *Stream) Next(ctx context.Context) (evs []StreamEvent, more bool, err e
 
 func appendMessages(evs []StreamEvent, page []ChatMessage) []StreamEvent {
 	for i := range page {
-		evs = append(evs, StreamEvent{Kind: chat.KindMessage, Message: &page[i]})
+		evs = append(evs, StreamEvent{Kind: chat.KindMessage, ID: page[i].ID, Message: &page[i]})
 	}
 	return evs
 }
@@ -251,6 +267,17 @@ func (st *Stream) check(ctx context.Context, fresh bool) error {
 	}
 	if !fresh && st.room.Visibility != torii.RoomGroup {
 		return nil
+	}
+	if fresh {
+		// The room may have gone (deleted) or changed.
+		r, err := st.s.store.RoomByID(ctx, st.room.ID)
+		if errors.Is(err, torii.ErrNotFound) {
+			return errRoomNotFound
+		}
+		if err != nil {
+			return err
+		}
+		st.room = r
 	}
 	ok, err := st.s.canSee(ctx, st.uid, st.room)
 	if err != nil {

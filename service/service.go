@@ -113,6 +113,7 @@ type Service struct {
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs
+	team      teamChat // presence and typing (chat_presence.go)
 }
 
 // New returns a Service for opts.

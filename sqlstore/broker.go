@@ -83,6 +83,7 @@ type notification struct {
 	UserID    int64           `json:"u,omitempty"`
 	SessionID string          `json:"s,omitempty"`
 	Data      json.RawMessage `json:"d,omitempty"`
+	Log       string          `json:"l,omitempty"`
 }
 
 func newPGBroker(ctx context.Context, s *Store, log *slog.Logger) (*pgBroker, error) {
@@ -122,7 +123,7 @@ func (b *pgBroker) Publish(ctx context.Context, e chat.Event) error {
 		return chat.ErrClosed
 	}
 	payload, err := json.Marshal(notification{Origin: b.origin, Kind: e.Kind, RoomID: e.RoomID,
-		MessageID: e.MessageID, UserID: e.UserID, SessionID: e.SessionID, Data: e.Data})
+		MessageID: e.MessageID, UserID: e.UserID, SessionID: e.SessionID, Data: e.Data, Log: e.Log})
 	if err != nil {
 		return fmt.Errorf("sqlstore: chat publish: %w", err)
 	}
@@ -226,5 +227,5 @@ func (b *pgBroker) deliver(payload string) {
 		return
 	}
 	b.Deliver(chat.Event{Kind: n.Kind, RoomID: n.RoomID, MessageID: n.MessageID,
-		UserID: n.UserID, SessionID: n.SessionID, Data: []byte(n.Data)})
+		UserID: n.UserID, SessionID: n.SessionID, Data: []byte(n.Data), Log: n.Log})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/toriihq/torii"
 )
 
-const messageCols = `id, room_id, user_id, author, body, client_id, reply_to, status, created_at`
+const messageCols = `id, room_id, user_id, author, body, client_id, reply_to, status, created_at, edited_at, deleted_at`
 
 // roomLockClass is the first key of the advisory locks that serialise
 // message inserts per room (flavor.lockRoom); the room id is the second.
@@ -17,7 +17,8 @@ const roomLockClass = 0x746f7269 // "tori"
 func scanMessage(sc scanner) (torii.Message, error) {
 	var m torii.Message
 	var clientID sql.NullString
-	err := sc.Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Body, &clientID, &m.ReplyTo, &m.Status, timeCol{&m.CreatedAt})
+	err := sc.Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Body, &clientID, &m.ReplyTo, &m.Status, timeCol{&m.CreatedAt},
+		nullTimeCol{&m.EditedAt}, nullTimeCol{&m.DeletedAt})
 	m.ClientID = clientID.String
 	return m, err
 }
@@ -63,7 +64,16 @@ func (s *Store) insertMessage(ctx context.Context, c conn, m torii.Message) (tor
 		RETURNING id`,
 		m.RoomID, m.UserID, m.Author, m.Body, clientID, m.ReplyTo, m.Status, s.f.t(m.CreatedAt)).Scan(&m.ID)
 	if err == nil {
-		return m, true, nil
+		// The mentions and the log entry go in the same transaction:
+		// a stream woken for the message finds both.
+		for _, u := range m.Mentions {
+			if _, err := c.exec(ctx, `INSERT INTO message_mentions (message_id, user_id, room_id) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`, m.ID, u, m.RoomID); err != nil {
+				return m, false, s.f.err("create message", err)
+			}
+		}
+		err := s.appendEvent(ctx, c, torii.ChatEvent{RoomID: m.RoomID, Kind: torii.ChatMessage, MessageID: m.ID, CreatedAt: m.CreatedAt})
+		return m, err == nil, err
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return m, false, s.f.err("create message", err)

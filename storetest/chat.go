@@ -63,6 +63,7 @@ func testCreateRoomRoundTrips(t *testing.T, s torii.Store) {
 		t.Fatal("CreateRoom returned no id")
 	}
 	want.ID = got.ID
+	want.OwnerID = &u.ID // the creator owns the room (issue 17)
 	same(t, "created room", got, want)
 	same(t, "RoomByID", must[torii.Room](t)(s.RoomByID(t.Context(), got.ID)), want)
 }

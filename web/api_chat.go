@@ -17,11 +17,24 @@ type roomJSON struct {
 	Assistant  bool      `json:"assistant"`
 	CreatedBy  *int64    `json:"createdBy"`
 	CreatedAt  time.Time `json:"createdAt"`
+	// Issue 17: kind is the visibility, or "dm" for a direct
+	// conversation (whose visibility is "private"); members only for a
+	// direct conversation (its name is "").
+	Kind     string       `json:"kind"`
+	Topic    string       `json:"topic"`
+	Archived bool         `json:"archived"`
+	OwnerID  *int64       `json:"ownerId"`
+	Members  []authorJSON `json:"members,omitempty"`
 }
 
 func roomOf(r torii.Room) roomJSON {
+	kind := r.Visibility
+	if r.IsDM() {
+		kind = "dm"
+	}
 	return roomJSON{ID: r.ID, Name: r.Name, Visibility: r.Visibility, GroupID: r.GroupID,
-		Assistant: r.Assistant, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
+		Assistant: r.Assistant, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(),
+		Kind: kind, Topic: r.Topic, Archived: r.Archived, OwnerID: r.OwnerID}
 }
 
 type authorJSON struct {
@@ -42,15 +55,53 @@ type messageJSON struct {
 	ReplyTo   *int64      `json:"replyTo"`
 	CreatedAt time.Time   `json:"createdAt"`
 	Status    string      `json:"status"`
+	// Issue 17 (docs/api.md "Team chat").
+	EditedAt     *time.Time        `json:"editedAt"`
+	Deleted      bool              `json:"deleted"`
+	Reactions    []reactionJSON    `json:"reactions"`
+	Mentions     []int64           `json:"mentions"`
+	ReplyPreview *replyPreviewJSON `json:"replyPreview"`
+}
+
+type reactionJSON struct {
+	Emoji   string  `json:"emoji"`
+	Count   int     `json:"count"`
+	UserIDs []int64 `json:"userIds"`
+}
+
+type replyPreviewJSON struct {
+	ID      int64       `json:"id"`
+	Author  string      `json:"author"`
+	User    *authorJSON `json:"user"`
+	Body    string      `json:"body"`
+	Deleted bool        `json:"deleted"`
+}
+
+func authorOf(a *service.Author) *authorJSON {
+	if a == nil {
+		return nil
+	}
+	return &authorJSON{ID: a.ID, Name: a.Name, AvatarURL: a.AvatarURL}
 }
 
 func messageOf(m service.ChatMessage) messageJSON {
-	var a *authorJSON
-	if m.User != nil {
-		a = &authorJSON{ID: m.User.ID, Name: m.User.Name, AvatarURL: m.User.AvatarURL}
+	out := messageJSON{ID: m.ID, RoomID: m.RoomID, Author: m.Author, User: authorOf(m.User), Body: m.Body,
+		ClientID: m.ClientID, ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt.UTC(), Status: m.Status,
+		Deleted: m.DeletedAt != nil, Reactions: []reactionJSON{}, Mentions: m.Mentions}
+	if m.EditedAt != nil {
+		t := m.EditedAt.UTC()
+		out.EditedAt = &t
 	}
-	return messageJSON{ID: m.ID, RoomID: m.RoomID, Author: m.Author, User: a, Body: m.Body,
-		ClientID: m.ClientID, ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, reactionJSON{Emoji: r.Emoji, Count: len(r.UserIDs), UserIDs: r.UserIDs})
+	}
+	if out.Mentions == nil {
+		out.Mentions = []int64{}
+	}
+	if rp := m.Reply; rp != nil {
+		out.ReplyPreview = &replyPreviewJSON{ID: rp.ID, Author: rp.Author, User: authorOf(rp.User), Body: rp.Body, Deleted: rp.Deleted}
+	}
+	return out
 }
 
 // roomID parses the {id} of a room URL; anything but a positive integer
@@ -81,7 +132,11 @@ func (s *Server) listRooms(w http.ResponseWriter, r *http.Request, p service.Pri
 	}
 	out := make([]roomListJSON, len(rooms))
 	for i, x := range rooms {
-		out[i] = roomListJSON{roomJSON: roomOf(x.Room)}
+		rj, err := s.roomView(r.Context(), x.Room)
+		if err != nil {
+			return err
+		}
+		out[i] = roomListJSON{roomJSON: rj, Unread: x.Unread, Mentions: x.Mentions}
 		if x.LastMessageID != 0 {
 			out[i].LastMessageID = &x.LastMessageID
 		}
@@ -95,6 +150,9 @@ func (s *Server) listRooms(w http.ResponseWriter, r *http.Request, p service.Pri
 type roomListJSON struct {
 	roomJSON
 	LastMessageID *int64 `json:"lastMessageId"`
+	// Unread and mentions after the user's read marker (issue 17).
+	Unread   int `json:"unread"`
+	Mentions int `json:"mentions"`
 }
 
 type createRoomJSON struct {
@@ -146,6 +204,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p service.
 type postMessageJSON struct {
 	Body     string `json:"body"`
 	ClientID string `json:"clientId"`
+	ReplyTo  *int64 `json:"replyTo"`
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p service.Principal) error {
@@ -157,7 +216,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p service.P
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	m, created, err := s.svc.PostMessage(r.Context(), p, id, in.Body, in.ClientID)
+	m, created, err := s.svc.PostReply(r.Context(), p, id, in.Body, in.ClientID, in.ReplyTo)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
 	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
-	s.log.DebugContext(r.Context(), "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+	s.log.DebugContext(r.Context(), "event stream ended", "room", streamRoom(st), "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
 	return nil
 }
 
@@ -87,6 +87,9 @@ func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 		// (api_events_detached.go). HTTP/1.0 closes anyway.
 		h.Set("Connection", "close")
 	}
+	// The first write's deadline counts from now, not from the request's
+	// start: opening the stream (database reads) must not eat into it.
+	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		st.Close()
@@ -118,7 +121,7 @@ var errBadLastEventID = torii.Invalid(map[string]string{"after": "must be a mess
 // stream write timeout) until the stream ends, and returns why. A stream
 // ends by itself after its lifetime, once everything due has been sent,
 // with a reconnect hint: the client resumes from the last id it received.
-func (s *Server) pump(ctx context.Context, send func([]byte) error, st *service.Stream) string {
+func (s *Server) pump(ctx context.Context, send func([]byte) error, st eventStream) string {
 	write := func(b []byte) error {
 		streamWriteHook(ctx)
 		return send(b)
@@ -204,18 +207,23 @@ func (s *Server) writeStream(rc *http.ResponseController, w http.ResponseWriter,
 // writeEvent formats one SSE event. JSON never holds a raw newline, so
 // each data fits one line.
 func writeEvent(buf *bytes.Buffer, e service.StreamEvent) {
-	if e.Message != nil {
+	if e.ID != 0 {
 		buf.WriteString("id: ")
-		buf.WriteString(strconv.FormatInt(e.Message.ID, 10))
-		buf.WriteString("\nevent: message\ndata: ")
-		b, _ := json.Marshal(messageOf(*e.Message))
-		buf.Write(b)
-		buf.WriteString("\n\n")
-		return
+		buf.WriteString(strconv.FormatInt(e.ID, 10))
+		buf.WriteString("\n")
 	}
 	buf.WriteString("event: ")
 	buf.WriteString(e.Kind)
 	buf.WriteString("\ndata: ")
-	buf.Write(e.Data)
+	switch {
+	case e.Message != nil:
+		b, _ := json.Marshal(messageOf(*e.Message))
+		buf.Write(b)
+	case e.Room != nil:
+		b, _ := json.Marshal(roomEventOf(*e.Room))
+		buf.Write(b)
+	default:
+		buf.Write(e.Data)
+	}
 	buf.WriteString("\n\n")
 }

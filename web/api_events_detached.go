@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/toriihq/torii/service"
 )
 
 // Detached event streams. Once an HTTP/1.1 stream's headers are out, the
@@ -32,7 +30,7 @@ import (
 // detach takes the connection of st's response over and serves st on its
 // own goroutine, which calls release when the stream ends. It returns false
 // if it could not (the caller then serves the stream itself, and releases).
-func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *service.Stream, release func()) bool {
+func (s *Server) detach(rc *http.ResponseController, r *http.Request, st eventStream, release func()) bool {
 	if !r.ProtoAtLeast(1, 1) {
 		return false // HTTP/1.0: no chunked framing (see above)
 	}
@@ -80,7 +78,7 @@ func (s *Server) detach(rc *http.ResponseController, r *http.Request, st *servic
 		defer s.recoverClient(ctx, "event stream writer")
 		reason := s.pump(ctx, func(b []byte) error { return s.writeChunk(conn, b) }, st)
 		_ = s.writeChunk(conn, nil) // the response's last chunk
-		s.log.DebugContext(ctx, "event stream ended", "room", st.Room().ID, "user", st.UserID(), "reason", reason, "request_id", requestID(ctx))
+		s.log.DebugContext(ctx, "event stream ended", "room", streamRoom(st), "user", st.UserID(), "reason", reason, "request_id", requestID(ctx))
 	}()
 	return true
 }

@@ -28,6 +28,8 @@ var statusByCode = map[string]int{
 	torii.ENotFound:            http.StatusNotFound,
 	torii.EEmailAlreadyExists:  http.StatusConflict,
 	torii.EConflict:            http.StatusConflict,
+	torii.ERoomNameTaken:       http.StatusConflict,
+	torii.ERoomArchived:        http.StatusConflict,
 	torii.EValidation:          http.StatusUnprocessableEntity,
 	torii.ERateLimited:         http.StatusTooManyRequests,
 	torii.ETokenInvalid:        http.StatusBadRequest,

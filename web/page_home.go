@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/toriihq/torii/service"
+)
 
 func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.pagePrincipal(r)
@@ -9,7 +13,7 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "home", pageData{Title: "chat.title", User: &p.User, IsAdmin: p.IsAdmin(),
-		Data: map[string]any{"Assistant": s.svc.AssistantEnabled()}})
+		Data: map[string]any{"Assistant": s.svc.AssistantEnabled(), "MaxMessageBytes": service.MaxMessageBytes}})
 }
 
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {

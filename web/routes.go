@@ -57,6 +57,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/rooms/{id}/messages", s.authed(s.postMessage))
 	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
 	mux.Handle("POST /api/v1/rooms/{id}/assistant/cancel", s.authed(s.stopAssistant))
+	s.teamChatRoutes(mux)
 	// JSON API: groups and administration.
 	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
 	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))

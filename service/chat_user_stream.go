@@ -1,0 +1,363 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"sync"
+	"sync/atomic"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/chat"
+)
+
+// UserStream is the server side of GET /api/v1/events (issue 17): one
+// stream per browser carrying every event its user may see. Its SSE ids
+// are chat event log ids. Like a room stream it subscribes before it
+// replays and sends logged events only by reading the log after the last
+// id it sent (filtered by what the user may see at that moment), so the
+// hand-over from replay to live has no gap and no duplicate, and a removed
+// member's next read no longer holds the room. Events are built from the
+// current state when sent: an edited message replays edited, a deleted
+// one as a tombstone. Typing and presence are ephemeral (no id). Not safe
+// for concurrent use, except Close.
+type UserStream struct {
+	s    *Service
+	sub  *chat.Subscription
+	uid  int64
+	auth func(context.Context) (Principal, error)
+	// rooms is the set of rooms the user can see, read by the
+	// subscription's filter on the publishers' goroutines.
+	rooms atomic.Pointer[map[int64]bool]
+
+	last      int64
+	replaying bool
+	pending   []chat.Event
+	// extra are room.add and room.remove events without id for rooms
+	// that appeared or went with an access change (a group's membership
+	// changed: no log row names it), sent at the next Next.
+	extra     []StreamEvent
+	closeOnce sync.Once
+}
+
+// RoomView is a room as a room.add or room.update event shows it.
+type RoomView struct {
+	Room     torii.Room
+	People   []Author // a direct conversation's
+	Unread   int
+	Mentions int
+}
+
+// OpenUserStream subscribes p to their events. With after >= 0 it first
+// replays every event after that log id; with after < 0 it sends only what
+// comes next. auth re-checks the caller at every send.
+func (s *Service) OpenUserStream(ctx context.Context, p Principal, after int64, auth func(context.Context) (Principal, error)) (*UserStream, error) {
+	if err := p.WaitingErr(); err != nil {
+		return nil, err
+	}
+	us := &UserStream{s: s, uid: p.User.ID, auth: auth, last: after, replaying: true}
+	// The room set first: a room that becomes visible between this read
+	// and the subscription comes with a room.add, which always passes.
+	if err := us.loadRooms(ctx); err != nil {
+		return nil, err
+	}
+	us.sub = s.broker.SubscribeUser(p.User.ID, us.wants)
+	if after < 0 {
+		last, err := s.store.LastChatEventID(ctx)
+		if err != nil {
+			us.sub.Close()
+			return nil, err
+		}
+		us.last, us.replaying = last, false
+	}
+	s.userStreamOpened(ctx, p.User.ID)
+	return us, nil
+}
+
+// wants is the subscription's filter: what may concern the user. A
+// wake-up that it drops is for a room the user cannot see (as of the last
+// read of the set); a log row it missed is still read at the next
+// wake-up, so a stale set delays, never loses.
+func (us *UserStream) wants(e chat.Event) bool {
+	rooms := *us.rooms.Load()
+	switch e.Kind {
+	case chat.KindPresence:
+		return true
+	case chat.KindTyping:
+		return rooms[e.RoomID] && e.UserID != us.uid
+	case chat.KindLog:
+		if e.UserID != 0 {
+			return e.UserID == us.uid
+		}
+		return rooms[e.RoomID] || e.Log == torii.ChatRoomAdd || e.Log == torii.ChatRoomUpdate || e.Log == chat.LogResync
+	case chat.KindMessage:
+		return rooms[e.RoomID]
+	}
+	return false
+}
+
+func (us *UserStream) loadRooms(ctx context.Context) error {
+	rs, err := us.s.store.RoomsVisibleTo(ctx, us.uid)
+	if err != nil {
+		return err
+	}
+	m := make(map[int64]bool, len(rs))
+	for _, r := range rs {
+		m[r.ID] = true
+	}
+	old := us.rooms.Swap(&m)
+	if old != nil && !maps.Equal(*old, m) {
+		// A wake-up for a room that just became visible may have been
+		// dropped by the old set: read the log once more, now that the
+		// new set lets every later wake-up through.
+		us.replaying = true
+	}
+	return nil
+}
+
+// UserID is the id of the stream's user.
+func (us *UserStream) UserID() int64 { return us.uid }
+
+// Ready is signalled when Next may have something to send.
+func (us *UserStream) Ready() <-chan struct{} { return us.sub.Ready() }
+
+// Close unsubscribes and ends the stream's presence; it may be called
+// more than once.
+func (us *UserStream) Close() {
+	us.closeOnce.Do(func() {
+		us.sub.Close()
+		us.s.userStreamClosed(context.Background(), us.uid)
+	})
+}
+
+// Next returns what there is to send now and whether more is waiting, as
+// Stream.Next; an error ends the stream (access lost, ErrStreamSlow,
+// ErrStreamClosed).
+func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, err error) {
+	taken, subErr := us.sub.Take()
+	for _, e := range taken {
+		if n := len(us.pending); e.Kind == chat.KindLog && n > 0 && us.pending[n-1].Kind == chat.KindLog {
+			continue // one read of the log covers both
+		}
+		us.pending = append(us.pending, e)
+	}
+	if len(us.pending) > chat.QueueLimit {
+		return nil, false, ErrStreamSlow
+	}
+	if subErr != nil && (errors.Is(subErr, ErrStreamSlow) || len(us.pending) == 0) {
+		return nil, false, subErr
+	}
+	evs, us.extra = append(evs, us.extra...), nil
+	if us.replaying {
+		if evs, err = us.read(ctx, evs); err != nil {
+			return nil, false, err
+		}
+	}
+	for len(us.pending) > 0 && len(evs) < streamPage && !us.replaying {
+		e := us.pending[0]
+		switch e.Kind {
+		case chat.KindAccess:
+			if err := us.Recheck(ctx); err != nil {
+				return nil, false, err
+			}
+		case chat.KindLog:
+			if evs, err = us.read(ctx, evs); err != nil {
+				return nil, false, err
+			}
+		case chat.KindTyping:
+			// Checked again here: a removal read since it was queued
+			// has taken the room out of the set.
+			if (*us.rooms.Load())[e.RoomID] {
+				evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+			}
+		case chat.KindPresence:
+			evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+		}
+		us.pending = us.pending[1:]
+	}
+	if len(evs) > 0 {
+		if err := us.check(ctx, false); err != nil {
+			return nil, false, err
+		}
+	}
+	return evs, len(us.pending) > 0 || len(us.extra) > 0 || us.replaying || subErr != nil, nil
+}
+
+// read appends the next page of the log after us.last, as events, and
+// advances us.last; a full page leaves the stream replaying.
+func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
+	page, err := us.s.store.ChatEventsFor(ctx, us.uid, us.last, streamPage)
+	if err != nil {
+		return nil, err
+	}
+	us.replaying = len(page) == streamPage
+	if len(page) == 0 {
+		return evs, nil
+	}
+	out, roomsChanged, err := us.s.logViews(ctx, us.uid, page)
+	if err != nil {
+		return nil, err
+	}
+	us.last = page[len(page)-1].ID
+	if roomsChanged {
+		if err := us.loadRooms(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return append(evs, out...), nil
+}
+
+type roomRemoveJSON struct {
+	RoomID int64 `json:"roomId"`
+}
+
+type readEventJSON struct {
+	RoomID   int64 `json:"roomId"`
+	LastRead int64 `json:"lastRead"`
+	Unread   int   `json:"unread"`
+	Mentions int   `json:"mentions"`
+}
+
+// logViews turns a page of log rows into the events to send, reading the
+// current state of what they name (messages in one batch). Rows whose
+// subject is gone (a message of a deleted room) are skipped.
+func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEvent) ([]StreamEvent, bool, error) {
+	var ids []int64
+	for _, e := range page {
+		switch e.Kind {
+		case torii.ChatMessage, torii.ChatMessageEdit, torii.ChatMessageDelete, torii.ChatReaction:
+			ids = append(ids, e.MessageID)
+		}
+	}
+	msgs := map[int64]*ChatMessage{}
+	if len(ids) > 0 {
+		ms, err := s.store.MessagesByID(ctx, dedupe(ids))
+		if err != nil {
+			return nil, false, err
+		}
+		views, err := s.withAuthors(ctx, ms)
+		if err != nil {
+			return nil, false, err
+		}
+		for i := range views {
+			msgs[views[i].ID] = &views[i]
+		}
+	}
+	var out []StreamEvent
+	roomsChanged := false
+	for _, e := range page {
+		ev := StreamEvent{Kind: e.Kind, ID: e.ID}
+		switch e.Kind {
+		case torii.ChatMessage, torii.ChatMessageEdit, torii.ChatMessageDelete, torii.ChatReaction:
+			m := msgs[e.MessageID]
+			if m == nil || m.RoomID != e.RoomID {
+				continue
+			}
+			ev.Message = m
+		case torii.ChatRoomAdd, torii.ChatRoomUpdate:
+			roomsChanged = true
+			v, err := s.roomViewFor(ctx, uid, e.RoomID)
+			if errors.Is(err, torii.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, false, err
+			}
+			ev.Room = &v
+		case torii.ChatRoomRemove:
+			roomsChanged = true
+			ev.Data, _ = json.Marshal(roomRemoveJSON{RoomID: e.RoomID})
+		case torii.ChatRead:
+			c, err := s.store.RoomCounts(ctx, e.RoomID, uid)
+			if err != nil {
+				return nil, false, err
+			}
+			ev.Data, _ = json.Marshal(readEventJSON{RoomID: e.RoomID, LastRead: c.LastRead, Unread: c.Unread, Mentions: c.Mentions})
+		default:
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out, roomsChanged, nil
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Recheck re-reads the caller's access from the database, and the rooms
+// they can see; heartbeats and access events call it.
+func (us *UserStream) Recheck(ctx context.Context) error {
+	us.s.touchPresence(ctx)
+	return us.check(ctx, true)
+}
+
+func (us *UserStream) check(ctx context.Context, fresh bool) error {
+	if fresh {
+		us.s.cache.forgetUser(us.uid)
+	}
+	p, err := us.auth(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.WaitingErr(); err != nil {
+		return err
+	}
+	if p.User.ID != us.uid {
+		return errUnauthorized
+	}
+	if !fresh {
+		return nil
+	}
+	old := *us.rooms.Load()
+	if err := us.loadRooms(ctx); err != nil {
+		return err
+	}
+	now := *us.rooms.Load()
+	for id := range now {
+		if !old[id] {
+			v, err := us.s.roomViewFor(ctx, us.uid, id)
+			if errors.Is(err, torii.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			us.extra = append(us.extra, StreamEvent{Kind: torii.ChatRoomAdd, Room: &v})
+		}
+	}
+	for id := range old {
+		if !now[id] {
+			b, _ := json.Marshal(roomRemoveJSON{RoomID: id})
+			us.extra = append(us.extra, StreamEvent{Kind: torii.ChatRoomRemove, Data: b})
+		}
+	}
+	return nil
+}
+
+// roomViewFor is room id as a room.add shows it to uid.
+func (s *Service) roomViewFor(ctx context.Context, uid, id int64) (RoomView, error) {
+	r, err := s.store.RoomByID(ctx, id)
+	if err != nil {
+		return RoomView{}, err
+	}
+	v := RoomView{Room: r}
+	if r.IsDM() {
+		if v.People, err = s.DMMembers(ctx, r); err != nil {
+			return RoomView{}, err
+		}
+	}
+	c, err := s.store.RoomCounts(ctx, r.ID, uid)
+	if err != nil {
+		return RoomView{}, err
+	}
+	v.Unread, v.Mentions = c.Unread, c.Mentions
+	return v, nil
+}
