@@ -32,6 +32,7 @@ type Store interface {
 	RoomPageStore
 	SetupStore
 	ProofStore
+	AssistantStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error
