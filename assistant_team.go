@@ -122,10 +122,11 @@ type AssistantStore interface {
 	// not passed at now) → ErrConflict; an abandoned one is removed and
 	// returned, for the caller to mark failed.
 	ClaimRun(ctx context.Context, run AssistantRun, now time.Time) (abandoned *AssistantRun, err error)
-	// UpdateRun stores the text so far and extends the lease of the run
-	// runID of roomID, and reports whether a stop was asked. ErrNotFound
+	// UpdateRun stores the message answered and the text so far, extends
+	// the lease of the run runID of roomID, and reports whether a stop was
+	// asked. ErrNotFound
 	// when the run is no longer the room's (taken over as abandoned).
-	UpdateRun(ctx context.Context, roomID int64, runID, body string, leaseUntil time.Time) (stop bool, err error)
+	UpdateRun(ctx context.Context, roomID int64, runID string, replyTo int64, body string, leaseUntil time.Time) (stop bool, err error)
 	// EndRun removes the run (no error if it is gone).
 	EndRun(ctx context.Context, roomID int64, runID string) error
 	// RunOf returns the room's run in flight (ErrNotFound if none).
@@ -136,3 +137,9 @@ type AssistantStore interface {
 	// at now: each is returned to one caller only.
 	TakeAbandonedRuns(ctx context.Context, now time.Time) ([]AssistantRun, error)
 }
+
+// EAssistantQuotaExceeded is the error code of a request refused because
+// a token budget of the assistant is spent (429 with Retry-After until it
+// resets). It is kept here, not in errors.go's aligned block, so that the
+// team features stay in one file.
+const EAssistantQuotaExceeded = "ASSISTANT_QUOTA_EXCEEDED"

@@ -216,6 +216,7 @@ type Config struct {
 	InputSettings
 	// Bounds are the limits on connections, requests and streams.
 	Bounds
+	AssistantTeam
 }
 
 // Error is a configuration problem: one line naming the variable (and the
@@ -415,7 +416,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_AUDIT_RETENTION", d(c.AuditRetention)),
 		slog.String("TORII_DEFAULT_GROUP", c.DefaultGroup),
 		slog.String("TORII_SHUTDOWN_TIMEOUT", d(c.ShutdownTimeout)),
-	}, append(c.inputRedacted(), c.boundsAttrs()...)...)
+	}, append(append(c.inputRedacted(), c.boundsAttrs()...), c.assistantTeamAttrs()...)...)
 }
 
 // LogValue logs the configuration as a group of Redacted settings. It has a

@@ -40,6 +40,9 @@ type Author struct {
 type ChatMessage struct {
 	torii.Message
 	User *Author
+	// Reply is the model and cost of an assistant reply (nil otherwise,
+	// and for replies stored before usage was kept).
+	Reply *ReplyInfo
 }
 
 // RoomInput is what a client sends to create a room.
@@ -178,6 +181,9 @@ func (s *Service) Messages(ctx context.Context, p Principal, roomID, before int6
 		next = ptr(ms[len(ms)-1].ID)
 	}
 	out, err := s.withAuthors(ctx, ms)
+	if err == nil {
+		err = s.withReplyInfo(ctx, out)
+	}
 	return out, next, err
 }
 

@@ -289,11 +289,11 @@ func (s *Store) ClaimRun(ctx context.Context, run torii.AssistantRun, now time.T
 }
 
 // UpdateRun implements torii.AssistantStore.
-func (s *Store) UpdateRun(ctx context.Context, roomID int64, runID, body string, leaseUntil time.Time) (bool, error) {
+func (s *Store) UpdateRun(ctx context.Context, roomID int64, runID string, replyTo int64, body string, leaseUntil time.Time) (bool, error) {
 	var stop bool
-	err := s.writer().queryRow(ctx, `UPDATE assistant_runs SET body = ?, lease_until = ?
+	err := s.writer().queryRow(ctx, `UPDATE assistant_runs SET reply_to = ?, body = ?, lease_until = ?
 		WHERE room_id = ? AND run_id = ? RETURNING stop_requested`,
-		body, s.f.t(leaseUntil), roomID, runID).Scan(&stop)
+		replyTo, body, s.f.t(leaseUntil), roomID, runID).Scan(&stop)
 	return stop, s.f.err("update run", err)
 }
 

@@ -172,19 +172,19 @@ func testRunsUpdateStop(t *testing.T, s torii.Store) {
 	a := newRun(t, s, "a", at(10*time.Second))
 	_, err := s.ClaimRun(ctx, a, t0)
 	ok(t, err)
-	stop, err := s.UpdateRun(ctx, a.RoomID, "a", "Hello", at(30*time.Second))
+	stop, err := s.UpdateRun(ctx, a.RoomID, "a", 7, "Hello", at(30*time.Second))
 	ok(t, err)
 	if stop {
 		t.Fatal("stop before any was asked")
 	}
 	ok(t, s.RequestStop(ctx, a.RoomID))
-	stop, err = s.UpdateRun(ctx, a.RoomID, "a", "Hello, wor", at(40*time.Second))
+	stop, err = s.UpdateRun(ctx, a.RoomID, "a", 7, "Hello, wor", at(40*time.Second))
 	ok(t, err)
 	got := must[torii.AssistantRun](t)(s.RunOf(ctx, a.RoomID))
-	if !stop || got.Body != "Hello, wor" || !got.LeaseUntil.Equal(at(40*time.Second)) {
+	if !stop || got.Body != "Hello, wor" || got.ReplyTo != 7 || !got.LeaseUntil.Equal(at(40*time.Second)) {
 		t.Fatalf("stop %v, run %+v", stop, got)
 	}
-	_, err = s.UpdateRun(ctx, a.RoomID, "other", "x", at(50*time.Second))
+	_, err = s.UpdateRun(ctx, a.RoomID, "other", 7, "x", at(50*time.Second))
 	is(t, err, torii.ErrNotFound)
 	ok(t, s.EndRun(ctx, a.RoomID, "a"))
 	_, err = s.RunOf(ctx, a.RoomID)

@@ -42,6 +42,8 @@ type messageJSON struct {
 	ReplyTo   *int64      `json:"replyTo"`
 	CreatedAt time.Time   `json:"createdAt"`
 	Status    string      `json:"status"`
+	// model, usage, sources: assistant replies only (api_assistant.go).
+	replyJSON
 }
 
 func messageOf(m service.ChatMessage) messageJSON {
@@ -50,7 +52,7 @@ func messageOf(m service.ChatMessage) messageJSON {
 		a = &authorJSON{ID: m.User.ID, Name: m.User.Name, AvatarURL: m.User.AvatarURL}
 	}
 	return messageJSON{ID: m.ID, RoomID: m.RoomID, Author: m.Author, User: a, Body: m.Body,
-		ClientID: m.ClientID, ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt.UTC(), Status: m.Status}
+		ClientID: m.ClientID, ReplyTo: m.ReplyTo, CreatedAt: m.CreatedAt.UTC(), Status: m.Status, replyJSON: replyOf(m)}
 }
 
 // roomID parses the {id} of a room URL; anything but a positive integer

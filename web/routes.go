@@ -43,6 +43,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/rooms/{id}/messages", s.authed(s.postMessage))
 	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
 	mux.Handle("POST /api/v1/rooms/{id}/assistant/cancel", s.authed(s.stopAssistant))
+	// The assistant for a team (api_assistant.go).
+	mux.Handle("PATCH /api/v1/rooms/{id}", s.authed(s.patchRoom))
+	mux.Handle("GET /api/v1/rooms/{id}/assistant", s.authed(s.roomAssistant))
+	mux.Handle("GET /api/v1/assistant/models", s.authed(s.myModels))
+	mux.Handle("GET /api/v1/me/usage", s.authed(s.myUsage))
 	// JSON API: groups and administration.
 	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
 	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))
@@ -115,6 +120,12 @@ var adminRoutes = []struct {
 	{"POST /api/v1/admin/allowlist", func(s *Server) adminFunc { return s.adminAllowlistAdd }},
 	{"DELETE /api/v1/admin/allowlist/{id}", func(s *Server) adminFunc { return s.adminAllowlistRemove }},
 	{"GET /api/v1/admin/audit", func(s *Server) adminFunc { return s.adminAudit }},
+	{"GET /api/v1/admin/usage", func(s *Server) adminFunc { return s.adminUsage }},
+	{"GET /api/v1/admin/quotas", func(s *Server) adminFunc { return s.adminQuotas }},
+	{"PUT /api/v1/admin/quotas/users/{id}", func(s *Server) adminFunc { return s.adminSetUserQuota }},
+	{"PUT /api/v1/admin/quotas/groups/{id}", func(s *Server) adminFunc { return s.adminSetGroupQuota }},
+	{"GET /api/v1/admin/models", func(s *Server) adminFunc { return s.adminModels }},
+	{"PUT /api/v1/admin/models/{model}/groups", func(s *Server) adminFunc { return s.adminLimitModel }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").
