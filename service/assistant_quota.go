@@ -182,7 +182,7 @@ func (s *Service) QuotaOverrides(ctx context.Context, by Actor) ([]torii.QuotaOv
 // UsageQuery is a usage report's range and dimension as the API gives
 // them: From and To are UTC dates (YYYY-MM-DD), both included, or RFC
 // 3339 times ([From, To)); empty From is 30 days before To, empty To is
-// now. By defaults to "day".
+// the end of today (UTC). By defaults to "day".
 type UsageQuery struct {
 	From, To, By string
 }
@@ -197,7 +197,7 @@ func (s *Service) usageFilter(q UsageQuery) (torii.UsageFilter, error) {
 	}
 	fields := fieldErrors{}
 	var err error
-	f.To = s.now().UTC()
+	_, f.To, _, _ = periods(s.now()) // the end of today
 	if q.To != "" {
 		if f.To, err = parseUsageTime(q.To, true); err != nil {
 			fields["to"] = "must be a date (YYYY-MM-DD) or an RFC 3339 time"
