@@ -184,6 +184,7 @@
     main.append(head, body);
     if (assistant && statusNotes[m.status]) main.appendChild(el("p", "note", statusNotes[m.status]));
     li.append(av, main);
+    if (window.toriiAssistant) window.toriiAssistant.decorate(li, m); // assistant.js
     return li;
   }
 
@@ -280,7 +281,12 @@
     if (replied[d.replyTo] || finished[d.replyTo]) return;
     pendingBubble(d.replyTo);
     var s = streams[d.replyTo] || (streams[d.replyTo] = { text: "", timer: 0, last: 0, cost: 0 });
-    s.text += d.text;
+    if (d.askedBy != null) authorOf[d.replyTo] = d.askedBy;
+    // offset: where the chunk starts in the reply; a stream opened
+    // mid-reply first gets the text so far (offset 0), then live chunks
+    // that may overlap it.
+    if (typeof d.offset !== "number" || d.offset > s.text.length) s.text += d.text;
+    else if (d.offset + d.text.length > s.text.length) s.text = s.text.slice(0, d.offset) + d.text;
     if (!s.timer) {
       var wait = s.last + Math.max(PAINT_GAP, 4 * s.cost) - performance.now();
       s.timer = setTimeout(function () { paintStream(d.replyTo); }, Math.max(0, wait));
@@ -349,6 +355,7 @@
     showError("");
     $("room-name").textContent = r.name;
     $("room-kind").hidden = !r.assistant;
+    if (window.toriiAssistant) window.toriiAssistant.openRoom(r, me); // assistant.js
     list.dataset.kind = r.assistant ? "assistant" : "room";
     ta.placeholder = r.assistant ? "Ask Gemini" : "Message " + (r.visibility === "public" ? "#" : "") + r.name;
     renderRooms();
