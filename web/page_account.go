@@ -33,21 +33,21 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{}
 	switch {
 	case r.URL.Query().Has("linked"):
-		d.Notice = "Your Google account is linked. You can sign in with it from now on."
+		d.Notice = "account.notice.linked"
 	case r.URL.Query().Has("unlinked"):
-		d.Notice = "The Google account is no longer linked."
+		d.Notice = "account.notice.unlinked"
 	case r.URL.Query().Has("password"):
-		d.Notice = "Your password is saved. Other devices were signed out."
+		d.Notice = "account.notice.password"
 	case r.URL.Query().Has("joined"):
-		d.Notice = "You joined the group."
+		d.Notice = "account.notice.joined"
 	case r.URL.Query().Has("declined"):
-		d.Notice = "The invitation is declined."
+		d.Notice = "account.notice.declined"
 	case r.URL.Query().Has("mailed"):
-		d.Notice = "A confirmation mail is on its way. Open its link to confirm your address."
+		d.Notice = "account.notice.mailed"
 	case r.URL.Query().Has("reauthed"):
-		d.Notice = "Thank you. For the next 10 minutes you can change your password and sign-in methods."
+		d.Notice = "account.notice.reauthed"
 	case r.URL.Query().Has("reauth"):
-		d.Error = "For your security, confirm it's you before changing how you sign in."
+		d.Error = "account.notice.reauth"
 	}
 	s.renderAccount(w, r, p, http.StatusOK, d)
 }
@@ -65,8 +65,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		return
 	}
 	cfg := s.svc.PublicConfig()
-	d.Title, d.User, d.IsAdmin = "Your account", &p.User, p.IsAdmin()
-	d.GoogleAction = "Link a Google account"
+	d.Title, d.User, d.IsAdmin = "account.title", &p.User, p.IsAdmin()
+	d.GoogleAction = "google.link"
 	d.Data = accountView{
 		AuthProvider: p.Profile().AuthProvider(),
 		Identities:   p.Identities,

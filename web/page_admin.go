@@ -37,11 +37,11 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 }
 
 var adminNotices = map[string]string{
-	"status":   "The user's status is saved.",
-	"roles":    "The user's roles are saved.",
-	"allow":    "The allowlist entry is added.",
-	"disallow": "The allowlist entry is removed.",
-	"verified": "The user's address is marked verified.",
+	"status":   "admin.notice.status",
+	"roles":    "admin.notice.roles",
+	"allow":    "admin.notice.allow",
+	"disallow": "admin.notice.disallow",
+	"verified": "admin.notice.verified",
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.Actor, status int, d pageData) {

@@ -40,9 +40,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	d := pageData{Title: "Sign in", Next: next, GoogleAction: "Sign in with Google"}
+	d := pageData{Title: "login.title", Next: next, GoogleAction: "google.signIn"}
 	if r.URL.Query().Has("signed_out") {
-		d.Notice = "You have signed out."
+		d.Notice = "login.notice.signedOut"
 	}
 	s.render(w, r, http.StatusOK, "login", d)
 }
@@ -57,7 +57,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	res, err := s.svc.Login(r.Context(), email, r.PostForm.Get("password"), s.meta(r))
 	s.metrics.signIn("password", resultOf(err))
 	if err != nil {
-		s.formError(w, r, "login", pageData{Title: "Sign in", Next: next, GoogleAction: "Sign in with Google", Form: map[string]string{"email": email}}, err)
+		s.formError(w, r, "login", pageData{Title: "login.title", Next: next, GoogleAction: "google.signIn", Form: map[string]string{"email": email}}, err)
 		return
 	}
 	s.setSessionCookie(w, res.Token)
@@ -70,7 +70,7 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	d := pageData{Title: "Create your account", Next: next, GoogleAction: "Sign up with Google"}
+	d := pageData{Title: "register.title", Next: next, GoogleAction: "google.signUp"}
 	if credential := cookieValue(r, s.pendingCookieName()); credential != "" && s.svc.GoogleEnabled() {
 		claims, err := s.svc.PendingGoogle(r.Context(), credential)
 		if err == nil {
@@ -78,7 +78,7 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request) {
 			d.Form = map[string]string{"name": claims.Name}
 		} else {
 			s.clearCookie(w, s.pendingCookieName())
-			d.Notice = "Your Google sign-in has expired. Sign in with Google again to finish creating your account."
+			d.Notice = "register.notice.expired"
 		}
 	}
 	s.render(w, r, http.StatusOK, "register", d)
@@ -96,7 +96,7 @@ func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) {
 	s.metrics.signIn("register", resultOf(err))
 	if err != nil {
 		form := map[string]string{"email": in.Email, "name": in.Name, "companyName": in.CompanyName}
-		s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, GoogleAction: "Sign up with Google", Form: form}, err)
+		s.formError(w, r, "register", pageData{Title: "register.title", Next: next, GoogleAction: "google.signUp", Form: form}, err)
 		return
 	}
 	s.setSessionCookie(w, res.Token)

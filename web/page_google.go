@@ -139,11 +139,11 @@ func (s *Server) googleError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
 	}
-	title := "Google sign-in did not work"
+	title := "google.error.title"
 	if status == http.StatusServiceUnavailable {
 		// The provider (or its discovery, keys or token endpoint) could
 		// not be reached: not a bad sign-in, so say "try again".
-		title = "Google sign-in is not reachable right now — try again"
+		title = "google.error.unreachable"
 	}
 	s.render(w, r, status, "google_error", pageData{
 		Title: title,
@@ -169,7 +169,7 @@ func (s *Server) registerGoogleSubmit(w http.ResponseWriter, r *http.Request) {
 			claims, perr := s.svc.PendingGoogle(r.Context(), credential)
 			if perr == nil {
 				form := map[string]string{"name": in.Name, "companyName": in.CompanyName}
-				s.formError(w, r, "register", pageData{Title: "Create your account", Next: next, Form: form,
+				s.formError(w, r, "register", pageData{Title: "register.title", Next: next, Form: form,
 					Data: registerView{Pending: &claims}}, err)
 				return
 			}

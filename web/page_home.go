@@ -8,14 +8,14 @@ func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "Home", User: &p.User, IsAdmin: p.IsAdmin(),
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "chat.title", User: &p.User, IsAdmin: p.IsAdmin(),
 		Data: map[string]any{"Assistant": s.svc.AssistantEnabled()}})
 }
 
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "error", pageData{
-		Title: "Page not found",
-		Error: "There is no page at this address.",
+		Title: "status.404",
+		Error: "errorPage.noPage",
 		Data:  map[string]any{"Status": http.StatusNotFound},
 	})
 }

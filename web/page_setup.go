@@ -26,7 +26,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
 	if p, ok := s.pagePrincipal(r); ok {
 		v.Email = p.User.Email
 	}
-	s.render(w, r, http.StatusOK, "setup", pageData{Title: "Set up torii", Data: v})
+	s.render(w, r, http.StatusOK, "setup", pageData{Title: "setup.title", Data: v})
 }
 
 func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) {

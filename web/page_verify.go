@@ -16,7 +16,7 @@ type verifyView struct {
 // leads. It only shows a button: mail scanners fetch links to check them,
 // so opening the link must not use the token; pressing the button does.
 func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: "Confirm your address", Data: verifyView{Token: r.URL.Query().Get("token")}}
+	d := pageData{Title: "verify.title", Data: verifyView{Token: r.URL.Query().Get("token")}}
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()
 	}
@@ -29,7 +29,7 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	d := pageData{Title: "Confirm your address"}
+	d := pageData{Title: "verify.title"}
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()
 	}
@@ -48,8 +48,8 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 	if d.User != nil && d.User.ID == u.ID {
 		d.User = &u
 	}
-	d.Title, d.Data = "Address confirmed", verifyView{Done: true}
-	d.Notice = "Your address " + u.Email + " is confirmed."
+	d.Title, d.Data = "verify.doneTitle", verifyView{Done: true}
+	d.Notice = s.localizer(r, d.User).T("verify.notice.confirmed", "Email", u.Email)
 	s.render(w, r, http.StatusOK, "verify_email", d)
 }
 

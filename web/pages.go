@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/i18n"
 	"github.com/toriihq/torii/service"
 )
 
@@ -23,18 +24,16 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pages holds every page template, parsed once at start-up with the shared
-// layout.
+// layout, once per language: the templates' t, thtml, when, ago and device
+// functions are bound to that language's i18n.Localizer.
 type pages struct {
-	byName map[string]*template.Template
+	byLang map[string]map[string]*template.Template
 }
 
 var pageFuncs = template.FuncMap{
-	"when":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
-	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"ago":    ago,
-	"device": deviceName,
-	"has":    func(list []string, v string) bool { return slices.Contains(list, v) },
-	"join":   strings.Join,
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"has":  func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join": strings.Join,
 	"initial": func(name string) string {
 		for _, r := range name {
 			return strings.ToUpper(string(r))
@@ -43,23 +42,42 @@ var pageFuncs = template.FuncMap{
 	},
 }
 
+// localFuncs are the template functions that speak l's language. Times
+// are rendered in UTC on the server, for pages read without JavaScript;
+// web/static/i18n.js rewrites every <time datetime> in the reader's zone
+// and locale.
+func localFuncs(l *i18n.Localizer) template.FuncMap {
+	f := l.Funcs()
+	f["when"] = func(t time.Time) string { return l.T("time.utc", "Time", t.UTC().Format(l.T("time.layout"))) }
+	f["ago"] = func(t time.Time) string { return ago(l, t) }
+	f["device"] = func(ua string) string { return deviceName(l, ua) }
+	// jsMessages is the page JavaScript's share of the catalog, embedded
+	// by the layout as JSON (web/static/i18n.js reads it).
+	f["jsMessages"] = func() map[string]any { return l.Messages("js.") }
+	return f
+}
+
 func loadPages() (*pages, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
-			continue
+	p := &pages{byLang: map[string]map[string]*template.Template{}}
+	for _, lang := range i18n.Languages {
+		funcs := localFuncs(i18n.New(lang))
+		p.byLang[lang] = map[string]*template.Template{}
+		for _, name := range names {
+			base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+			if base == "layout" || strings.HasPrefix(base, "_") {
+				continue
+			}
+			// Files named _*.html hold partials shared by several pages.
+			t, err := template.New(base).Funcs(pageFuncs).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", name)
+			if err != nil {
+				return nil, fmt.Errorf("web: parse %s: %w", name, err)
+			}
+			p.byLang[lang][base] = t
 		}
-		// Files named _*.html hold partials shared by several pages.
-		t, err := template.New(base).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("web: parse %s: %w", name, err)
-		}
-		p.byName[base] = t
 	}
 	return p, nil
 }
@@ -90,13 +108,17 @@ type pageData struct {
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
-	t, ok := s.pages.byName[name]
+	l := s.localizer(r, d.User)
+	t, ok := s.pages.byLang[l.Lang()][name]
 	if !ok {
 		s.log.Error("missing page template", "name", name)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
 	d.Config = s.svc.PublicConfig()
+	// Handlers give catalog keys for Title and Notice (and Error, when it
+	// is not an error's message): they are translated here.
+	d.Title, d.Notice, d.Error = localText(l, d.Title), localText(l, d.Notice), localText(l, d.Error)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("render page", "name", name, "err", err, "request_id", requestID(r.Context()))
@@ -118,7 +140,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.log.Error("page failed", "err", err, "request_id", requestID(r.Context()))
 	}
 	s.render(w, r, status, "error", pageData{
-		Title: http.StatusText(status),
+		Title: statusTitle(status),
 		Error: torii.ErrorMessage(err),
 		Data:  map[string]any{"Status": status, "RequestID": requestID(r.Context())},
 	})
@@ -142,7 +164,7 @@ func (s *Server) formFailure(w http.ResponseWriter, r *http.Request, d *pageData
 		if len(e.Fields) > 0 {
 			d.Fields = e.Fields
 			if e.Message == torii.InvalidMessage {
-				d.Error = "Please correct the fields below."
+				d.Error = "form.correctFields"
 			}
 		}
 		if e.RetryAfter > 0 {
@@ -161,35 +183,49 @@ func staticFiles() http.Handler {
 	})
 }
 
+// localText translates s when it is a catalog key and leaves any other
+// text as it is.
+func localText(l *i18n.Localizer, s string) string {
+	if s != "" && l.Has(s) {
+		return l.T(s)
+	}
+	return s
+}
+
+// statusTitle is the error page's title for an HTTP status: a catalog key
+// for the statuses torii answers, the standard text for any other.
+func statusTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusServiceUnavailable:
+		return fmt.Sprintf("status.%d", status)
+	}
+	return http.StatusText(status)
+}
+
 // ago renders a past time the way people say it.
-func ago(t time.Time) string {
+func ago(l *i18n.Localizer, t time.Time) string {
 	d := time.Since(t)
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return l.T("time.justNow")
 	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute") + " ago"
+		return l.T("time.minutesAgo", "Count", int(d.Minutes()))
 	case d < 24*time.Hour:
-		return plural(int(d.Hours()), "hour") + " ago"
+		return l.T("time.hoursAgo", "Count", int(d.Hours()))
 	default:
-		return plural(int(d.Hours()/24), "day") + " ago"
+		return l.T("time.daysAgo", "Count", int(d.Hours()/24))
 	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // deviceName summarises a User-Agent as "Browser on OS" for the sessions
 // list; it only has to be recognisable, not exact.
-func deviceName(ua string) string {
-	browser, os := "Unknown browser", ""
+func deviceName(l *i18n.Localizer, ua string) string {
+	browser, os := l.T("device.unknownBrowser"), ""
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"},
-		{"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"},
+		{"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", l.T("device.goClient")},
 	} {
 		if strings.Contains(ua, b.token) {
 			browser = b.name
@@ -208,5 +244,5 @@ func deviceName(ua string) string {
 	if os == "" {
 		return browser
 	}
-	return browser + " on " + os
+	return l.T("device.browserOnOS", "Browser", browser, "OS", os)
 }

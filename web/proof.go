@@ -62,7 +62,7 @@ func (s *Server) waitingPages(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.render(w, r, http.StatusForbidden, "waiting", pageData{Title: "Confirm your e-mail address", User: &p.User})
+		s.render(w, r, http.StatusForbidden, "waiting", pageData{Title: "waiting.title", User: &p.User})
 	})
 }
 

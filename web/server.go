@@ -131,7 +131,7 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.handler = s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.waitingPages(mux))))))
+	s.handler = s.bounded(s.observe(securityHeaders(opts.SecureCookies, csp, cop.Handler(s.textQuery(s.rememberLanguage(s.waitingPages(mux)))))))
 	return s, nil
 }
 

@@ -38,8 +38,8 @@
   function showSettings(a) {
     var btn = $("assistant-settings"), panel = $("assistant-panel");
     btn.hidden = false;
-    btn.textContent = "✦ " + a.model + (a.grounding ? " · Search" : "") + (a.systemPrompt ? " · custom instructions" : "");
-    btn.title = a.systemPrompt ? "Instructions: " + a.systemPrompt : "The server's default instructions";
+    btn.textContent = "✦ " + a.model + (a.grounding ? " · " + t("js.gemini.search") : "") + (a.systemPrompt ? " · " + t("js.gemini.customInstructions") : "");
+    btn.title = a.systemPrompt ? t("js.gemini.instructionsAre", { Prompt: a.systemPrompt }) : t("js.gemini.defaultInstructions");
     var sel = $("assistant-model");
     sel.replaceChildren();
     var names = models.map(function (m) { return m.name; });
@@ -99,13 +99,13 @@
   // --- Replies ----------------------------------------------------------------
 
   function copyButton(text) {
-    var b = el("button", "secondary small copy-reply", "Copy");
+    var b = el("button", "secondary small copy-reply", t("js.gemini.copy"));
     b.type = "button";
-    b.title = "Copy this reply as Markdown";
+    b.title = t("js.gemini.copyTitle");
     b.addEventListener("click", function () {
       navigator.clipboard.writeText(text).then(function () {
-        b.textContent = "Copied";
-        setTimeout(function () { b.textContent = "Copy"; }, 1500);
+        b.textContent = t("js.gemini.copied");
+        setTimeout(function () { b.textContent = t("js.gemini.copy"); }, 1500);
       });
     });
     return b;
@@ -116,7 +116,7 @@
     var main = li.querySelector(".message-main");
     if (m.sources && m.sources.length) {
       var box = el("div", "reply-sources");
-      box.appendChild(el("span", "muted small", "Sources:"));
+      box.appendChild(el("span", "muted small", t("js.gemini.sources")));
       var ul = el("ol");
       m.sources.forEach(function (s) {
         if (!/^https?:\/\//i.test(s.uri)) return; // links to the web only
@@ -133,7 +133,7 @@
     }
     var meta = el("div", "reply-meta");
     if (m.model) {
-      var tokens = m.usage ? " · " + m.usage.totalTokens.toLocaleString() + " tokens" : "";
+      var tokens = m.usage ? " · " + t("js.gemini.tokens", { Tokens: m.usage.totalTokens.toLocaleString(window.toriiLang) }) : "";
       meta.appendChild(el("span", "muted small", m.model + tokens));
     }
     meta.appendChild(copyButton(m.body));

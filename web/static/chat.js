@@ -33,10 +33,10 @@
       opts.body = JSON.stringify(body);
     }
     return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+      if (r.status === 401) { location.href = "/login"; throw new Error(t("js.chat.signedOut")); }
       if (r.status === 204) return null;
       return r.json().then(function (j) {
-        if (!r.ok) throw new Error((j.error && j.error.message) || r.statusText);
+        if (!r.ok) throw new Error((j.error && j.error.message) || t("js.common.requestFailed", { Status: r.status }));
         return j;
       });
     });
@@ -69,14 +69,14 @@
       var icon = el("span", "room-icon", r.assistant ? "✦" : r.visibility === "private" ? "🔒" : "#");
       icon.setAttribute("aria-hidden", "true");
       b.append(icon, el("span", "room-title", r.name));
-      if (r.assistant) b.appendChild(el("span", "sr-only", " (Gemini conversation)"));
-      else if (r.visibility !== "public") b.appendChild(el("span", "sr-only", " (" + r.visibility + ")"));
+      if (r.assistant) b.appendChild(el("span", "sr-only", " " + t("js.chat.geminiConversation")));
+      else if (r.visibility !== "public") b.appendChild(el("span", "sr-only", " " + t("js.chat.privateRoom")));
       if (unread[r.id]) {
         any = true;
         var dot = el("span", "unread");
         var mark = el("span", "", "•");
         mark.setAttribute("aria-hidden", "true");
-        dot.append(mark, el("span", "sr-only", " unread"));
+        dot.append(mark, el("span", "sr-only", " " + t("js.chat.unread")));
         b.appendChild(dot);
       }
       b.addEventListener("click", function () { openRoom(r); setPanel(false); });
@@ -156,8 +156,8 @@
   // --- Messages -----------------------------------------------------------
 
   var statusNotes = {
-    incomplete: "This reply was cut off before it was finished.",
-    error: "Gemini stopped this reply."
+    incomplete: t("js.chat.replyIncomplete"),
+    error: t("js.chat.replyStopped")
   };
 
   function messageNode(m) {
@@ -166,12 +166,13 @@
     if (m.id) li.dataset.id = m.id;
     var av = el("span", "avatar small" + (assistant ? " gemini" : ""));
     av.setAttribute("aria-hidden", "true");
-    var name = assistant ? "Gemini" : (m.user ? m.user.name : "Deleted user");
+    var name = assistant ? "Gemini" : (m.user ? m.user.name : t("js.chat.deletedUser"));
     av.textContent = assistant ? "✦" : (name || "?").charAt(0).toUpperCase();
     var head = el("div", "message-head");
     var when = document.createElement("time");
     when.dateTime = m.createdAt;
-    when.textContent = new Date(m.createdAt).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+    when.textContent = window.toriiTime.format(m.createdAt);
+    when.title = window.toriiTime.format(m.createdAt, "full");
     head.append(el("strong", "author", name), " ", when);
     var body = el("div", "body");
     if (assistant && window.toriiMarkdown) {
@@ -357,7 +358,7 @@
     $("room-kind").hidden = !r.assistant;
     if (window.toriiAssistant) window.toriiAssistant.openRoom(r, me); // assistant.js
     list.dataset.kind = r.assistant ? "assistant" : "room";
-    ta.placeholder = r.assistant ? "Ask Gemini" : "Message " + (r.visibility === "public" ? "#" : "") + r.name;
+    ta.placeholder = r.assistant ? t("js.chat.askGemini") : t("js.chat.messageRoom", { Room: (r.visibility === "public" ? "#" : "") + r.name });
     renderRooms();
     if (!initial) history.replaceState(null, "", "/?room=" + r.id);
     list.setAttribute("aria-busy", "true");
@@ -373,18 +374,18 @@
   }
 
   function connect(r, after) {
-    state.textContent = "connecting…";
+    state.textContent = t("js.chat.connecting");
     state.dataset.state = "connecting";
     es = new EventSource("/api/v1/rooms/" + r.id + "/events?after=" + after);
-    es.onopen = function () { state.textContent = "live"; state.dataset.state = "live"; };
-    es.onerror = function () { state.textContent = "reconnecting…"; state.dataset.state = "reconnecting"; };
+    es.onopen = function () { state.textContent = t("js.chat.live"); state.dataset.state = "live"; };
+    es.onerror = function () { state.textContent = t("js.chat.reconnecting"); state.dataset.state = "reconnecting"; };
     function on(kind, fn) {
       es.addEventListener(kind, function (ev) { if (r === current) fn(JSON.parse(ev.data)); });
     }
     on("message", append);
     on("assistant.delta", onDelta);
     on("assistant.done", function (d) { onEnd(d.replyTo, null); });
-    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || "Gemini could not answer this message."); });
+    on("assistant.error", function (d) { onEnd(d.replyTo, d.message || t("js.chat.geminiFailed")); });
   }
 
   function asksGemini(body) {
@@ -411,10 +412,13 @@
   $("composer").addEventListener("submit", function (e) { e.preventDefault(); send(); });
   // Enter sends, Shift+Enter adds a line. A line break typed right after a
   // handled Enter (a char event that slips past the cancelled keydown, as
-  // synthesized input does) is dropped too.
+  // synthesized input does) is dropped too. Enter while an input method
+  // composes (Japanese kana → kanji) confirms the conversion and never
+  // sends: isComposing, and keyCode 229 for browsers (Safari) that send
+  // the confirming keydown after compositionend.
   var sentByEnter = false;
   ta.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sentByEnter = true; send(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); sentByEnter = true; send(); }
   });
   ta.addEventListener("keyup", function () { sentByEnter = false; });
   ta.addEventListener("beforeinput", function (e) {
@@ -444,9 +448,9 @@
   });
   var ask = $("ask-gemini");
   if (ask) ask.addEventListener("click", function () {
-    var stamp = new Date().toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    var stamp = window.toriiTime.format(new Date());
     ask.disabled = true;
-    api("POST", "/api/v1/rooms", { name: "Gemini, " + stamp, visibility: "private", assistant: true })
+    api("POST", "/api/v1/rooms", { name: t("js.chat.geminiRoomName", { When: stamp }), visibility: "private", assistant: true })
       .then(function (j) { created(j.room); })
       .catch(function (err) { showError(err.message); })
       .finally(function () { ask.disabled = false; });

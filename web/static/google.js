@@ -25,7 +25,7 @@
         body: JSON.stringify({ credential: response.credential }),
       });
     } catch (e) {
-      showError('Could not reach the server. Please try again.');
+      showError(t('js.google.unreachable'));
       return;
     }
     if (res.ok) {
@@ -46,7 +46,7 @@
       window.location.assign(next === '/' ? '/register' : '/register?next=' + encodeURIComponent(next));
       return;
     }
-    showError(err.message || 'Google sign-in did not work. Please try again.');
+    showError(err.message || t('js.google.failed'));
   }
 
   fetch('/api/v1/auth/config', { credentials: 'same-origin' })
@@ -54,7 +54,8 @@
     .then((cfg) => {
       if (!cfg.google || !cfg.google.gis) return;
       const script = document.createElement('script');
-      script.src = 'https://accounts.google.com/gsi/client';
+      // hl: One Tap speaks the page's language, as the button does (locale).
+      script.src = 'https://accounts.google.com/gsi/client?hl=' + encodeURIComponent(box.dataset.locale || 'en');
       script.async = true;
       script.onload = () => {
         const id = window.google.accounts.id;
@@ -70,7 +71,7 @@
         box.hidden = false;
         id.renderButton(box, {
           type: 'standard', theme: 'outline', size: 'large', shape: 'rectangular',
-          text: box.dataset.text, logo_alignment: 'left', width: 280,
+          text: box.dataset.text, logo_alignment: 'left', width: 280, locale: box.dataset.locale || 'en',
         });
         // Google's button replaces ours; ours stays if GIS cannot load.
         const ours = document.getElementById('google-button');

@@ -124,22 +124,21 @@
     try {
       return format(text);
     } catch (e) {
-      return plain(text, 'This reply could not be formatted, so it is shown as plain text.');
+      return plain(text, t('js.markdown.failed'));
     }
   }
 
   function format(text) {
     if (text.length > MAX_CHARS) {
-      return plain(text, 'This reply is too long to format (over ' + MAX_CHARS.toLocaleString('en') +
-        ' characters), so it is shown as plain text.');
+      return plain(text, t('js.markdown.tooLong', { Max: MAX_CHARS.toLocaleString(window.toriiLang) }));
     }
     const env = {};
     const tokens = md.parse(text, env);
     if (env.tooDeep) {
-      return plain(text, 'This reply is nested too deeply to format, so it is shown as plain text.');
+      return plain(text, t('js.markdown.tooDeep'));
     }
     if (elements(tokens) > MAX_ELEMENTS) {
-      return plain(text, 'This reply has too many parts to format, so it is shown as plain text.');
+      return plain(text, t('js.markdown.tooMany'));
     }
     return purify.sanitize(md.renderer.render(tokens, md.options, env), CONFIG);
   }

@@ -7,16 +7,16 @@
   if (!button) return;
   button.addEventListener('click', async () => {
     button.disabled = true;
-    let text = 'We sent the link again. Check your mail.';
+    let text = t('js.waiting.sent');
     try {
       const res = await fetch('/api/v1/me/verify-email', { method: 'POST', credentials: 'same-origin' });
       if (!res.ok) {
         let body = {};
         try { body = await res.json(); } catch (e) { /* not JSON */ }
-        text = (body.error && body.error.message) || 'The link could not be sent. Try again later.';
+        text = (body.error && body.error.message) || t('js.waiting.failed');
       }
     } catch (e) {
-      text = 'The link could not be sent. Check your connection and try again.';
+      text = t('js.waiting.offline');
     }
     status.textContent = text;
     status.hidden = false;
