@@ -36,6 +36,7 @@ type Store interface {
 	OAuthStore
 	RecoveryStores
 	ChatStore
+	AssistantStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -253,6 +253,8 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	}
 	if assistant != nil {
 		so.Assistant, so.AssistantPerUser = assistant, limiter(cfg.RateAssistantUser, now)
+		so.AssistantTeam = service.AssistantTeam{Models: cfg.Models(), QuotaDaily: cfg.AssistantQuotaDaily,
+			QuotaMonthly: cfg.AssistantQuotaMonthly, Lease: cfg.AssistantLease}
 	}
 	if mailer != nil {
 		so.Mailer, so.VerifyMailPerUser = mailer, limiter(verifyMailRate, now)
@@ -281,6 +283,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.pruneLoop(ctx)
+	if a.Service.AssistantEnabled() {
+		// Replies abandoned by a crashed instance are failed by any other.
+		go a.Service.RunAssistantSweeper(ctx)
+	}
 	// The outbox sender stops with ctx, after the send under way.
 	octx, ocancel := context.WithCancel(ctx)
 	outboxDone := make(chan struct{})

@@ -22,7 +22,7 @@ func newAssistant(ctx context.Context, cfg *config.Config, log *slog.Logger) (se
 		VertexAI:     cfg.VertexAI,
 		Project:      cfg.GoogleCloudProject,
 		Location:     cfg.GoogleCloudLocation,
-		Model:        cfg.GeminiModel,
+		Model:        cfg.Models()[0],
 		BaseURL:      cfg.GeminiBaseURL,
 		SystemPrompt: cfg.GeminiSystemPrompt,
 	})
@@ -58,4 +58,42 @@ func (m geminiModel) Stream(ctx context.Context, history []service.AssistantTurn
 			}
 		}
 	}
+}
+
+// Reply implements service.AssistantReplier: the conversation's model,
+// instruction and grounding, and the usage Gemini reports.
+func (m geminiModel) Reply(ctx context.Context, history []service.AssistantTurn, req service.AssistantRequest) iter.Seq2[service.AssistantChunk, error] {
+	turns := make([]gemini.Turn, len(history))
+	for i, t := range history {
+		turns[i] = gemini.Turn(t)
+	}
+	opts := gemini.Options{Model: req.Model, SystemPrompt: req.SystemPrompt, Grounding: req.Grounding}
+	return func(yield func(service.AssistantChunk, error) bool) {
+		for ch, err := range m.c.Reply(ctx, turns, opts) {
+			if err != nil {
+				yield(service.AssistantChunk{}, serviceError(err))
+				return
+			}
+			out := service.AssistantChunk{Text: ch.Text}
+			if u := ch.Usage; u != nil {
+				out.Usage = &service.AssistantTokens{Prompt: u.PromptTokens, Output: u.CandidatesTokens,
+					Thoughts: u.ThoughtsTokens, Total: u.TotalTokens}
+			}
+			for _, s := range ch.Sources {
+				out.Sources = append(out.Sources, service.AssistantSource(s))
+			}
+			if !yield(out, nil) {
+				return
+			}
+		}
+	}
+}
+
+// serviceError turns a *gemini.Error into a *service.AssistantError.
+func serviceError(err error) error {
+	var e *gemini.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return &service.AssistantError{Code: e.Code, Message: e.Message, Blocked: e.Blocked(), RetryAfter: e.RetryAfter, Err: e.Err}
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -225,6 +226,7 @@ type Config struct {
 	Bounds
 	// RecoverySettings: what account deletion does (recovery.go).
 	RecoverySettings
+	AssistantTeam
 }
 
 // Error is a configuration problem: one line naming the variable (and the
@@ -425,7 +427,7 @@ func (c *Config) Redacted() []slog.Attr {
 		slog.String("TORII_AUDIT_RETENTION", d(c.AuditRetention)),
 		slog.String("TORII_DEFAULT_GROUP", c.DefaultGroup),
 		slog.String("TORII_SHUTDOWN_TIMEOUT", d(c.ShutdownTimeout)),
-	}, append(append(c.inputRedacted(), c.boundsAttrs()...), c.recoveryAttrs()...)...)
+	}, slices.Concat(c.inputRedacted(), c.boundsAttrs(), c.recoveryAttrs(), c.assistantTeamAttrs())...)
 }
 
 // LogValue logs the configuration as a group of Redacted settings. It has a

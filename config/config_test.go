@@ -74,6 +74,7 @@ func TestLoad_DefaultsWithEmptyEnvironment(t *testing.T) {
 		ShutdownTimeout:         DefaultShutdownTimeout,
 		InputSettings: InputSettings{MetricsAddr: DefaultMetricsAddr, RateRoomsUser: Rate{30, time.Hour},
 			RateGroupsUser: Rate{10, time.Hour}, RateMessagesUser: Rate{60, 10 * time.Second}},
+		AssistantTeam: AssistantTeam{AssistantLease: DefaultAssistantLease},
 		Bounds: Bounds{
 			MaxConnsPerIP:      connsPerIPAuto,
 			MaxStreamsPerUser:  DefaultMaxStreamsPerUser,

@@ -29,46 +29,124 @@ var errReplyTimeout = errors.New("gemini: reply timeout")
 // bounds the whole reply (torii.AssistantTimeout).
 func (c *Client) Stream(ctx context.Context, history []Turn) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
+		for ch, err := range c.Reply(ctx, history, Options{}) {
+			if err != nil {
+				yield("", err)
+				return
+			}
+			if ch.Text != "" && !yield(ch.Text, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Options choose, per request, what Config fixes for the Client: a
+// conversation's own model, system instruction and grounding.
+type Options struct {
+	// Model overrides Config.Model when not empty.
+	Model string
+	// SystemPrompt, when not empty, replaces Config.SystemPrompt (the note
+	// about names is still appended).
+	SystemPrompt string
+	// Grounding adds the GoogleSearch tool: Gemini may search the web and
+	// reports the pages it used (Chunk.Sources).
+	Grounding bool
+}
+
+// Usage is what a request cost, as the API reports it (UsageMetadata).
+type Usage struct {
+	PromptTokens     int64
+	CandidatesTokens int64
+	ThoughtsTokens   int64
+	TotalTokens      int64
+}
+
+// Source is a web page a grounded reply used.
+type Source struct {
+	Title string `json:"title"`
+	URI   string `json:"uri"`
+}
+
+// Chunk is one piece of a reply: text, and, on the pieces that carry them,
+// the usage so far (the API sends it on the last response; later values
+// replace earlier ones) and the grounding sources.
+type Chunk struct {
+	Text    string
+	Usage   *Usage
+	Sources []Source
+}
+
+// Reply is Stream with per-request Options, yielding Chunks that also
+// carry the usage and the grounding sources. The caller keeps the last
+// Usage it saw: it is what the request was billed, even when an error
+// follows (a blocked prompt is billed its prompt tokens).
+func (c *Client) Reply(ctx context.Context, history []Turn, opts Options) iter.Seq2[Chunk, error] {
+	return func(yield func(Chunk, error) bool) {
 		contents := Conversation(history, c.contextChars)
 		if len(contents) == 0 {
-			yield("", newError(torii.AssistantFailed, errors.New("gemini: no message to answer")))
+			yield(Chunk{}, newError(torii.AssistantFailed, errors.New("gemini: no message to answer")))
 			return
 		}
 		rctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errReplyTimeout)
 		defer cancel()
+		system := c.system
+		if p := strings.TrimSpace(opts.SystemPrompt); p != "" {
+			system = p + "\n\n" + namesNote
+		}
 		cfg := &genai.GenerateContentConfig{
-			SystemInstruction: &genai.Content{Parts: []*genai.Part{{Text: c.system}}},
+			SystemInstruction: &genai.Content{Parts: []*genai.Part{{Text: system}}},
+		}
+		if opts.Grounding {
+			cfg.Tools = []*genai.Tool{{GoogleSearch: &genai.GoogleSearch{}}}
+		}
+		model := c.model
+		if opts.Model != "" {
+			model = opts.Model
 		}
 		fail := func(err error, started bool) {
 			timedOut := errors.Is(context.Cause(rctx), errReplyTimeout)
-			yield("", classify(ctx, err, timedOut, started))
+			yield(Chunk{}, classify(ctx, err, timedOut, started))
 		}
 		started, finished := false, false
-		for resp, err := range c.sdk.Models.GenerateContentStream(rctx, c.model, contents, cfg) {
+		for resp, err := range c.sdk.Models.GenerateContentStream(rctx, model, contents, cfg) {
 			if err != nil {
 				fail(err, started)
 				return
 			}
+			var ch Chunk
+			if u := resp.UsageMetadata; u != nil {
+				ch.Usage = &Usage{PromptTokens: int64(u.PromptTokenCount), CandidatesTokens: int64(u.CandidatesTokenCount),
+					ThoughtsTokens: int64(u.ThoughtsTokenCount), TotalTokens: int64(u.TotalTokenCount)}
+			}
 			if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" {
-				yield("", newError(torii.AssistantBlocked, fmt.Errorf("gemini: prompt blocked: %s", pf.BlockReason)))
+				if ch.Usage != nil && !yield(ch, nil) {
+					return
+				}
+				yield(Chunk{}, newError(torii.AssistantBlocked, fmt.Errorf("gemini: prompt blocked: %s", pf.BlockReason)))
 				return
 			}
-			if len(resp.Candidates) == 0 || resp.Candidates[0] == nil {
-				continue
+			var fr genai.FinishReason
+			if len(resp.Candidates) > 0 && resp.Candidates[0] != nil {
+				cand := resp.Candidates[0]
+				ch.Text = partsText(cand.Content)
+				ch.Sources = sources(cand.GroundingMetadata)
+				fr = cand.FinishReason
 			}
-			cand := resp.Candidates[0]
-			if text := partsText(cand.Content); text != "" {
+			if ch.Text != "" {
 				started = true
-				if !yield(text, nil) {
+			}
+			if ch.Text != "" || ch.Usage != nil || len(ch.Sources) > 0 {
+				if !yield(ch, nil) {
 					return
 				}
 			}
-			switch fr := cand.FinishReason; fr {
+			switch fr {
 			case "", genai.FinishReasonUnspecified:
 			case genai.FinishReasonStop, genai.FinishReasonMaxTokens:
 				finished = true
 			default:
-				yield("", finishError(fr))
+				yield(Chunk{}, finishError(fr))
 				return
 			}
 		}
@@ -76,6 +154,27 @@ func (c *Client) Stream(ctx context.Context, history []Turn) iter.Seq2[string, e
 			fail(errors.New("gemini: the stream ended without a finishReason"), true)
 		}
 	}
+}
+
+// sources lists the web pages of a grounded reply, without duplicates.
+func sources(g *genai.GroundingMetadata) []Source {
+	if g == nil {
+		return nil
+	}
+	var out []Source
+	seen := map[string]bool{}
+	for _, c := range g.GroundingChunks {
+		if c == nil || c.Web == nil || c.Web.URI == "" || seen[c.Web.URI] {
+			continue
+		}
+		seen[c.Web.URI] = true
+		title := c.Web.Title
+		if title == "" {
+			title = c.Web.Domain
+		}
+		out = append(out, Source{Title: title, URI: c.Web.URI})
+	}
+	return out
 }
 
 // partsText joins the text parts of c, leaving out the model's thoughts.

@@ -53,12 +53,44 @@ type assistantRun struct {
 	userID int64
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// id names the run's row in assistant_runs (assistant_runs.go).
+	id      string
+	endOnce sync.Once
+	// mu guards the message answered and the text so far, which the
+	// lease renewal writes to the row.
+	mu      sync.Mutex
+	replyTo int64
+	text    string
 }
 
-// reserveAssistant claims roomID's one reply slot for p and counts the
-// request against p's limit. Busy room or too many requests → RATE_LIMITED.
-// The caller must start or release the run.
+// reserveAssistant claims roomID's one reply slot for p, on this instance
+// and in the database, and counts the request against p's limit and
+// budget. A spent budget → ASSISTANT_QUOTA_EXCEEDED; busy room (on any
+// instance) or too many requests → RATE_LIMITED. The caller must start or
+// release the run.
 func (s *Service) reserveAssistant(ctx context.Context, p Principal, roomID int64) (*assistantRun, error) {
+	if err := s.checkQuota(ctx, p); err != nil {
+		return nil, err
+	}
+	id, err := newRunID(s.rand)
+	if err != nil {
+		return nil, err
+	}
+	run, err := s.reserveLocal(ctx, p, roomID)
+	if err != nil {
+		return nil, err
+	}
+	run.id = id
+	if err := s.claimRun(ctx, roomID, run); err != nil {
+		run.endOnce.Do(func() {}) // the row is not ours
+		s.releaseAssistant(roomID, run)
+		return nil, err
+	}
+	return run, nil
+}
+
+// reserveLocal claims roomID's slot on this instance.
+func (s *Service) reserveLocal(ctx context.Context, p Principal, roomID int64) (*assistantRun, error) {
 	a := &s.assistant
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -91,10 +123,12 @@ func (s *Service) releaseAssistant(roomID int64, run *assistantRun) {
 	s.assistant.wg.Done()
 }
 
-// freeAssistantSlot lets roomID ask again. reply calls it before its last
-// event, so that a client that saw assistant.done (or .error) may ask at
-// once; it may be called more than once.
+// freeAssistantSlot lets roomID ask again, here and in the database.
+// reply calls it before its last event, so that a client that saw
+// assistant.done (or .error) may ask at once; it may be called more than
+// once.
 func (s *Service) freeAssistantSlot(roomID int64, run *assistantRun) {
+	s.endRun(roomID, run)
 	a := &s.assistant
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -105,18 +139,20 @@ func (s *Service) freeAssistantSlot(roomID int64, run *assistantRun) {
 
 // StopAssistant stops the reply streaming in roomID, if any: its text so
 // far is stored as incomplete and assistant.error ASSISTANT_CANCELLED
-// follows. Only the user who asked may stop it (FORBIDDEN); a room p cannot
-// see is NOT_FOUND. No reply in flight is not an error.
+// follows. Only the user who asked may stop it, from any of their devices
+// (FORBIDDEN for others); a room p cannot see is NOT_FOUND. No reply in
+// flight is not an error. A reply running on another instance stops
+// within renewEvery (it reads the stop flag from the database).
 func (s *Service) StopAssistant(ctx context.Context, p Principal, roomID int64) error {
 	if _, err := s.Room(ctx, p, roomID); err != nil {
 		return err
 	}
 	a := &s.assistant
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	run := a.rooms[roomID]
+	a.mu.Unlock()
 	if run == nil {
-		return nil
+		return s.stopRemote(ctx, p, roomID)
 	}
 	if run.userID != p.User.ID {
 		return errStopOthers
@@ -156,23 +192,57 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 	defer s.releaseAssistant(r.ID, run)
 	defer s.recoverReply(r.ID, asked.ID, run)
 	ctx := run.ctx
+	run.mu.Lock()
+	run.replyTo = asked.ID
+	run.mu.Unlock()
+	s.saveRun(ctx, r.ID, run)
+	renewDone := make(chan struct{})
+	defer close(renewDone)
+	go s.renewRun(r.ID, run, renewDone)
 	var text strings.Builder
 	var failure error
-	history, err := s.assistantHistory(ctx, r.ID, asked.ID)
+	var usage *AssistantTokens
+	var sources []AssistantSource
+	offset := 0
+	req, model, err := s.assistantRequest(ctx, r.ID)
+	var history []AssistantTurn
+	if err == nil {
+		history, err = s.assistantHistory(ctx, r.ID, asked.ID)
+	}
 	if err != nil {
 		failure = err
 	} else {
-		for chunk, err := range s.opts.Assistant.Stream(ctx, history) {
+		for ch, err := range s.replyStream(ctx, history, req) {
 			if err != nil {
 				failure = err
 				break
 			}
-			text.WriteString(chunk)
-			s.publishDelta(ctx, r.ID, asked.ID, chunk)
+			if ch.Usage != nil {
+				usage = ch.Usage
+			}
+			sources = appendSources(sources, ch.Sources)
+			if ch.Text == "" {
+				continue
+			}
+			text.WriteString(ch.Text)
+			run.mu.Lock()
+			run.text = text.String()
+			run.mu.Unlock()
+			// Written before it is published: a stream that opens now
+			// reads it from the row (assistant_runs.go).
+			s.saveRun(ctx, r.ID, run)
+			s.publishDelta(ctx, r.ID, asked.ID, ch.Text, offset, run.userID)
+			offset += utf16Len(ch.Text)
 		}
 	}
 	if failure == nil && ctx.Err() != nil {
 		failure = context.Cause(ctx)
+	}
+	if errors.Is(context.Cause(ctx), errRunLost) {
+		// Another instance took the run over as abandoned and told the
+		// room: storing it here too would show it twice.
+		s.log.Warn("assistant reply taken over by another instance", "room", r.ID, "reply_to", asked.ID)
+		return
 	}
 	// Storing and announcing must happen even when the reply was
 	// cancelled (stop, shutdown), within a bound.
@@ -197,16 +267,17 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 		s.publishAssistant(sctx, r.ID, kind, v)
 	}
 	var stored *ChatMessage
-	if text.Len() > 0 {
-		m, err := s.PostAssistantReply(sctx, r.ID, asked.ID, text.String(), status)
+	if text.Len() > 0 || usage != nil {
+		cost := replyCost{userID: run.userID, model: model, usage: usage, sources: sources}
+		m, err := s.storeReply(sctx, r.ID, asked.ID, text.String(), status, cost)
 		if err != nil {
 			log.Error("assistant reply not stored", "err", err)
 			if ae == nil {
 				ae = assistantError(err)
 				ae.Message = "The reply could not be saved."
 			}
-		} else {
-			stored = &m
+		} else if m != nil {
+			stored = m
 		}
 	}
 	if ae != nil {
@@ -257,8 +328,9 @@ func (s *Service) assistantHistory(ctx context.Context, roomID, asked int64) ([]
 	return turns, nil
 }
 
-// publishDelta sends chunk as one or more assistant.delta events.
-func (s *Service) publishDelta(ctx context.Context, roomID, replyTo int64, chunk string) {
+// publishDelta sends chunk, which starts at offset (UTF-16 units) in the
+// reply, as one or more assistant.delta events.
+func (s *Service) publishDelta(ctx context.Context, roomID, replyTo int64, chunk string, offset int, askedBy int64) {
 	for chunk != "" {
 		n := len(chunk)
 		if n > deltaBytes {
@@ -267,7 +339,11 @@ func (s *Service) publishDelta(ctx context.Context, roomID, replyTo int64, chunk
 				n--
 			}
 		}
-		s.publishAssistant(ctx, roomID, chat.KindAssistantDelta, map[string]any{"replyTo": replyTo, "text": chunk[:n]})
+		if err := s.PublishAssistant(ctx, roomID, chat.KindAssistantDelta, deltaData(replyTo, chunk[:n], offset, askedBy, false)); err != nil {
+			s.log.Warn("assistant event not published", "kind", chat.KindAssistantDelta, "room", roomID, "err", err,
+				"request_id", torii.RequestID(ctx))
+		}
+		offset += utf16Len(chunk[:n])
 		chunk = chunk[n:]
 	}
 }

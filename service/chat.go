@@ -43,6 +43,9 @@ type ChatMessage struct {
 	// are issue 17's.
 	Reactions []torii.Reaction
 	Reply     *ReplyPreview
+	// Assistant is the model and cost of an assistant reply (nil
+	// otherwise, and for replies stored before usage was kept).
+	Assistant *ReplyInfo
 }
 
 // RoomInput is what a client sends to create a room.
@@ -189,6 +192,9 @@ func (s *Service) Messages(ctx context.Context, p Principal, roomID, before int6
 		next = ptr(ms[len(ms)-1].ID)
 	}
 	out, err := s.withAuthors(ctx, ms)
+	if err == nil {
+		err = s.withReplyInfo(ctx, out)
+	}
 	return out, next, err
 }
 

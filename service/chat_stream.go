@@ -86,6 +86,16 @@ func (s *Service) OpenStream(ctx context.Context, p Principal, roomID, after int
 		// here too could send a reply before the deltas queued ahead of it.)
 		st.replaying = false
 	}
+	// A reply in flight: its text so far comes first after the replay,
+	// then its live deltas (subscribed above, so none is missed).
+	ev, err := s.replayRun(ctx, r.ID)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if ev != nil {
+		st.pending = append(st.pending, *ev)
+	}
 	return st, nil
 }
 
@@ -241,7 +251,11 @@ func (s *Service) messagesAfter(ctx context.Context, roomID, after int64) ([]Cha
 	if err != nil {
 		return nil, err
 	}
-	return s.withAuthors(ctx, ms)
+	out, err := s.withAuthors(ctx, ms)
+	if err == nil {
+		err = s.withReplyInfo(ctx, out)
+	}
+	return out, err
 }
 
 // Recheck re-reads the caller's access from the database: the credential,

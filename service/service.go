@@ -79,6 +79,9 @@ type Options struct {
 	Assistant AssistantModel
 	// AssistantPerUser limits assistant requests per user; nil disables.
 	AssistantPerUser *ratelimit.Limiter
+	// AssistantTeam: models offered, token quotas, reply leases
+	// (assistant_team.go).
+	AssistantTeam
 
 	// Mailer sends the outbox's mail; nil turns mail off (an admin then
 	// verifies addresses by hand).

@@ -27,7 +27,7 @@ type test struct {
 // too, and newStore must be safe to call from several goroutines.
 func RunTests(t *testing.T, newStore func(t *testing.T) torii.Store) {
 	var all []test
-	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, invitationTests, roomTests, messageTests, roomPageTests, setupTests, mailTests, proofTests, languageTests, oauthTests, recoveryTests, teamChatTests} {
+	for _, group := range [][]test{userTests, identityTests, googleTests, roleTests, sessionTests, auditTests, accountTests, timeTests, miscTests, tokenTests, groupTests, invitationTests, roomTests, messageTests, roomPageTests, setupTests, mailTests, proofTests, languageTests, oauthTests, recoveryTests, teamChatTests, assistantTeamTests} {
 		all = append(all, group...)
 	}
 	// The multi-instance races (races.go).

@@ -61,6 +61,8 @@ type messageJSON struct {
 	Reactions    []reactionJSON    `json:"reactions"`
 	Mentions     []int64           `json:"mentions"`
 	ReplyPreview *replyPreviewJSON `json:"replyPreview"`
+	// model, usage, sources: assistant replies only (api_assistant.go).
+	replyJSON
 }
 
 type reactionJSON struct {
@@ -101,6 +103,7 @@ func messageOf(m service.ChatMessage) messageJSON {
 	if rp := m.Reply; rp != nil {
 		out.ReplyPreview = &replyPreviewJSON{ID: rp.ID, Author: rp.Author, User: authorOf(rp.User), Body: rp.Body, Deleted: rp.Deleted}
 	}
+	out.replyJSON = replyOf(m)
 	return out
 }
 

@@ -119,10 +119,19 @@ type patchRoomJSON struct {
 	Name     *string `json:"name"`
 	Topic    *string `json:"topic"`
 	Archived *bool   `json:"archived"`
+	// The assistant's settings of a Gemini conversation (api_assistant.go).
+	assistantPatchJSON
 }
 
-// patchRoom is PATCH /api/v1/rooms/{id} {"name", "topic", "archived"}
-// (each optional) → 200 {"room"}.
+func (in patchRoomJSON) roomFields() bool {
+	return in.Name != nil || in.Topic != nil || in.Archived != nil
+}
+
+// patchRoom is PATCH /api/v1/rooms/{id} {"name", "topic", "archived",
+// "model", "systemPrompt", "grounding"} (each optional) → 200 {"room"},
+// with "assistant" (the conversation's settings) when any of the last three
+// was sent. The assistant's settings are checked and saved first: a model
+// not offered (422) or a caller who is not the owner (403) changes nothing.
 func (s *Server) patchRoom(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	id, err := roomID(r)
 	if err != nil {
@@ -132,11 +141,20 @@ func (s *Server) patchRoom(w http.ResponseWriter, r *http.Request, p service.Pri
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	room, err := s.svc.UpdateRoom(r.Context(), p, id, service.RoomPatch{Name: in.Name, Topic: in.Topic, Archived: in.Archived}, s.meta(r))
-	if err != nil {
-		return err
+	out := map[string]any{}
+	if in.present() {
+		if out, err = s.applyAssistantPatch(r, p, id, in.assistantPatchJSON); err != nil {
+			return err
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"room": roomOf(room)})
+	if in.roomFields() || !in.present() {
+		room, err := s.svc.UpdateRoom(r.Context(), p, id, service.RoomPatch{Name: in.Name, Topic: in.Topic, Archived: in.Archived}, s.meta(r))
+		if err != nil {
+			return err
+		}
+		out["room"] = roomOf(room)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

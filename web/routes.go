@@ -58,6 +58,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/rooms/{id}/events", s.authed(s.roomEvents))
 	mux.Handle("POST /api/v1/rooms/{id}/assistant/cancel", s.authed(s.stopAssistant))
 	s.teamChatRoutes(mux)
+	// The assistant for a team (api_assistant.go).
+	mux.Handle("GET /api/v1/rooms/{id}/assistant", s.authed(s.roomAssistant))
+	mux.Handle("GET /api/v1/assistant/models", s.authed(s.myModels))
+	mux.Handle("GET /api/v1/me/usage", s.authed(s.myUsage))
 	// JSON API: groups and administration.
 	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
 	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))
@@ -174,6 +178,12 @@ var adminRoutes = []struct {
 	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
 	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
 	{"DELETE /api/v1/admin/users/{id}", func(s *Server) adminFunc { return s.adminDeleteUser }},
+	{"GET /api/v1/admin/usage", func(s *Server) adminFunc { return s.adminUsage }},
+	{"GET /api/v1/admin/quotas", func(s *Server) adminFunc { return s.adminQuotas }},
+	{"PUT /api/v1/admin/quotas/users/{id}", func(s *Server) adminFunc { return s.adminSetUserQuota }},
+	{"PUT /api/v1/admin/quotas/groups/{id}", func(s *Server) adminFunc { return s.adminSetGroupQuota }},
+	{"GET /api/v1/admin/models", func(s *Server) adminFunc { return s.adminModels }},
+	{"PUT /api/v1/admin/models/{model}/groups", func(s *Server) adminFunc { return s.adminLimitModel }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").

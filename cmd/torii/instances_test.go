@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -95,6 +96,15 @@ func build() (string, error) {
 type process struct {
 	URL  string
 	logs *testserver.SyncBuffer
+	cmd  *exec.Cmd
+	// killed: the test killed it (kill), so its exit is not checked.
+	killed atomic.Bool
+}
+
+// kill ends the process at once with SIGKILL, as a crash would.
+func (p *process) kill() {
+	p.killed.Store(true)
+	_ = p.cmd.Process.Kill()
 }
 
 // startProcesses starts n instances of bin at once on database and
@@ -134,7 +144,7 @@ func startProcess(t *testing.T, bin string, env map[string]string) (*process, er
 	if err != nil {
 		return nil, err
 	}
-	p := &process{logs: &testserver.SyncBuffer{}}
+	p := &process{logs: &testserver.SyncBuffer{}, cmd: cmd}
 	cmd.Stdout = p.logs
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -167,7 +177,7 @@ func startProcess(t *testing.T, bin string, env map[string]string) (*process, er
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := <-exited; err != nil {
+		if err := <-exited; err != nil && !p.killed.Load() {
 			t.Errorf("torii at %s: %v\n%s", p.URL, err, p.logs.String())
 		}
 	})

@@ -49,6 +49,25 @@ type Reply struct {
 	ErrStatus  string
 	Message    string
 	RetryDelay string
+	// Usage is the usageMetadata of the last event. Default
+	// DefaultUsage.
+	Usage *Usage
+	// Sources are grounding chunks (web pages) sent with the last event,
+	// as a reply grounded with Google Search has them.
+	Sources []Source
+}
+
+// Usage is a usageMetadata: the token counts the API reports.
+type Usage struct {
+	Prompt, Candidates, Thoughts, Total int
+}
+
+// DefaultUsage is the usage the fake reports when a Reply names none.
+var DefaultUsage = Usage{Prompt: 10, Candidates: 5, Total: 15}
+
+// Source is a web page in groundingMetadata.groundingChunks.
+type Source struct {
+	Title, URI string
 }
 
 // Text is a Reply of the given chunks, finished with STOP.
@@ -88,8 +107,29 @@ type Request struct {
 	// Contents and SystemInstruction are the decoded body.
 	Contents          []Content `json:"contents"`
 	SystemInstruction *Content  `json:"systemInstruction"`
+	// Tools are the tools offered, as sent (e.g. {"googleSearch": {}}).
+	Tools []map[string]any `json:"tools"`
 	// Body is the raw request body.
 	Body []byte `json:"-"`
+}
+
+// GoogleSearch reports whether the request offered the GoogleSearch
+// grounding tool.
+func (r Request) GoogleSearch() bool {
+	for _, t := range r.Tools {
+		if _, ok := t["googleSearch"]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// System returns the text of the request's system instruction.
+func (r Request) System() string {
+	if r.SystemInstruction == nil {
+		return ""
+	}
+	return r.SystemInstruction.Text()
 }
 
 // Server is the fake. Create it with New; it closes when the test ends.

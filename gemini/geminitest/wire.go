@@ -60,7 +60,7 @@ func writeError(w http.ResponseWriter, r Reply) {
 }
 
 // response is one GenerateContentResponse as the API sends it.
-func response(model, text, finish string, last bool) map[string]any {
+func response(model, text, finish string, last bool, r Reply) map[string]any {
 	cand := map[string]any{
 		"content": map[string]any{"role": "model", "parts": []map[string]any{{"text": text}}},
 		"index":   0,
@@ -77,7 +77,22 @@ func response(model, text, finish string, last bool) map[string]any {
 		"responseId":   "fake-response",
 	}
 	if last {
-		out["usageMetadata"] = map[string]any{"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
+		u := DefaultUsage
+		if r.Usage != nil {
+			u = *r.Usage
+		}
+		um := map[string]any{"promptTokenCount": u.Prompt, "candidatesTokenCount": u.Candidates, "totalTokenCount": u.Total}
+		if u.Thoughts != 0 {
+			um["thoughtsTokenCount"] = u.Thoughts
+		}
+		out["usageMetadata"] = um
+		if len(r.Sources) > 0 {
+			var chunks []any
+			for _, s := range r.Sources {
+				chunks = append(chunks, map[string]any{"web": map[string]any{"uri": s.URI, "title": s.Title}})
+			}
+			cand["groundingMetadata"] = map[string]any{"groundingChunks": chunks}
+		}
 	}
 	return out
 }
@@ -107,7 +122,7 @@ func writeUnary(w http.ResponseWriter, model string, r Reply) {
 		return
 	}
 	text := strings.Join(append(append([]string(nil), r.Chunks...), r.Rest...), "")
-	json.NewEncoder(w).Encode(response(model, text, finishOf(r), true))
+	json.NewEncoder(w).Encode(response(model, text, finishOf(r), true, r))
 }
 
 // stream answers streamGenerateContent?alt=sse: one "data: {json}" event per
@@ -133,10 +148,10 @@ func stream(w http.ResponseWriter, r *http.Request, model string, reply Reply) {
 	open := reply.Gate != nil || reply.Cut || reply.EndEarly
 	for i, c := range chunks {
 		last := !open && i == len(chunks)-1
-		send(response(model, c, finishIf(last, reply), last))
+		send(response(model, c, finishIf(last, reply), last, reply))
 	}
 	if !open && len(chunks) == 0 {
-		send(response(model, "", finishOf(reply), true))
+		send(response(model, "", finishOf(reply), true, reply))
 	}
 	f.Flush()
 	if g := reply.Gate; g != nil {
@@ -149,10 +164,10 @@ func stream(w http.ResponseWriter, r *http.Request, model string, reply Reply) {
 		}
 		for i, c := range reply.Rest {
 			last := !reply.Cut && !reply.EndEarly && i == len(reply.Rest)-1
-			send(response(model, c, finishIf(last, reply), last))
+			send(response(model, c, finishIf(last, reply), last, reply))
 		}
 		if len(reply.Rest) == 0 && !reply.Cut && !reply.EndEarly {
-			send(response(model, "", finishOf(reply), true))
+			send(response(model, "", finishOf(reply), true, reply))
 		}
 	}
 	if reply.Cut {

@@ -448,7 +448,7 @@
     cancel.addEventListener("click", close);
     box.addEventListener("keydown", function (e) {
       if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); close(); }
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); form.requestSubmit(); }
     });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -1216,9 +1216,12 @@
   // handled Enter (a char event that slips past the cancelled keydown, as
   // synthesized input does) is dropped too.
   var sentByEnter = false;
+  // Enter while an input method composes (Japanese kana → kanji) confirms
+  // the conversion and never sends: isComposing, and keyCode 229 for
+  // browsers (Safari) that send the confirming keydown after compositionend.
   ta.addEventListener("keydown", function (e) {
     if (mentionKey(e)) return;
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sentByEnter = true; send(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); sentByEnter = true; send(); }
     if (e.key === "ArrowUp" && ta.value === "") { // edit my last message, as in Slack
       var mine = Object.keys(seen).map(Number).sort(function (a, b) { return b - a; })
         .map(function (id) { return seen[id]; }).find(function (m) { return m.user && m.user.id === me && !m.deleted; });
