@@ -6,6 +6,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -73,6 +74,9 @@ type Options struct {
 	// MailTLSConfig replaces the TLS settings of the SMTP connection (tests
 	// trust their server's self-signed certificate with it).
 	MailTLSConfig *tls.Config
+	// RSAKey replaces the making of signing keys' RSA keys (test servers
+	// share one made in advance; see service.Options.RSAKey).
+	RSAKey func() (*rsa.PrivateKey, error)
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -259,6 +263,7 @@ func newService(cfg *config.Config, st *sqlstore.Store, log *slog.Logger, opts O
 	if mailer != nil {
 		so.Mailer, so.VerifyMailPerUser = mailer, limiter(verifyMailRate, now)
 	}
+	so.RSAKey = opts.RSAKey
 	return service.New(so)
 }
 

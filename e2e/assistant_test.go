@@ -100,6 +100,9 @@ func TestBrowser_GeminiConversationStreamsReply(t *testing.T) {
 // for @gemini in a shared room: the text so far stays, marked cut off, and
 // the room says the reply was stopped.
 func TestBrowser_GeminiStopEndsReply(t *testing.T) {
+	// Parallel like the subtests (newBrowser): a parent that is not would
+	// hold every other browser test back until its subtests end.
+	t.Parallel()
 	tests := []struct {
 		name      string
 		assistant bool // a Gemini conversation, else @gemini in general

@@ -109,6 +109,9 @@ func markerShown(sel, marker string) string {
 // reply, and runs nothing from it. (A few replies per browser: one browser's
 // whole life is bounded by browserTimeout.)
 func TestBrowser_HostileRepliesStreamWithoutFreezingThePage(t *testing.T) {
+	// Parallel like the subtests (newBrowser): a parent that is not would
+	// hold every other browser test back until its subtests end.
+	t.Parallel()
 	replies := hostileReplies()
 	for first := 0; first < len(replies); first += 3 {
 		group := replies[first:min(first+3, len(replies))]

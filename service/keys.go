@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -127,7 +126,7 @@ func (s *Service) reloadKeys(ctx context.Context, now time.Time) (*keyState, err
 		// dropped unused.
 		var fresh torii.SigningKey
 		if rotationDue(keys, now) {
-			if fresh, err = newSigningKey(s.rand, now); err != nil {
+			if fresh, err = newSigningKey(s.rsaKey, now); err != nil {
 				return nil, err
 			}
 		}
@@ -186,11 +185,19 @@ func planKeys(keys []torii.SigningKey, now time.Time, fresh torii.SigningKey) []
 	return append([]torii.SigningKey{fresh}, out...)
 }
 
-// newSigningKey makes an RSA key, its kid (the RFC 7638 thumbprint) and
-// its public JWK. A fresh key may sign for KeyRotationPeriod and verify
-// for KeyOverlap after that.
-func newSigningKey(random io.Reader, now time.Time) (torii.SigningKey, error) {
-	priv, err := rsa.GenerateKey(random, keyBits)
+// rsaKey makes the RSA key of a new signing key.
+func (s *Service) rsaKey() (*rsa.PrivateKey, error) {
+	if s.opts.RSAKey != nil {
+		return s.opts.RSAKey()
+	}
+	return rsa.GenerateKey(s.rand, keyBits)
+}
+
+// newSigningKey makes an RSA key (with makeKey), its kid (the RFC 7638
+// thumbprint) and its public JWK. A fresh key may sign for
+// KeyRotationPeriod and verify for KeyOverlap after that.
+func newSigningKey(makeKey func() (*rsa.PrivateKey, error), now time.Time) (torii.SigningKey, error) {
+	priv, err := makeKey()
 	if err != nil {
 		return torii.SigningKey{}, fmt.Errorf("signing key: %w", err)
 	}

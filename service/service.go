@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"io"
 	"log/slog"
 	"slices"
@@ -32,6 +33,10 @@ type Options struct {
 	// Rand is the source of session tokens (default crypto/rand.Reader).
 	Rand   io.Reader
 	Logger *slog.Logger
+	// RSAKey, if set, makes the RSA key of each new signing key instead of
+	// rsa.GenerateKey: test servers hand out a key made in advance, as
+	// making one costs about a second of CPU under -race.
+	RSAKey func() (*rsa.PrivateKey, error)
 
 	SessionIdle time.Duration // default 336h
 	SessionMax  time.Duration // default 720h

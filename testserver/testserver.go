@@ -49,7 +49,9 @@ type Options struct {
 	// are set by Start unless given).
 	Env map[string]string
 	// AppOptions are passed through (clock, hasher); the hasher defaults
-	// to FastHasher.
+	// to FastHasher, and on a database of its own (no TORII_DATABASE in
+	// Env) the server's first signing key is one made once per test
+	// binary (firstKeyShared).
 	AppOptions app.Options
 }
 
@@ -89,6 +91,9 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	if _, ok := env["TORII_DATABASE"]; !ok {
 		env["TORII_DATABASE"] = freshSQLite(t)
+		if opts.AppOptions.RSAKey == nil {
+			opts.AppOptions.RSAKey = firstKeyShared()
+		}
 	}
 	if opts.AppOptions.Hasher == nil {
 		opts.AppOptions.Hasher = FastHasher()
