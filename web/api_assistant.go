@@ -13,12 +13,6 @@ import (
 
 // The assistant's team endpoints (docs/api.md "Gemini for a team").
 
-func init() {
-	// Kept here rather than in errors.go's aligned table, with the rest of
-	// the team features.
-	statusByCode[torii.EAssistantQuotaExceeded] = http.StatusTooManyRequests
-}
-
 // replyJSON is the part of a message object only assistant replies have.
 type replyJSON struct {
 	Model   string                    `json:"model,omitempty"`
