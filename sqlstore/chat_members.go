@@ -205,6 +205,20 @@ func inList(ids []int64) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
 }
 
+// idRange returns the smallest and largest of ids and the set of them. A
+// page's messages have neighbouring ids, so one range query (the same
+// text whatever the page, hence prepared once) reads their reactions or
+// mentions; rows of other messages in the range are dropped.
+func idRange(ids []int64) (lo, hi int64, want map[int64]bool) {
+	want = make(map[int64]bool, len(ids))
+	lo, hi = ids[0], ids[0]
+	for _, id := range ids {
+		lo, hi = min(lo, id), max(hi, id)
+		want[id] = true
+	}
+	return lo, hi, want
+}
+
 // MessagesByID implements torii.ChatStore.
 func (s *Store) MessagesByID(ctx context.Context, ids []int64) ([]torii.Message, error) {
 	if len(ids) == 0 {
@@ -305,9 +319,9 @@ func (s *Store) Reactions(ctx context.Context, ids []int64) (map[int64][]torii.R
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q, args := inList(ids)
+	lo, hi, want := idRange(ids)
 	rows, err := s.reader().query(ctx, `SELECT message_id, emoji, user_id FROM message_reactions
-		WHERE message_id IN (`+q+`) ORDER BY message_id, created_at, user_id`, args...)
+		WHERE message_id BETWEEN ? AND ? ORDER BY message_id, created_at, user_id`, lo, hi)
 	if err != nil {
 		return nil, s.f.err("reactions", err)
 	}
@@ -317,6 +331,9 @@ func (s *Store) Reactions(ctx context.Context, ids []int64) (map[int64][]torii.R
 		var emoji string
 		if err := rows.Scan(&mid, &emoji, &uid); err != nil {
 			return nil, s.f.err("reactions", err)
+		}
+		if !want[mid] {
+			continue
 		}
 		list := out[mid]
 		i := 0
@@ -338,9 +355,9 @@ func (s *Store) Mentions(ctx context.Context, ids []int64) (map[int64][]int64, e
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q, args := inList(ids)
+	lo, hi, want := idRange(ids)
 	rows, err := s.reader().query(ctx, `SELECT message_id, user_id FROM message_mentions
-		WHERE message_id IN (`+q+`) ORDER BY message_id, user_id`, args...)
+		WHERE message_id BETWEEN ? AND ? ORDER BY message_id, user_id`, lo, hi)
 	if err != nil {
 		return nil, s.f.err("mentions", err)
 	}
@@ -350,7 +367,9 @@ func (s *Store) Mentions(ctx context.Context, ids []int64) (map[int64][]int64, e
 		if err := rows.Scan(&mid, &uid); err != nil {
 			return nil, s.f.err("mentions", err)
 		}
-		out[mid] = append(out[mid], uid)
+		if want[mid] {
+			out[mid] = append(out[mid], uid)
+		}
 	}
 	return out, s.f.err("mentions", rows.Err())
 }
