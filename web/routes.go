@@ -42,7 +42,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/auth/password-reset", s.api(s.passwordResetRequest))
 	mux.Handle("POST /api/v1/auth/password-reset/confirm", s.api(s.passwordResetConfirm))
 	mux.Handle("POST /api/v1/auth/invitations/accept", s.api(s.acceptInvitation))
-	mux.Handle("PATCH /api/v1/me", s.authed(s.patchMe))
 	mux.Handle("POST /api/v1/me/email", s.authed(s.requestEmailChange))
 	mux.Handle("POST /api/v1/auth/email-change/confirm", s.api(s.confirmEmailChange))
 	mux.Handle("DELETE /api/v1/me", s.authed(s.deleteMe))
