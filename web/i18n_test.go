@@ -362,3 +362,20 @@ func TestLanguage_MailInTheRecipientsLanguage(t *testing.T) {
 		t.Errorf("subject with an English preference = %q", s)
 	}
 }
+
+// A field message with a name after its fixed head ("names an unknown
+// group: Nope") is translated by its head; the name stays as given.
+func TestLanguage_FieldMessageWithANameKeepsTheNameInJapanese(t *testing.T) {
+	srv := start(t, adminEnv)
+	boss := adminClient(t, srv)
+	body := map[string]any{"email": "cy@example.com", "groups": []string{"Nope"}}
+	r := boss.Do("POST", "/api/v1/admin/invitations", body, "Accept-Language", "ja")
+	wantError(t, r, http.StatusUnprocessableEntity, torii.EValidation)
+	if got := r.JSON()["error"].(map[string]any)["fields"].(map[string]any)["groups"]; got != "存在しないグループを指定しています: Nope" {
+		t.Errorf("ja: groups %q", got)
+	}
+	r = boss.Do("POST", "/api/v1/admin/invitations", body, "Accept-Language", "en")
+	if got := r.JSON()["error"].(map[string]any)["fields"].(map[string]any)["groups"]; got != "names an unknown group: Nope" {
+		t.Errorf("en: groups %q", got)
+	}
+}
