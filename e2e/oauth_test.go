@@ -67,6 +67,14 @@ func TestOAuth_BrowserSignsInToAnAppThroughConsent(t *testing.T) {
 	do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844))
 	screenshot(t, ctx, "consent-phone")
 	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800))
+	// The same page for a Japanese reader (?lang=ja, remembered in the
+	// cookie for the hand-off page after it).
+	open(t, ctx, srv.URL, currentPath(t, ctx)+"&lang=ja")
+	wantNoEnglish(t, ctx, "consent", englishFragments(t))
+	if text := get(t, ctx, "consent text", chromedp.Text("#oauth-consent")); !strings.Contains(text, "Grafana にログイン") {
+		t.Errorf("Japanese consent page:\n%s", text)
+	}
+	screenshot(t, ctx, "consent-ja")
 	do(t, ctx, "allow", chromedp.Click("#consent-approve"), chromedp.WaitVisible("#app-in"))
 	got := <-codes
 	if got.Get("code") == "" || got.Get("state") != "s-browser" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -119,6 +120,10 @@ func fieldsText(l *i18n.Localizer, fields map[string]string) map[string]string {
 	for k, v := range fields {
 		if l.Has(v) {
 			out[k] = l.T(v)
+		} else if head, tail, ok := strings.Cut(v, ": "); ok && l.Has(head+": ") {
+			// A fixed head with a name after it ("names an unknown
+			// group: " + name): the head is the key, the name stays.
+			out[k] = l.T(head+": ") + tail
 		} else {
 			out[k] = l.T("error.field")
 		}

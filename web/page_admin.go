@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/i18n"
 	"github.com/toriihq/torii/service"
 )
 
@@ -135,10 +136,26 @@ func (s *Server) adminFormError(w http.ResponseWriter, r *http.Request, by servi
 	}
 	// The admin page's forms are rows of a table, with no place beside an
 	// input: the field messages go above it.
+	// In the reader's language: the field's label and message from the
+	// catalog (English keeps "pattern must be …").
 	if len(d.Fields) > 0 {
+		var u *torii.User
+		if p, ok := s.pagePrincipal(r); ok {
+			u = &p.User
+		}
+		l := s.localizer(r, u)
+		fields := fieldsText(l, d.Fields)
 		msg := ""
-		for _, k := range slices.Sorted(maps.Keys(d.Fields)) {
-			msg += k + " " + d.Fields[k] + ". "
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			if l.Lang() == i18n.English {
+				msg += k + " " + fields[k] + ". "
+			} else {
+				label := k
+				if l.Has("admin.field." + k) {
+					label = l.T("admin.field." + k)
+				}
+				msg += l.T("admin.fieldError", "Field", label, "Message", fields[k]) + " "
+			}
 		}
 		d = pageData{Error: strings.TrimSpace(msg)}
 	}

@@ -36,7 +36,7 @@ func (s *Server) renderOAuthRefused(w http.ResponseWriter, r *http.Request, c to
 		s.renderError(w, r, err)
 		return
 	}
-	d := pageData{Title: "apps.refused.title", Error: torii.ErrorMessage(err),
+	d := pageData{Title: "apps.refused.title", Error: torii.ErrorMessage(err), err: err,
 		Data: map[string]any{"App": c.Name, "Code": torii.ErrorCode(err)}}
 	if p, ok := s.pagePrincipal(r); ok {
 		d.User, d.IsAdmin = &p.User, p.IsAdmin()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/oidcop"
 	"github.com/toriihq/torii/service"
 )
@@ -137,20 +138,31 @@ func (s *Server) oauthConsentSubmit(w http.ResponseWriter, r *http.Request) {
 // chain that started with a form post (sign-in, consent) would be held to
 // the page's CSP form-action 'self' and stopped at the app's origin.
 var handOffPage = template.Must(template.New("handoff").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="0;url={{.URL}}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Returning to {{.Client}} · torii</title>
+<title>{{.Title}} · torii</title>
 <link rel="stylesheet" href="/static/style.css"></head>
 <body><main id="main"><section class="card auth">
-<p>Signing you in to <strong>{{.Client}}</strong>…</p>
-<p><a id="oauth-continue" href="{{.URL}}">Continue to {{.Client}}</a></p>
+<p>{{.SigningIn}}</p>
+<p><a id="oauth-continue" href="{{.URL}}">{{.Continue}}</a></p>
 </section></main></body></html>`))
 
 func (s *Server) oauthHandOff(w http.ResponseWriter, r *http.Request, d service.AuthDecision) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = handOffPage.Execute(w, map[string]string{"URL": s.op.CallbackURL(d.Request.ID), "Client": d.Client.Name})
+	var u *torii.User
+	if p, ok := s.pagePrincipal(r); ok {
+		u = &p.User
+	}
+	l := s.localizer(r, u)
+	_ = handOffPage.Execute(w, map[string]any{
+		"Lang":      l.Lang(),
+		"URL":       s.op.CallbackURL(d.Request.ID),
+		"Title":     l.T("apps.handoff.title", "App", d.Client.Name),
+		"SigningIn": l.HTML("apps.handoff.signingIn", "App", d.Client.Name),
+		"Continue":  l.T("apps.handoff.continue", "App", d.Client.Name),
+	})
 }
 
 // oauthSession gives the provider the browser's torii session (for

@@ -25,7 +25,10 @@
     return fetch(path, opts).then(function (r) {
       return r.json().then(function (j) {
         if (!r.ok) {
-          var f = j.error && j.error.fields ? " (" + Object.keys(j.error.fields).map(function (k) { return k + " " + j.error.fields[k]; }).join(", ") + ")" : "";
+          // Field messages come translated; the field's JSON name is
+          // English, so only an English reader sees it.
+          var en = (window.toriiLang || "en") === "en";
+          var f = j.error && j.error.fields ? " (" + Object.keys(j.error.fields).map(function (k) { return (en ? k + " " : "") + j.error.fields[k]; }).join(en ? ", " : " ") + ")" : "";
           throw new Error(((j.error && j.error.message) || r.statusText) + f);
         }
         return j;

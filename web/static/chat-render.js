@@ -155,7 +155,8 @@
     var at = new Date(m.createdAt);
     when.dateTime = m.createdAt;
     when.textContent = timeLabel(at);
-    when.title = at.toLocaleString(window.toriiLang || document.documentElement.lang || "en");
+    // The exact time, as every other page's titles say it (i18n.js).
+    when.title = window.toriiTime ? window.toriiTime.format(at, "full") : at.toLocaleString(window.toriiLang || document.documentElement.lang || "en");
     head.append(el("strong", "author", name), " ", when);
     var main = el("div", "message-main");
     main.appendChild(head);

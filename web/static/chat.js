@@ -341,7 +341,10 @@
       author.addEventListener("click", function () { openDM([m.user.id]); });
       author.addEventListener("keydown", function (e) { if (e.key === "Enter") openDM([m.user.id]); });
     }
-    if (m.id && m.id === firstUnreadId) li.classList.add("first-unread");
+    if (m.id && m.id === firstUnreadId) {
+      li.classList.add("first-unread");
+      li.setAttribute("data-new", t("js.chatui.new")); // style.css shows it: content: attr(data-new)
+    }
     if (window.toriiAssistant) window.toriiAssistant.decorate(li, m); // assistant.js (branch gemini)
     return li;
   }
