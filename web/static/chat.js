@@ -48,6 +48,13 @@
 
   // --- API --------------------------------------------------------------
 
+  // leaving is set once the page navigates away (Sign out is a form post).
+  // Signing out ends this page's streams, and a request they start next
+  // answers 401: sending the page to /login then would cut short the
+  // sign-out's own answer (which goes to /login anyway).
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+
   // api calls the JSON API. A refusal becomes an Error whose message is
   // what the API said (with the reason of the field it names), and which
   // carries the code and status.
@@ -58,7 +65,7 @@
       opts.body = JSON.stringify(body);
     }
     return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.href = "/login"; throw new Error(t("js.chat.signedOut")); }
+      if (r.status === 401) { if (!leaving) location.href = "/login"; throw new Error(t("js.chat.signedOut")); }
       if (r.status === 204) return null;
       return r.json().then(function (j) {
         if (!r.ok) {
