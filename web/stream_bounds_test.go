@@ -201,7 +201,11 @@ func TestStreams_PerUserCapAnswersRateLimited(t *testing.T) {
 // was sent; the client resumes with Last-Event-ID, missing nothing and
 // receiving nothing twice.
 func TestStreams_LifetimeEndsWithRetryHintAndResumesWithoutLoss(t *testing.T) {
-	srv := boundedChatServer(t, map[string]string{"TORII_STREAM_LIFETIME": "500ms"})
+	// A generous write timeout: this test is about the lifetime, and on a
+	// loaded machine a 200 ms write deadline could end the stream first.
+	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_STREAM_LIFETIME": "500ms"}, AppOptions: app.Options{
+		Hasher: testserver.FastHasher(), ChatHeartbeat: 50 * time.Millisecond, StreamWriteTimeout: 10 * time.Second,
+	}})
 	ann := srv.Client(t)
 	registerUser(t, ann, "ann@example.com", "Ann")
 	g := general(t, ann)
