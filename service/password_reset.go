@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"github.com/toriihq/torii/i18n"
 	"net/url"
 	"sync"
 	"time"
@@ -102,7 +103,7 @@ func (s *Service) mailReset(ctx context.Context, email string, m Meta) error {
 	if err != nil {
 		return err
 	}
-	msg, err := mail.Recovery(mail.KindReset, u.Email, mail.LinkData{Lang: mailLang(u, m), Name: u.Name, Link: s.resetLink(token), Minutes: int(ResetLinkTTL / time.Minute)})
+	msg, err := mail.Recovery(mail.KindReset, u.Email, mail.LinkData{Lang: s.mailLang(ctx, u, m), Name: u.Name, Link: s.resetLink(token), Minutes: int(ResetLinkTTL / time.Minute)})
 	if err != nil {
 		return err
 	}
@@ -262,7 +263,15 @@ func (s *Service) pruneRecovery(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// mailLang is the language of a mail to u: the language of the request
-// that caused it (the person asking is, for a reset, the recipient). A
-// saved preference of the user's will come first once users have one.
-func mailLang(_ torii.User, m Meta) string { return m.Lang }
+// mailLang is the language of a mail to u: their saved preference, else
+// the language of the request that caused it (the person asking is, for a
+// reset, the recipient), else the server's default.
+func (s *Service) mailLang(ctx context.Context, u torii.User, m Meta) string {
+	if lang := s.UserLanguage(ctx, u.ID); lang != "" {
+		return lang
+	}
+	if i18n.Supported(m.Lang) {
+		return m.Lang
+	}
+	return s.DefaultLanguage()
+}

@@ -94,7 +94,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, p Principal, emailIn s
 	if err != nil {
 		return err
 	}
-	d := mail.LinkData{Lang: mailLang(u, m), Name: u.Name, Link: s.emailChangeLink(token), Hours: int(EmailChangeTTL / time.Hour), OldEmail: u.Email, NewEmail: email}
+	d := mail.LinkData{Lang: s.mailLang(ctx, u, m), Name: u.Name, Link: s.emailChangeLink(token), Hours: int(EmailChangeTTL / time.Hour), OldEmail: u.Email, NewEmail: email}
 	link, err := mail.Recovery(mail.KindEmailChange, email, d)
 	if err != nil {
 		return err
