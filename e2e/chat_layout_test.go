@@ -63,7 +63,7 @@ func TestBrowser_ChatGroupsMessagesSeparatesDaysRendersMarkdown(t *testing.T) {
 		t.Errorf("own messages = %v, want %v", mine, want)
 	}
 	colours := get(t, a, "avatar colours", chromedp.Evaluate[[]string](
-		"['Ann', 'Bob'].map(n => Array.from(document.querySelectorAll('#messages li.message')).find(m => m.querySelector('.author').textContent === n).querySelector('.avatar').style.background)"))
+		"['Ann', 'Bob'].map(n => Array.from(document.querySelectorAll('#messages li.message')).find(m => m.querySelector('.author').textContent === n).querySelector('.avatar')).map(e => getComputedStyle(e).backgroundColor)"))
 	if colours[0] == "" || colours[0] == colours[1] {
 		t.Errorf("avatar colours %q: want one per person", colours)
 	}

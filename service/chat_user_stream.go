@@ -237,6 +237,12 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 			return nil, false, err
 		}
 		views, err := s.withAuthors(ctx, ms)
+		if err == nil {
+			// An assistant reply's model, tokens and sources, as the room
+			// stream and the history send them: whichever stream a page hears
+			// the reply on first is the one it shows.
+			err = s.withReplyInfo(ctx, views)
+		}
 		if err != nil {
 			return nil, false, err
 		}
