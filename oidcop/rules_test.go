@@ -100,7 +100,7 @@ func notAllowedGetsPage(t *testing.T, p *provider) {
 	defer p.svc.RemoveAllowlist(context.Background(), e.ID, service.CLI)
 	final, r := b.follow(p.authorizeURL(c, newPKCE("na"), nil))
 	if final != nil || r.status < 400 {
-		t.Errorf("user %s outside the allowlist: final %v, %d", u.Email, final, r.status)
+		t.Errorf("user %s outside the allowlist: final %v, %d %s %.300s", u.Email, final, r.status, r.url, r.body)
 	}
 }
 
