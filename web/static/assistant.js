@@ -125,7 +125,7 @@
         if (!/^https?:\/\//i.test(s.uri)) return; // links to the web only
         var a = el("a", null, s.title || s.uri);
         a.href = s.uri;
-        a.rel = "noopener noreferrer";
+        a.rel = "noopener noreferrer nofollow"; // as every link a reply shows (markdown.js)
         a.target = "_blank";
         var item = el("li");
         item.appendChild(a);
