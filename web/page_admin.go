@@ -77,9 +77,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.
 		return
 	}
 	d.Title, d.Data = "admin.title", v
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, status, "admin", d)
 }
 

@@ -17,6 +17,14 @@ func (s *Server) pagePrincipal(r *http.Request) (service.Principal, bool) {
 	return p, err == nil
 }
 
+// withViewer puts the signed-in reader, if any, in a page that anyone may
+// open (its header then shows the navigation).
+func (s *Server) withViewer(r *http.Request, d *pageData) {
+	if p, ok := s.pagePrincipal(r); ok {
+		d.User, d.IsAdmin = &p.User, p.IsAdmin()
+	}
+}
+
 // parseForm reads a bounded form body.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)

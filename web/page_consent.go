@@ -38,9 +38,7 @@ func (s *Server) renderOAuthRefused(w http.ResponseWriter, r *http.Request, c to
 	}
 	d := pageData{Title: "apps.refused.title", Error: torii.ErrorMessage(err), err: err,
 		Data: map[string]any{"App": c.Name, "Code": torii.ErrorCode(err)}}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, status, "oauth_refused", d)
 }
 

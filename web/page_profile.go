@@ -43,9 +43,7 @@ func (s *Server) accountEmailSubmit(w http.ResponseWriter, r *http.Request) {
 // mail scanners fetch links.
 func (s *Server) confirmEmailPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "recover.confirmEmail.title", Data: verifyView{Token: r.URL.Query().Get("token")}}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, http.StatusOK, "confirm_email", d)
 }
 
@@ -61,9 +59,7 @@ func (s *Server) confirmEmailSubmit(w http.ResponseWriter, r *http.Request) {
 		s.formError(w, r, "confirm_email", d, err)
 		return
 	}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	d.Title, d.Data = "recover.confirmEmail.doneTitle", verifyView{Done: true}
 	d.Notice = s.localizer(r, d.User).T("recover.confirmEmail.done", "Email", u.Email)
 	s.render(w, r, http.StatusOK, "confirm_email", d)

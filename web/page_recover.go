@@ -163,9 +163,7 @@ func (s *Server) adminResetLinkSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderAdminLink(w http.ResponseWriter, r *http.Request, title string, v adminLinkView) {
 	d := pageData{Title: title, Data: v}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, http.StatusOK, "admin_link", d)
 }
 
@@ -189,9 +187,7 @@ func (s *Server) renderInvitations(w http.ResponseWriter, r *http.Request, by se
 		return
 	}
 	d.Title, d.Data = "recover.admin.invitations", adminInvitationsView{Invitations: list}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, status, "admin_invitations", d)
 }
 

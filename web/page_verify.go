@@ -17,9 +17,7 @@ type verifyView struct {
 // so opening the link must not use the token; pressing the button does.
 func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "verify.title", Data: verifyView{Token: r.URL.Query().Get("token")}}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	s.render(w, r, http.StatusOK, "verify_email", d)
 }
 
@@ -30,9 +28,7 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Title: "verify.title"}
-	if p, ok := s.pagePrincipal(r); ok {
-		d.User, d.IsAdmin = &p.User, p.IsAdmin()
-	}
+	s.withViewer(r, &d)
 	u, err := s.svc.VerifyEmail(r.Context(), r.PostForm.Get("token"), s.meta(r))
 	if err != nil {
 		status := statusOf(err)
