@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"github.com/toriihq/torii/i18n"
 	"net/url"
 	"sync"
 	"time"
@@ -263,15 +262,12 @@ func (s *Service) pruneRecovery(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// mailLang is the language of a mail to u: their saved preference, else
-// the language of the request that caused it (the person asking is, for a
-// reset, the recipient), else the server's default.
+// mailLang is the language of a mail to u, who caused it by request m (for
+// a reset, the person asking is the recipient): the one rule of
+// mailLanguage, with m's language as the request's.
 func (s *Service) mailLang(ctx context.Context, u torii.User, m Meta) string {
-	if lang := s.UserLanguage(ctx, u.ID); lang != "" {
-		return lang
+	if m.Lang != "" {
+		ctx = WithRequestLanguage(ctx, m.Lang)
 	}
-	if i18n.Supported(m.Lang) {
-		return m.Lang
-	}
-	return s.DefaultLanguage()
+	return s.mailLanguage(ctx, u.ID)
 }
