@@ -1392,6 +1392,9 @@
   connect();
   fetchRooms().then(function (all) {
     all.forEach(putRoom);
+    // A room the reader opened while the list loaded (a new Gemini
+    // conversation, a room from the live stream) stays open.
+    if (current) { renderRooms(); return; }
     var want = Number(new URLSearchParams(location.search).get("room"));
     var r = rooms[want] || sortedRooms().filter(function (x) { return x.kind !== "dm"; })[0] || sortedRooms()[0];
     if (r) openRoom(r, true); else renderRooms();
