@@ -37,6 +37,7 @@ type Store interface {
 	RecoveryStores
 	ChatStore
 	AssistantStore
+	AssistantTitleStore
 
 	// Ping checks that the database answers (used by /readyz).
 	Ping(ctx context.Context) error

@@ -18,6 +18,7 @@ var assistantTeamTests = []test{
 	{"AssistantRun_OneLiveRunPerRoomAndAbandonedTakenOver", testRunsClaim},
 	{"AssistantRun_UpdateReportsStopAndLostRuns", testRunsUpdateStop},
 	{"AssistantRun_TakeAbandonedHandsEachOnce", testRunsTakeAbandoned},
+	{"AssistantTitle_MarkTakenOnceAndKeptApartFromSettings", testAutoTitleTakenOnce},
 }
 
 func usageRow(s torii.Store, t *testing.T, user, room int64, model string, total int64, at time.Time) torii.AssistantUsage {
@@ -207,4 +208,26 @@ func testRunsTakeAbandoned(t *testing.T, s torii.Store) {
 	if again := must[[]torii.AssistantRun](t)(s.TakeAbandonedRuns(ctx, at(11*time.Second))); len(again) != 0 {
 		t.Fatalf("taken twice: %+v", again)
 	}
+}
+
+func testAutoTitleTakenOnce(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	ann := newUser(t, s, "ann@example.com")
+	r := must[torii.Room](t)(s.CreateRoom(ctx, torii.Room{Name: "r", Visibility: torii.RoomPrivate, Assistant: true, CreatedBy: &ann.ID, CreatedAt: t0}))
+	if must[bool](t)(s.TakeAutoTitle(ctx, r.ID)) {
+		t.Fatal("a room never marked gave its title mark")
+	}
+	ok(t, s.MarkAutoTitle(ctx, r.ID))
+	// The mark lives beside the settings: setting them keeps it, and it
+	// does not show in them.
+	set := torii.RoomAssistant{RoomID: r.ID, Model: "pro", SystemPrompt: "Be terse."}
+	ok(t, s.SetRoomAssistant(ctx, set))
+	same(t, "settings", must[torii.RoomAssistant](t)(s.RoomAssistant(ctx, r.ID)), set)
+	if !must[bool](t)(s.TakeAutoTitle(ctx, r.ID)) {
+		t.Fatal("the mark was not taken")
+	}
+	if must[bool](t)(s.TakeAutoTitle(ctx, r.ID)) {
+		t.Fatal("the mark was taken twice")
+	}
+	same(t, "settings after", must[torii.RoomAssistant](t)(s.RoomAssistant(ctx, r.ID)), set)
 }
