@@ -97,3 +97,14 @@ func serviceError(err error) error {
 	}
 	return &service.AssistantError{Code: e.Code, Message: e.Message, Blocked: e.Blocked(), RetryAfter: e.RetryAfter, Err: e.Err}
 }
+
+// Generate implements service.AssistantGenerator: one request, no stream
+// (a conversation's title).
+func (m geminiModel) Generate(ctx context.Context, model, system, text string, maxOutput int) (string, *service.AssistantTokens, error) {
+	out, u, err := m.c.Generate(ctx, system, text, int32(maxOutput), gemini.Options{Model: model})
+	var usage *service.AssistantTokens
+	if u != nil {
+		usage = &service.AssistantTokens{Prompt: u.PromptTokens, Output: u.CandidatesTokens, Thoughts: u.ThoughtsTokens, Total: u.TotalTokens}
+	}
+	return out, usage, serviceError(err)
+}

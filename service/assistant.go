@@ -294,6 +294,9 @@ func (s *Service) reply(r torii.Room, asked ChatMessage, run *assistantRun) {
 			"replyTo": asked.ID, "code": torii.AssistantFailed, "message": "Gemini gave an empty answer."})
 		return
 	}
+	if status == torii.MessageComplete {
+		s.startTitle(r, asked, stored.Body, req, model, run.userID)
+	}
 	last(chat.KindAssistantDone, map[string]any{"replyTo": asked.ID, "messageId": stored.ID})
 }
 

@@ -153,7 +153,11 @@ func (s *Service) SetUserQuota(ctx context.Context, by Actor, id int64, in Quota
 	if _, err := s.store.UserByID(ctx, id); err != nil {
 		return err
 	}
-	return s.store.SetUserQuota(ctx, id, torii.TokenQuota{Daily: in.Daily, Monthly: in.Monthly})
+	if err := s.store.SetUserQuota(ctx, id, torii.TokenQuota{Daily: in.Daily, Monthly: in.Monthly}); err != nil {
+		return err
+	}
+	s.auditQuota(ctx, by, "user", id, in)
+	return nil
 }
 
 // SetGroupQuota sets group id's override (both nil: removes it). Admins
@@ -168,7 +172,11 @@ func (s *Service) SetGroupQuota(ctx context.Context, by Actor, id int64, in Quot
 	if _, err := s.store.GroupByID(ctx, id); err != nil {
 		return err
 	}
-	return s.store.SetGroupQuota(ctx, id, torii.TokenQuota{Daily: in.Daily, Monthly: in.Monthly})
+	if err := s.store.SetGroupQuota(ctx, id, torii.TokenQuota{Daily: in.Daily, Monthly: in.Monthly}); err != nil {
+		return err
+	}
+	s.auditQuota(ctx, by, "group", id, in)
+	return nil
 }
 
 // QuotaOverrides lists every override. Admins only.
@@ -293,4 +301,11 @@ func (s *Service) usage(ctx context.Context, f torii.UsageFilter) ([]UsageLine, 
 // QuotaDefaults returns the server's default budgets (0: no limit).
 func (s *Service) QuotaDefaults() (daily, monthly int64) {
 	return s.opts.QuotaDaily, s.opts.QuotaMonthly
+}
+
+// auditQuota records a budget change (assistant.quota.set): whose, and
+// the new values (null: no override for that period).
+func (s *Service) auditQuota(ctx context.Context, by Actor, subject string, id int64, in QuotaInput) {
+	s.audit(ctx, torii.AuditAssistantQuota, by.UserID, by.Email, by.Meta,
+		map[string]any{"subject": subject, "id": id, "daily": in.Daily, "monthly": in.Monthly})
 }

@@ -179,7 +179,11 @@ func (s *Service) LimitModel(ctx context.Context, by Actor, model string, groupI
 			return err
 		}
 	}
-	return s.store.SetModelGroups(ctx, model, groupIDs)
+	if err := s.store.SetModelGroups(ctx, model, groupIDs); err != nil {
+		return err
+	}
+	s.audit(ctx, torii.AuditAssistantModel, by.UserID, by.Email, by.Meta, map[string]any{"model": model, "groupIds": groupIDs})
+	return nil
 }
 
 // RoomSettings are a conversation's assistant settings, resolved: Model is
@@ -229,8 +233,10 @@ func (a AssistantPatch) Empty() bool {
 // UpdateAssistantSettings applies patch to assistant room roomID. Only
 // the room's creator may (FORBIDDEN; NOT_FOUND if p cannot see it); a
 // room without the assistant, a model not offered to p, or a system
-// instruction over 4,000 characters is VALIDATION_ERROR.
-func (s *Service) UpdateAssistantSettings(ctx context.Context, p Principal, roomID int64, patch AssistantPatch) (RoomSettings, error) {
+// instruction over 4,000 characters is VALIDATION_ERROR. A change is
+// audited (room.assistant.update: which fields changed, and the model
+// and grounding; never the instruction's text).
+func (s *Service) UpdateAssistantSettings(ctx context.Context, p Principal, roomID int64, patch AssistantPatch, meta Meta) (RoomSettings, error) {
 	r, err := s.Room(ctx, p, roomID)
 	if err != nil {
 		return RoomSettings{}, err
@@ -248,6 +254,7 @@ func (s *Service) UpdateAssistantSettings(ctx context.Context, p Principal, room
 	if err != nil {
 		return RoomSettings{}, err
 	}
+	before := cur
 	f := fieldErrors{}
 	if patch.Model != nil {
 		offered, err := s.ModelsFor(ctx, p)
@@ -278,6 +285,19 @@ func (s *Service) UpdateAssistantSettings(ctx context.Context, p Principal, room
 	cur.RoomID = r.ID
 	if err := s.store.SetRoomAssistant(ctx, cur); err != nil {
 		return RoomSettings{}, err
+	}
+	changed := map[string]any{"roomId": r.ID}
+	if cur.Model != before.Model {
+		changed["model"] = cur.Model
+	}
+	if cur.SystemPrompt != before.SystemPrompt {
+		changed["systemPrompt"] = true
+	}
+	if cur.Grounding != before.Grounding {
+		changed["grounding"] = cur.Grounding
+	}
+	if len(changed) > 1 {
+		s.audit(ctx, torii.AuditRoomAssistant, &p.User.ID, p.User.Email, meta, changed)
 	}
 	return s.roomSettings(ctx, r.ID)
 }

@@ -54,6 +54,9 @@ type RoomInput struct {
 	Visibility string
 	GroupID    *int64
 	Assistant  bool
+	// AutoTitle (assistant rooms only) says Name is a placeholder: the
+	// first exchange names the room (assistant_title.go).
+	AutoTitle bool
 }
 
 // AssistantEnabled reports whether an assistant is configured.
@@ -90,6 +93,9 @@ func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (to
 	if err := f.err(); err != nil {
 		return torii.Room{}, err
 	}
+	if in.AutoTitle && !in.Assistant {
+		return torii.Room{}, torii.Invalid(map[string]string{"autoTitle": "is only for assistant rooms"})
+	}
 	if in.Assistant && !s.AssistantEnabled() {
 		return torii.Room{}, errAssistantOff
 	}
@@ -119,6 +125,12 @@ func (s *Service) CreateRoom(ctx context.Context, p Principal, in RoomInput) (to
 	}
 	if err != nil {
 		return torii.Room{}, err
+	}
+	if in.AutoTitle {
+		if err := s.store.MarkAutoTitle(ctx, r.ID); err != nil {
+			// The room is made: it keeps the name it was given.
+			s.log.Warn("assistant room not marked for a title", "room", r.ID, "err", err)
+		}
 	}
 	s.publishLog(ctx, r.ID, 0, torii.ChatRoomAdd, 0)
 	return r, nil

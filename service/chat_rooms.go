@@ -272,6 +272,9 @@ func (s *Service) UpdateRoom(ctx context.Context, p Principal, roomID int64, in 
 		return torii.Room{}, err
 	}
 	s.cache.forgetRoom(r.ID)
+	if r.Assistant && changed["name"] != nil {
+		s.keepName(ctx, r.ID) // assistant_title.go
+	}
 	s.audit(ctx, torii.AuditRoomUpdate, &p.User.ID, p.User.Email, meta, changed)
 	s.publishLog(ctx, r.ID, 0, torii.ChatRoomUpdate, 0)
 	return out, nil

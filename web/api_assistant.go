@@ -64,7 +64,7 @@ func settingsOf(rs service.RoomSettings) roomSettingsJSON {
 // applyAssistantPatch applies the assistant fields of a PATCH and returns
 // the room object with its settings.
 func (s *Server) applyAssistantPatch(r *http.Request, p service.Principal, id int64, in assistantPatchJSON) (map[string]any, error) {
-	rs, err := s.svc.UpdateAssistantSettings(r.Context(), p, id, in.patch())
+	rs, err := s.svc.UpdateAssistantSettings(r.Context(), p, id, in.patch(), s.meta(r))
 	if err != nil {
 		return nil, err
 	}

@@ -163,6 +163,7 @@ type createRoomJSON struct {
 	Visibility string `json:"visibility"`
 	GroupID    *int64 `json:"groupId"`
 	Assistant  bool   `json:"assistant"`
+	AutoTitle  bool   `json:"autoTitle"`
 }
 
 func (s *Server) createRoom(w http.ResponseWriter, r *http.Request, p service.Principal) error {
@@ -171,7 +172,7 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request, p service.Pr
 		return err
 	}
 	room, err := s.svc.CreateRoom(r.Context(), p, service.RoomInput{Name: in.Name, Visibility: in.Visibility,
-		GroupID: in.GroupID, Assistant: in.Assistant})
+		GroupID: in.GroupID, Assistant: in.Assistant, AutoTitle: in.AutoTitle})
 	if err != nil {
 		return err
 	}

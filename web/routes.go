@@ -61,6 +61,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/rooms/{id}/assistant", s.authed(s.roomAssistant))
 	mux.Handle("GET /api/v1/assistant/models", s.authed(s.myModels))
 	mux.Handle("GET /api/v1/me/usage", s.authed(s.myUsage))
+	// Working with replies (api_assistant_replies.go).
+	mux.Handle("POST /api/v1/rooms/{id}/assistant/regenerate", s.authed(s.regenerateReply))
+	mux.Handle("POST /api/v1/rooms/{id}/assistant/resend", s.authed(s.resendQuestion))
+	mux.Handle("GET /api/v1/rooms/{id}/export", s.authed(s.exportRoom))
 	// JSON API: groups and administration.
 	mux.Handle("GET /api/v1/groups", s.authed(s.groups))
 	mux.Handle("POST /api/v1/groups", s.authed(s.createGroup))

@@ -144,6 +144,11 @@ type Server struct {
 	mu       sync.Mutex
 	queue    []Reply
 	fallback Reply
+	// unary and unaryFallback answer generateContent (one-shot requests,
+	// such as a conversation's title), apart from the streamed replies so
+	// that a test's scripted replies are not spent on them.
+	unary         []Reply
+	unaryFallback Reply
 	requests []Request
 	notify   chan struct{} // closed and replaced on every request
 }
@@ -151,7 +156,7 @@ type Server struct {
 // New starts a fake that answers Text("Hello from the fake.") unless told
 // otherwise.
 func New(t testing.TB) *Server {
-	s := &Server{fallback: Text("Hello ", "from the fake."), notify: make(chan struct{})}
+	s := &Server{fallback: Text("Hello ", "from the fake."), unaryFallback: Text(DefaultTitle), notify: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -176,6 +181,18 @@ func (s *Server) SetDefault(r Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fallback = r
+}
+
+// DefaultTitle is the fake's answer to a one-shot request
+// (generateContent) when none was enqueued with EnqueueUnary.
+const DefaultTitle = "Fake conversation title"
+
+// EnqueueUnary adds replies answered, in order, to the next one-shot
+// requests (generateContent); streamed requests take theirs from Enqueue.
+func (s *Server) EnqueueUnary(r ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unary = append(s.unary, r...)
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -222,6 +239,14 @@ func (s *Server) next(req Request) Reply {
 	s.requests = append(s.requests, req)
 	close(s.notify)
 	s.notify = make(chan struct{})
+	if !req.Stream {
+		if len(s.unary) == 0 {
+			return s.unaryFallback
+		}
+		r := s.unary[0]
+		s.unary = s.unary[1:]
+		return r
+	}
 	if len(s.queue) == 0 {
 		return s.fallback
 	}
