@@ -149,8 +149,8 @@ type Server struct {
 	// that a test's scripted replies are not spent on them.
 	unary         []Reply
 	unaryFallback Reply
-	requests []Request
-	notify   chan struct{} // closed and replaced on every request
+	requests      []Request
+	notify        chan struct{} // closed and replaced on every request
 }
 
 // New starts a fake that answers Text("Hello from the fake.") unless told
