@@ -771,6 +771,9 @@
     var id = d.id || d.messageId;
     if (!current || d.roomId !== current.id || !seen[id]) return;
     var m = seen[id];
+    // A reply deleted to be regenerated (assistant.js): its question may
+    // be answered again, and the new reply's deltas must show.
+    if (m.author === "assistant" && m.replyTo != null) { delete replied[m.replyTo]; delete finished[m.replyTo]; }
     m.deleted = true;
     m.body = "";
     m.reactions = [];
@@ -1361,7 +1364,7 @@
   if (ask) ask.addEventListener("click", function () {
     var stamp = window.toriiTime.format(new Date());
     ask.disabled = true;
-    api("POST", "/api/v1/rooms", { name: t("js.chat.geminiRoomName", { When: stamp }), visibility: "private", assistant: true })
+    api("POST", "/api/v1/rooms", { name: t("js.chat.geminiRoomName", { When: stamp }), visibility: "private", assistant: true, autoTitle: true })
       .then(function (j) { created(j.room); })
       .catch(fail)
       .finally(function () { ask.disabled = false; });
