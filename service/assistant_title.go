@@ -21,8 +21,6 @@ import (
 // cancels it.
 
 const (
-	// titleTimeout bounds the title request.
-	titleTimeout = 20 * time.Second
 	// maxTitleRunes bounds a generated title (room names allow 80).
 	maxTitleRunes = 60
 	// titleInputRunes bounds how much of the question and of the reply
@@ -36,6 +34,10 @@ const (
 	fallbackWords = 6
 	fallbackRunes = 40
 )
+
+// titleTimeout bounds the title request (a variable for the test that
+// proves the bound).
+var titleTimeout = 20 * time.Second
 
 // titleInstruction is the system instruction of the title request.
 const titleInstruction = "You name conversations. Reply with a title for the conversation below: at most six words, " +
@@ -136,8 +138,10 @@ func cleanTitle(s string) string {
 		line = strings.TrimSpace(line)
 		line = strings.TrimLeft(line, "#*_>-` ")
 		line = strings.TrimPrefix(line, "Title:")
-		line = strings.Trim(line, " *_`\"'“”‘’「」『』")
-		line = strings.TrimRight(line, ".。 ")
+		for range 2 { // 「Title」。 and "Title." alike
+			line = strings.TrimRight(line, ".。 ")
+			line = strings.Trim(line, " *_`\"'“”‘’「」『』")
+		}
 		if line = oneLine(line); line != "" {
 			return cutTitle(line, maxTitleRunes)
 		}

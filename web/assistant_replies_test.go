@@ -421,3 +421,62 @@ func TestAssistantAudit_QuotaModelLimitAndRoomSettingsChangesAreAudited(t *testi
 		t.Fatal("the audit holds the instruction's text")
 	}
 }
+
+func TestAssistantTitle_DoesNotHoldTheReply(t *testing.T) {
+	srv, fake := startAssistant(t, nil)
+	ada := person(t, srv, "ada@example.com", "Ada")
+	user := userEvents(t, srv, ada)
+	room := makeTitledRoom(t, ada)
+	gate := geminitest.NewGate()
+	defer gate.Release()
+	fake.EnqueueUnary(geminitest.Reply{Chunks: []string{"Slow title"}, Gate: gate})
+	events := watch(t, srv, ada, room)
+	// The reply is done while the title request is still pending.
+	if e := ask(t, ada, events, room, "Anything"); e.Kind != "assistant.done" {
+		t.Fatalf("end %s %s", e.Kind, e.Data)
+	}
+	<-gate.Reached()
+	if got := roomName(t, ada, room); got != "Gemini, Dec 2" {
+		t.Fatalf("renamed before the title came: %q", got)
+	}
+	// A question asked meanwhile is answered.
+	if e := ask(t, ada, events, room, "More"); e.Kind != "assistant.done" {
+		t.Fatalf("second end %s %s", e.Kind, e.Data)
+	}
+	gate.Release()
+	if got := untilRenamed(t, ada, user, room); got != "Slow title" {
+		t.Fatalf("title %q", got)
+	}
+}
+
+func TestAssistantTitle_ARenameBeforeTheFirstReplyKeepsTheName(t *testing.T) {
+	srv, fake := startAssistant(t, nil)
+	ada := person(t, srv, "ada@example.com", "Ada")
+	user := userEvents(t, srv, ada)
+	room := makeTitledRoom(t, ada)
+	wantStatus(t, "rename", ada.Do("PATCH", fmt.Sprintf("/api/v1/rooms/%d", room), map[string]any{"name": "Mine"}), http.StatusOK)
+	if got := untilRenamed(t, ada, user, room); got != "Mine" {
+		t.Fatalf("name %q", got)
+	}
+	events := watch(t, srv, ada, room)
+	ask(t, ada, events, room, "Anything")
+	// A second titled room shows the title request is made once its reply
+	// is done: when that one is renamed, the first would have been too.
+	other := makeTitledRoom(t, ada)
+	ask(t, ada, watch(t, srv, ada, other), other, "Other")
+	if got := untilRenamed(t, ada, user, other); got != geminitest.DefaultTitle {
+		t.Fatalf("other title %q", got)
+	}
+	if got := roomName(t, ada, room); got != "Mine" {
+		t.Fatalf("the owner's name was replaced by %q", got)
+	}
+	n := 0
+	for _, r := range fake.Requests() {
+		if !r.Stream {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d title requests, want 1 (the other room's)", n)
+	}
+}

@@ -282,6 +282,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !req.Stream {
+		// A gate holds a one-shot answer back as a whole (Rest joins
+		// Chunks), so that a test can act while it is pending.
+		if g := reply.Gate; g != nil {
+			close(g.reached)
+			select {
+			case <-g.release:
+			case <-r.Context().Done():
+				close(g.gone)
+				return
+			}
+		}
 		writeUnary(w, model, reply)
 		return
 	}
