@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/toriihq/torii"
 )
@@ -22,6 +23,8 @@ type RoomExport struct {
 	Messages []ChatMessage
 	// Truncated is set when older messages were left out.
 	Truncated bool
+	// At is when the export was made (the service's clock).
+	At time.Time
 }
 
 // ExportRoom returns the history of a room p can see (NOT_FOUND
@@ -31,7 +34,7 @@ func (s *Service) ExportRoom(ctx context.Context, p Principal, roomID int64) (Ro
 	if err != nil {
 		return RoomExport{}, err
 	}
-	out := RoomExport{Room: r}
+	out := RoomExport{Room: r, At: s.now().UTC()}
 	if r.Assistant && s.AssistantEnabled() {
 		rs, err := s.roomSettings(ctx, r.ID)
 		if err != nil {

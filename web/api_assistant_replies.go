@@ -73,7 +73,7 @@ func (s *Server) exportRoom(w http.ResponseWriter, r *http.Request, p service.Pr
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := x.At
 	name := fmt.Sprintf("torii-room-%d", x.Room.ID)
 	if format == "markdown" {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.md"`)
