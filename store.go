@@ -80,6 +80,9 @@ type IdentityStore interface {
 	// DeleteIdentity removes identity id of user userID (ErrNotFound if the
 	// identity is not that user's).
 	DeleteIdentity(ctx context.Context, userID, id int64) error
+	// SetIdentityPicture records the provider's picture of identity id
+	// (ErrNotFound if there is no such identity).
+	SetIdentityPicture(ctx context.Context, id int64, picture string) error
 }
 
 // RoleStore keeps the admin roles of users (admin_roles, admin_role_user).

@@ -122,7 +122,7 @@ func (s *Service) linkClaims(ctx context.Context, p Principal, c torii.IDClaims,
 	// The provider vouches for the address only if it is this account's.
 	verify := c.EmailVerified && torii.NormalizeEmail(c.Email) == p.User.Email
 	res, err := s.store.LinkIdentity(ctx, torii.IdentityLink{
-		Identity:    torii.Identity{UserID: p.User.ID, Issuer: c.Issuer, Subject: c.Subject, Email: c.Email},
+		Identity:    torii.Identity{UserID: p.User.ID, Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Picture: picture(c.Picture)},
 		VerifyEmail: verify, At: s.now().UTC(),
 	})
 	if errors.Is(err, torii.ErrConflict) {

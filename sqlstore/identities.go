@@ -6,11 +6,11 @@ import (
 	"github.com/toriihq/torii"
 )
 
-const identityCols = `id, user_id, issuer, subject, email, created_at`
+const identityCols = `id, user_id, issuer, subject, email, picture, created_at`
 
 func scanIdentity(sc scanner) (torii.Identity, error) {
 	var id torii.Identity
-	err := sc.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, timeCol{&id.CreatedAt})
+	err := sc.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, &id.Picture, timeCol{&id.CreatedAt})
 	return id, err
 }
 
@@ -27,9 +27,9 @@ func (s *Store) insertIdentity(ctx context.Context, c conn, id torii.Identity) (
 		id.CreatedAt = s.now()
 	}
 	id.CreatedAt = ts(id.CreatedAt)
-	err := c.queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		id.UserID, id.Issuer, id.Subject, id.Email, s.f.t(id.CreatedAt)).Scan(&id.ID)
+	err := c.queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, picture, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		id.UserID, id.Issuer, id.Subject, id.Email, id.Picture, s.f.t(id.CreatedAt)).Scan(&id.ID)
 	if err != nil {
 		return torii.Identity{}, s.f.err("create identity", err)
 	}
@@ -68,4 +68,10 @@ func (s *Store) IdentitiesByUser(ctx context.Context, userID int64) ([]torii.Ide
 func (s *Store) DeleteIdentity(ctx context.Context, userID, id int64) error {
 	res, err := s.writer().exec(ctx, `DELETE FROM identities WHERE id = ? AND user_id = ?`, id, userID)
 	return s.changed("delete identity", res, err)
+}
+
+// SetIdentityPicture implements torii.IdentityStore.
+func (s *Store) SetIdentityPicture(ctx context.Context, id int64, picture string) error {
+	res, err := s.writer().exec(ctx, `UPDATE identities SET picture = ? WHERE id = ?`, picture, id)
+	return s.changed("set identity picture", res, err)
 }

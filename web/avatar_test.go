@@ -97,3 +97,28 @@ func TestAvatar_ProviderPictureUntilAnUploadWhichItNeverReplaces(t *testing.T) {
 		t.Fatalf("a provider sign-in replaced the upload with %q", got)
 	}
 }
+
+// Removing the upload brings back the picture Google gave at the last
+// sign-in at once, not at the next sign-in.
+func TestAvatar_RemovingTheUploadBringsBackGooglesPictureAtOnce(t *testing.T) {
+	g := startGoogle(t, nil)
+	u := ada
+	u.Picture = "https://lh3.googleusercontent.example/ada.png"
+	c := g.srv.Client(t)
+	if r := g.signIn(c, g.idp.Token(u)); r.Status != http.StatusCreated {
+		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
+	}
+	if r := putAvatar(c, pngOf(t, 32, 32), "image/png"); r.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	// Google's picture changes while the upload is shown.
+	u.Picture = "https://lh3.googleusercontent.example/ada-2.png"
+	g.signIn(g.srv.Client(t), g.idp.Token(u))
+	if r := c.Do("DELETE", "/api/v1/me/avatar", nil); r.Status != http.StatusOK {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+	if got := me(t, c)["user"].(map[string]any)["avatarUrl"]; got != u.Picture {
+		t.Fatalf("after removing the upload avatarUrl is %v, want Google's latest %q", got, u.Picture)
+	}
+
+}
