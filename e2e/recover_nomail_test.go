@@ -116,7 +116,7 @@ func TestBrowser_EmailChangeWithoutMailThroughAnAdminsLink(t *testing.T) {
 	open(t, boss, srv.URL, "/admin")
 	row := get(t, boss, "Ann's row", chromedp.Evaluate[string](`document.querySelector('#users tr[data-email="ann@example.com"]').id`))
 	id := strings.TrimPrefix(row, "user-")
-	if got := text(t, boss, "#email-change-"+id); got != "→ ann.new@example.com (waiting)" {
+	if got := text(t, boss, "#email-change-"+id); got != "→\u00a0ann.new@example.com (waiting)" {
 		t.Fatalf("admin row shows %q", got)
 	}
 	shots(boss, "/admin", "admin-email-waiting")

@@ -129,7 +129,7 @@ func TestEmailChange_WithoutMailAnAdminMakesTheLink(t *testing.T) {
 	wantError(t, boss.Do("POST", "/api/v1/admin/users/999999/email-change", nil), http.StatusNotFound, "NOT_FOUND")
 
 	// The admin page shows the waiting change and its button.
-	wantPage(t, boss.Do("GET", "/admin", nil), http.StatusOK, fmt.Sprintf(`id="email-link-%d"`, annID), "→ ann.new@example.com")
+	wantPage(t, boss.Do("GET", "/admin", nil), http.StatusOK, fmt.Sprintf(`id="email-link-%d"`, annID), "→\u00a0ann.new@example.com")
 	api := boss.Do("POST", path, nil)
 	if api.Status != http.StatusCreated || api.JSON()["email"] != "ann.new@example.com" || api.JSON()["oldEmail"] != "ann@example.com" {
 		t.Fatalf("admin link: %d %s", api.Status, api.Body)
