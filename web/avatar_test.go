@@ -75,6 +75,9 @@ func TestAvatar_UploadIsRedrawnAsBoundedPNGAndServedSafely(t *testing.T) {
 	}
 	// The /account form shows the field.
 	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="profile-picture"`)
+	if a := auditJSON(t, cliAdmin(t, srv), "profile.update"); !strings.Contains(a, `"picture":"upload"`) || !strings.Contains(a, `"picture":"removed"`) {
+		t.Errorf("profile.update audit: %s", a)
+	}
 }
 
 func TestAvatar_ProviderPictureUntilAnUploadWhichItNeverReplaces(t *testing.T) {

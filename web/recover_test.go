@@ -341,6 +341,14 @@ func TestInvitation_WithoutMailRevokedExpiredAndAdmin(t *testing.T) {
 	_, _ = invite(t, boss, map[string]any{"email": "hal@example.com"})
 	wantPage(t, boss.Do("GET", "/admin/invitations", nil), http.StatusOK, "hal@example.com", `id="invite-form"`)
 	wantPage(t, postForm(boss, "/admin/invitations", url.Values{"email": {"ida@example.com"}}), http.StatusOK, `id="admin-link"`, "sends no mail")
+
+	// Each step is audited, with who did it and whether a mail went out.
+	if a := auditJSON(t, boss, "user.invite"); !strings.Contains(a, `"email":"fay@example.com"`) || !strings.Contains(a, `"by":"cli"`) || !strings.Contains(a, `"mailed":false`) {
+		t.Errorf("user.invite audit: %s", a)
+	}
+	if a := auditJSON(t, boss, "user.invite.revoke"); !strings.Contains(a, `"email":"dee@example.com"`) {
+		t.Errorf("user.invite.revoke audit: %s", a)
+	}
 }
 
 func TestRecoveryMail_InTheLanguageOfTheRequest(t *testing.T) {
