@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/service"
+	"github.com/toriihq/torii/sqlstore"
 	"github.com/toriihq/torii/testserver"
 )
 
@@ -50,7 +52,8 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 	ann := signedIn(t, srv, "ann@example.com")
 	nextMailTo(t, smtp, "ann@example.com", "Confirm your e-mail address")
 	other := loginAs(t, srv, "ann@example.com")
-	access := mint(t, other, "").AccessToken
+	pair := mint(t, other, "")
+	access := pair.AccessToken
 
 	r := requestReset(t, srv.Client(t), " Ann@Example.com ")
 	if r.Status != http.StatusAccepted || len(r.Body) != 0 {
@@ -65,6 +68,19 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 		t.Errorf("mail bodies lack the link or its lifetime:\n%s", html)
 	}
 	token := linkToken(t, link, "/reset-password")
+	// Only the token's SHA-256 is stored: the row is found by the hash,
+	// never by the token itself.
+	st, err := sqlstore.Open(t.Context(), srv.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.PasswordResetByID(t.Context(), service.SessionID(token), time.Now()); err != nil {
+		t.Fatalf("no reset stored under the token's hash: %v", err)
+	}
+	if _, err := st.PasswordResetByID(t.Context(), token, time.Now()); err == nil {
+		t.Fatal("the reset is stored under the token itself")
+	}
 
 	// Opening the link (a mail scanner does) spends nothing.
 	for range 2 {
@@ -84,6 +100,9 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 	}
 	if r := bearer(srv, t, "GET", "/api/v1/me", access); r.Status != http.StatusUnauthorized {
 		t.Errorf("access token after reset: %d", r.Status)
+	}
+	if r := refresh(srv, t, pair.RefreshToken); r.Status != http.StatusUnauthorized {
+		t.Errorf("refresh token after reset: %d %s", r.Status, r.Body)
 	}
 	wantError(t, login(srv.Client(t), "ann@example.com", goodPassword), http.StatusUnauthorized, "INVALID_CREDENTIALS")
 	fresh := srv.Client(t)
