@@ -93,12 +93,16 @@ func TestBrowser_EmailChangeWithoutMailThroughAnAdminsLink(t *testing.T) {
 	if got := text(t, ann, "#account-notice"); !strings.Contains(got, "waiting for an administrator") {
 		t.Fatalf("notice %q", got)
 	}
+	english := englishFragments(t)
 	shots := func(ctx context.Context, path, name string) {
 		t.Helper()
 		for _, lang := range []string{"en", "ja"} {
 			for _, vp := range viewports {
 				do(t, ctx, "resize", chromedp.EmulateViewport(vp.width, vp.height))
 				open(t, ctx, srv.URL, path+"?lang="+lang)
+				if lang == "ja" {
+					wantNoEnglish(t, ctx, path+" "+name, english)
+				}
 				checkPage(t, ctx, name+"-"+lang+"-"+vp.name)
 			}
 		}
@@ -131,6 +135,9 @@ func TestBrowser_EmailChangeWithoutMailThroughAnAdminsLink(t *testing.T) {
 			t.Errorf("confirmation %q", msg)
 		}
 		link = get(t, boss, "the link", chromedp.Value(chromedp.ID("admin-link")))
+		if lang == "ja" {
+			wantNoEnglish(t, boss, "the admin's link page", english)
+		}
 		for _, vp := range viewports {
 			do(t, boss, "resize", chromedp.EmulateViewport(vp.width, vp.height))
 			checkPage(t, boss, "admin-email-link-"+lang+"-"+vp.name)
