@@ -125,3 +125,23 @@ func TestAvatar_RemovingTheUploadBringsBackGooglesPictureAtOnce(t *testing.T) {
 	}
 
 }
+
+// A password account that links Google from /account shows Google's
+// picture at once; after an upload is removed, it comes back.
+func TestAvatar_LinkingGoogleShowsItsPictureAtOnce(t *testing.T) {
+	g := startGoogle(t, nil)
+	c := g.srv.Client(t)
+	registerUser(t, c, "ann@example.com", "Ann")
+	u := grace
+	u.Picture = "https://lh3.googleusercontent.example/grace.png"
+	if r := c.Do("POST", "/api/v1/me/identities", map[string]string{"credential": g.idp.Token(u)}); r.Status != http.StatusCreated {
+		t.Fatalf("link: %d %s", r.Status, r.Body)
+	}
+	if got := me(t, c)["user"].(map[string]any)["avatarUrl"]; got != u.Picture {
+		t.Fatalf("avatarUrl %v after linking, want Google's picture", got)
+	}
+	putAvatar(c, pngOf(t, 16, 16), "image/png")
+	if r := c.Do("DELETE", "/api/v1/me/avatar", nil); r.Status != http.StatusOK || r.JSON()["user"].(map[string]any)["avatarUrl"] != u.Picture {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+}
