@@ -78,7 +78,9 @@ type IdentityStore interface {
 	// IdentitiesByUser lists a user's identities, oldest first.
 	IdentitiesByUser(ctx context.Context, userID int64) ([]Identity, error)
 	// DeleteIdentity removes identity id of user userID (ErrNotFound if the
-	// identity is not that user's).
+	// identity is not that user's). An AvatarURL equal to its Picture
+	// becomes the Picture of the user's identity linked last that is left
+	// and has one, else empty.
 	DeleteIdentity(ctx context.Context, userID, id int64) error
 	// SetIdentityPicture records the provider's picture of identity id
 	// (ErrNotFound if there is no such identity).

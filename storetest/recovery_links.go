@@ -72,4 +72,14 @@ func testDeleteAvatarRestoresProviderPicture(t *testing.T, s torii.Store) {
 	ok(t, err)
 	same(t, "the identity linked last", must[torii.User](t)(s.DeleteAvatar(ctx, ann.ID, at(4*time.Minute))).AvatarURL, "https://idp2/2.png")
 	is(t, s.SetIdentityPicture(ctx, first.ID+second.ID+100, "x"), torii.ErrNotFound)
+
+	// Unlinking the identity whose picture is shown shows the one left;
+	// unlinking that one shows none; an upload is never touched.
+	ok(t, s.DeleteIdentity(ctx, ann.ID, second.ID))
+	same(t, "after unlinking the shown one", must[torii.User](t)(s.UserByID(ctx, ann.ID)).AvatarURL, "https://idp/1.png")
+	_, err = s.SetAvatar(ctx, ann.ID, []byte{1}, "/avatars/1?v=3", at(5*time.Minute))
+	ok(t, err)
+	ok(t, s.DeleteIdentity(ctx, ann.ID, first.ID))
+	same(t, "an upload stays", must[torii.User](t)(s.UserByID(ctx, ann.ID)).AvatarURL, "/avatars/1?v=3")
+	same(t, "no picture to come back", must[torii.User](t)(s.DeleteAvatar(ctx, ann.ID, at(6*time.Minute))).AvatarURL, "")
 }
