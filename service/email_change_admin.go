@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -62,6 +63,22 @@ func (s *Service) PendingEmailChange(ctx context.Context, p Principal) (torii.Em
 
 // maxListedEmailChanges bounds the waiting changes the admin page shows.
 const maxListedEmailChanges = 200
+
+// AdminWaitingEmailChanges lists the newest waiting change of address of
+// each account that has one, newest first, at most maxListedEmailChanges
+// (GET /api/v1/admin/email-changes). Errors: FORBIDDEN.
+func (s *Service) AdminWaitingEmailChanges(ctx context.Context, by Actor) ([]torii.EmailChange, error) {
+	byUser, err := s.AdminPendingEmailChanges(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]torii.EmailChange, 0, len(byUser))
+	for _, ch := range byUser {
+		out = append(out, *ch)
+	}
+	slices.SortFunc(out, func(a, b torii.EmailChange) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
+}
 
 // AdminPendingEmailChanges maps each user with a waiting change of
 // address to their newest one (the admin page's users list shows it).

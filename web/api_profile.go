@@ -103,3 +103,20 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request) erro
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// adminEmailChanges is GET /api/v1/admin/email-changes: the waiting
+// changes of address (each account's newest), newest first, so an admin
+// knows which links to make. Tokens are never listed.
+func (s *Server) adminEmailChanges(w http.ResponseWriter, r *http.Request, by service.Actor) error {
+	list, err := s.svc.AdminWaitingEmailChanges(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(list))
+	for i, ch := range list {
+		out[i] = map[string]any{"userId": ch.UserID, "oldEmail": ch.OldEmail, "email": ch.NewEmail, "via": ch.Via,
+			"createdAt": ch.CreatedAt.UTC(), "expiresAt": ch.ExpiresAt.UTC()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"emailChanges": out})
+	return nil
+}

@@ -128,7 +128,16 @@ func TestEmailChange_WithoutMailAnAdminMakesTheLink(t *testing.T) {
 	wantError(t, ann.Do("POST", path, nil), http.StatusForbidden, "FORBIDDEN")
 	wantError(t, boss.Do("POST", "/api/v1/admin/users/999999/email-change", nil), http.StatusNotFound, "NOT_FOUND")
 
-	// The admin page shows the waiting change and its button.
+	// The API lists it (no token), the admin page shows it with its button.
+	list := boss.Do("GET", "/api/v1/admin/email-changes", nil)
+	if list.Status != http.StatusOK {
+		t.Fatalf("list: %d %s", list.Status, list.Body)
+	}
+	if l := list.JSON()["emailChanges"].([]any); len(l) != 1 || l[0].(map[string]any)["email"] != "ann.new@example.com" ||
+		l[0].(map[string]any)["userId"] != float64(annID) || l[0].(map[string]any)["via"] != "admin" || strings.Contains(string(list.Body), "token") {
+		t.Fatalf("waiting changes: %s", list.Body)
+	}
+	wantError(t, ann.Do("GET", "/api/v1/admin/email-changes", nil), http.StatusForbidden, "FORBIDDEN")
 	wantPage(t, boss.Do("GET", "/admin", nil), http.StatusOK, fmt.Sprintf(`id="email-link-%d"`, annID), "→\u00a0ann.new@example.com")
 	api := boss.Do("POST", path, nil)
 	if api.Status != http.StatusCreated || api.JSON()["email"] != "ann.new@example.com" || api.JSON()["oldEmail"] != "ann@example.com" {

@@ -175,6 +175,7 @@ var adminRoutes = []struct {
 	{"POST /api/v1/admin/clients/{id}/rotate-secret", func(s *Server) adminFunc { return s.adminClientRotate }},
 	{"POST /api/v1/admin/users/{id}/password-reset", func(s *Server) adminFunc { return s.adminPasswordReset }},
 	{"POST /api/v1/admin/users/{id}/email-change", func(s *Server) adminFunc { return s.adminEmailChangeLink }},
+	{"GET /api/v1/admin/email-changes", func(s *Server) adminFunc { return s.adminEmailChanges }},
 	{"POST /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvite }},
 	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
 	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
