@@ -175,4 +175,9 @@ func TestEmailChange_WithoutMailAnAdminMakesTheLink(t *testing.T) {
 	if _, code := srv.CLI(t, "", "user", "email-link", "ann.new@example.com"); code != 1 {
 		t.Errorf("email-link after the change: exit %d", code)
 	}
+	// Without mail's limit, the waiting changes of one account are bounded.
+	for i := range 5 {
+		wantStatus(t, "waiting change", ann.Do("POST", "/api/v1/me/email", map[string]string{"email": fmt.Sprintf("w%d@example.com", i)}), http.StatusAccepted)
+	}
+	wantError(t, ann.Do("POST", "/api/v1/me/email", map[string]string{"email": "w5@example.com"}), http.StatusTooManyRequests, "RATE_LIMITED")
 }
