@@ -388,3 +388,29 @@ func TestRecoveryMail_InTheLanguageOfTheRequest(t *testing.T) {
 	}
 	nextMailTo(t, smtp, "cy@example.com", "torii への招待")
 }
+
+// Guessing reset links counts like guessing passwords: past the per-IP
+// limit of failed sign-ins, even a good link is refused from that IP
+// (429 with Retry-After) and not spent.
+func TestPasswordReset_GuessingLinksIsLimitedPerIP(t *testing.T) {
+	// The CLI makes the link on the real clock: the server's starts there.
+	clock := testserver.NewClock(time.Now())
+	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_RATE_LOGIN_IP": "3/15m"}, AppOptions: app.Options{Now: clock.Now}})
+	signedIn(t, srv, "ann@example.com")
+	out, code := srv.CLI(t, "", "user", "reset-link", "ann@example.com")
+	if code != 0 {
+		t.Fatalf("reset-link: %d %q", code, out)
+	}
+	good := linkToken(t, strings.TrimSpace(out), "/reset-password")
+	for i := range 3 {
+		wantError(t, confirmReset(srv.Client(t), fmt.Sprintf("guess-%d-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", i), newPassword), http.StatusBadRequest, "TOKEN_INVALID")
+	}
+	r := confirmReset(srv.Client(t), good, newPassword)
+	wantError(t, r, http.StatusTooManyRequests, "RATE_LIMITED")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The refused link was not spent: once the window passes it works.
+	clock.Advance(15 * time.Minute)
+	wantStatus(t, "the good link later", confirmReset(srv.Client(t), good, newPassword), http.StatusNoContent)
+}
