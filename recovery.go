@@ -103,8 +103,9 @@ type AvatarStore interface {
 	// to url, in one transaction, and returns the user. ErrNotFound for a
 	// missing or deleted user.
 	SetAvatar(ctx context.Context, userID int64, data []byte, url string, at time.Time) (User, error)
-	// DeleteAvatar removes userID's uploaded picture, if any, and clears
-	// an AvatarURL that pointed to it, and returns the user.
+	// DeleteAvatar removes userID's uploaded picture, if any, and replaces
+	// an AvatarURL that pointed to it with the Picture of the user's
+	// identity linked last that has one (else none), and returns the user.
 	DeleteAvatar(ctx context.Context, userID int64, at time.Time) (User, error)
 	// Avatar returns userID's uploaded picture (ErrNotFound if none, or
 	// the user is deleted).

@@ -79,8 +79,13 @@ type IdentityStore interface {
 	// IdentitiesByUser lists a user's identities, oldest first.
 	IdentitiesByUser(ctx context.Context, userID int64) ([]Identity, error)
 	// DeleteIdentity removes identity id of user userID (ErrNotFound if the
-	// identity is not that user's).
+	// identity is not that user's). An AvatarURL equal to its Picture
+	// becomes the Picture of the user's identity linked last that is left
+	// and has one, else empty.
 	DeleteIdentity(ctx context.Context, userID, id int64) error
+	// SetIdentityPicture records the provider's picture of identity id
+	// (ErrNotFound if there is no such identity).
+	SetIdentityPicture(ctx context.Context, id int64, picture string) error
 }
 
 // RoleStore keeps the admin roles of users (admin_roles, admin_role_user).

@@ -75,11 +75,14 @@ func (u User) AuthProvider(identities int) string {
 // Identity links a user to an account at an OpenID provider. (Issuer,
 // Subject) is the stable key: never the email (seed 002).
 type Identity struct {
-	ID        int64
-	UserID    int64
-	Issuer    string
-	Subject   string
-	Email     string
+	ID      int64
+	UserID  int64
+	Issuer  string
+	Subject string
+	Email   string
+	// Picture is the provider's picture (an https URL) at the identity's
+	// last sign-in: it comes back when the user removes an uploaded one.
+	Picture   string
 	CreatedAt time.Time
 }
 

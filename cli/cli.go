@@ -125,6 +125,7 @@ const usage = `Usage:
   torii user grant E admin
   torii user verify E                 mark E's address verified (when the server sends no mail)
   torii user reset-link E             print a one-time password reset link for E
+  torii user email-link E             print the confirmation link of E's waiting change of address
   torii user invite E [--group G]... [--admin]  print (and mail) an invitation link for E
   torii user delete E                 delete E's account (TORII_DELETED_MESSAGES says what happens to its messages)
   torii allow add E|@domain…          add to the database allowlist (with TORII_ALLOWED_EMAILS)

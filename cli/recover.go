@@ -39,6 +39,35 @@ func userResetLink(ctx context.Context, args []string, env Env) error {
 	})
 }
 
+// userEmailLink is `torii user email-link EMAIL`: the confirmation link
+// of the waiting change of address of the account at EMAIL (its current
+// address), on stdout, for the operator to hand over once they know the
+// new address is the user's (stderr says which it is).
+func userEmailLink(ctx context.Context, args []string, env Env) error {
+	fs := newFlagSet("user email-link", env)
+	db := fs.String("database", "", "SQLite file or postgres:// URL (default TORII_DATABASE)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"usage: torii user email-link EMAIL"}
+	}
+	return withService(ctx, env, *db, func(svc *service.Service) error {
+		u, err := svc.UserByEmail(ctx, fs.Arg(0))
+		if err != nil {
+			return notFoundAs(err, fs.Arg(0))
+		}
+		link, err := svc.AdminEmailChangeLink(ctx, u.ID, service.CLI)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "Opening this link changes %s to %s, confirmed by you (it works once, until %s):\n",
+			link.OldEmail, link.NewEmail, link.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		fmt.Fprintln(env.Stdout, link.URL)
+		return nil
+	})
+}
+
 // userInvite is `torii user invite EMAIL [--group G]... [--admin]`: one
 // invitation link on stdout (also mailed when mail is configured).
 func userInvite(ctx context.Context, args []string, env Env) error {

@@ -37,6 +37,13 @@ func TestUserCommands_AdminBootstrapResetLinkAndInvitePrintOneURL(t *testing.T) 
 			t.Errorf("%v: %d %q %q", args, code, out, errOut)
 		}
 	}
+	// email-link needs a change the user asked for: none waits here.
+	if out, errOut, code := run(t, env, "", "user", "email-link", "root@example.com"); code != 1 || out != "" || !strings.Contains(errOut, "No change of address is waiting") {
+		t.Errorf("email-link with nothing waiting: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := run(t, env, "", "user", "email-link"); code != 2 || !strings.Contains(errOut, "usage") {
+		t.Errorf("email-link without EMAIL: %d %q", code, errOut)
+	}
 	if _, errOut, code := run(t, env, "", "user", "invite"); code != 2 || !strings.Contains(errOut, "usage") {
 		t.Errorf("invite without EMAIL: %d %q", code, errOut)
 	}

@@ -15,7 +15,7 @@ import (
 
 func userCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{"user: missing subcommand (create, list, set-status, grant, verify, reset-link, invite, delete)"}
+		return usageError{"user: missing subcommand (create, list, set-status, grant, verify, reset-link, email-link, invite, delete)"}
 	}
 	switch args[0] {
 	case "create":
@@ -30,6 +30,8 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 		return userVerify(ctx, args[1:], env)
 	case "reset-link":
 		return userResetLink(ctx, args[1:], env)
+	case "email-link":
+		return userEmailLink(ctx, args[1:], env)
 	case "invite":
 		return userInvite(ctx, args[1:], env)
 	case "delete":

@@ -65,8 +65,9 @@ func (s *Service) SetAvatar(ctx context.Context, p Principal, data []byte, m Met
 	return u, nil
 }
 
-// RemoveAvatar drops the principal's uploaded picture: the provider's
-// picture comes back at the next provider sign-in.
+// RemoveAvatar drops the principal's uploaded picture: the picture of
+// their linked provider identity (Google's), if it has one, comes back at
+// once (torii.AvatarStore.DeleteAvatar).
 func (s *Service) RemoveAvatar(ctx context.Context, p Principal, m Meta) (torii.User, error) {
 	u, err := s.store.DeleteAvatar(ctx, p.User.ID, s.now().UTC())
 	if err != nil {

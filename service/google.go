@@ -96,8 +96,9 @@ func (s *Service) SignInWithGoogle(ctx context.Context, credential string, m Met
 // retry allows one more pass when a concurrent sign-in of the same person
 // created the identity or the user between our read and our write.
 func (s *Service) signInClaims(ctx context.Context, c torii.IDClaims, m Meta, method string, retry bool) (GoogleSignIn, error) {
-	u, _, err := s.store.UserByIdentity(ctx, c.Issuer, c.Subject)
+	u, id, err := s.store.UserByIdentity(ctx, c.Issuer, c.Subject)
 	if err == nil {
+		s.keepIdentityPicture(ctx, id, c.Picture)
 		return s.signInLinked(ctx, u, c, m, method)
 	} else if !errors.Is(err, torii.ErrNotFound) {
 		return GoogleSignIn{}, err
@@ -168,7 +169,7 @@ func (s *Service) autoLink(ctx context.Context, u torii.User, c torii.IDClaims, 
 		return torii.LinkResult{}, s.googleFailed(ctx, &u.ID, u.Email, m, method, err)
 	}
 	res, err := s.store.LinkIdentity(ctx, torii.IdentityLink{
-		Identity:    torii.Identity{UserID: u.ID, Issuer: c.Issuer, Subject: c.Subject, Email: c.Email},
+		Identity:    torii.Identity{UserID: u.ID, Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Picture: picture(c.Picture)},
 		VerifyEmail: true, ResetUnverified: true, At: s.now().UTC(),
 	})
 	if err != nil {
@@ -227,7 +228,7 @@ func (s *Service) createGoogleUser(ctx context.Context, c torii.IDClaims, email,
 	u, err := s.store.CreateAccount(ctx, torii.User{
 		Email: email, EmailVerified: c.EmailVerified, Name: name, AvatarURL: picture(c.Picture),
 		Status: torii.StatusActive, IsFirstLogin: true, LastLoginAt: &now, CreatedAt: now,
-	}, &torii.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, CreatedAt: now}, s.groupJoin(company))
+	}, &torii.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Picture: picture(c.Picture), CreatedAt: now}, s.groupJoin(company))
 	if err != nil {
 		return SignIn{}, groupTakenAsField(err)
 	}
@@ -281,5 +282,17 @@ func withPicture(p string) func(*torii.User) {
 		if p := picture(p); p != "" && !strings.HasPrefix(u.AvatarURL, torii.AvatarPathPrefix) {
 			u.AvatarURL = p
 		}
+	}
+}
+
+// keepIdentityPicture records the provider's current picture on the
+// identity, so that it can come back when the user removes an uploaded
+// one. A failure only costs that: it is logged, the sign-in goes on.
+func (s *Service) keepIdentityPicture(ctx context.Context, id torii.Identity, p string) {
+	if p = picture(p); p == id.Picture {
+		return
+	}
+	if err := s.store.SetIdentityPicture(ctx, id.ID, p); err != nil {
+		s.log.Warn("identity picture not saved", "err", err)
 	}
 }

@@ -10,10 +10,11 @@ import (
 // exporting its data.
 
 // Bounds of an export: everything a person wrote, up to a size one JSON
-// answer can carry.
+// answer can carry (docs/api.md "Leaving"). Past them the oldest are
+// kept and the export says which part was cut.
 const (
-	maxExportMessages = 100_000
-	maxExportAudit    = 10_000
+	MaxExportMessages = 100_000
+	MaxExportAudit    = 10_000
 )
 
 // DeleteMe deletes the principal's own account (DELETE /api/v1/me). It
@@ -106,9 +107,10 @@ type Export struct {
 	Sessions []torii.Session
 	Messages []torii.Message
 	Audit    []torii.AuditEvent
-	// Truncated is set when the messages or audit events exceeded the
-	// export's bounds (the oldest are kept).
-	Truncated bool
+	// MessagesTruncated and AuditTruncated are set when the user has
+	// more than MaxExportMessages messages or MaxExportAudit audit events:
+	// the oldest that fit are kept.
+	MessagesTruncated, AuditTruncated bool
 }
 
 // ExportMe gathers the principal's data. Errors: UNAUTHORIZED.
@@ -124,37 +126,54 @@ func (s *Service) ExportMe(ctx context.Context, p Principal) (Export, error) {
 	if e.Sessions, err = s.store.ListUserSessions(ctx, p.User.ID, s.now().UTC()); err != nil {
 		return Export{}, err
 	}
-	e.Messages = []torii.Message{}
-	for after := int64(0); ; {
-		page, err := s.store.UserMessages(ctx, p.User.ID, after, 1000)
-		if err != nil {
-			return Export{}, err
-		}
-		e.Messages = append(e.Messages, page...)
-		if len(e.Messages) >= maxExportMessages {
-			e.Messages, e.Truncated = e.Messages[:maxExportMessages], true
-			break
-		}
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].ID
+	if e.Messages, e.MessagesTruncated, err = s.exportMessages(ctx, p.User.ID, MaxExportMessages); err != nil {
+		return Export{}, err
 	}
-	e.Audit = []torii.AuditEvent{}
-	for after := int64(0); ; {
-		page, err := s.store.ListAudit(ctx, torii.AuditFilter{UserID: &p.User.ID, Forward: true, After: after, Limit: maxListLimit})
-		if err != nil {
-			return Export{}, err
-		}
-		e.Audit = append(e.Audit, page...)
-		if len(e.Audit) >= maxExportAudit {
-			e.Audit, e.Truncated = e.Audit[:maxExportAudit], true
-			break
-		}
-		if len(page) < maxListLimit {
-			break
-		}
-		after = page[len(page)-1].ID
+	if e.Audit, e.AuditTruncated, err = s.exportAudit(ctx, p.User.ID, MaxExportAudit); err != nil {
+		return Export{}, err
 	}
 	return e, nil
+}
+
+// exportMessages lists userID's messages, oldest first, at most limit,
+// and whether there were more.
+func (s *Service) exportMessages(ctx context.Context, userID int64, limit int) ([]torii.Message, bool, error) {
+	out := []torii.Message{}
+	for after := int64(0); ; {
+		// One more than the limit tells a cut from an exact fit.
+		want := min(1000, limit+1-len(out))
+		page, err := s.store.UserMessages(ctx, userID, after, want)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page...)
+		if len(out) > limit {
+			return out[:limit], true, nil
+		}
+		if len(page) < want {
+			return out, false, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// exportAudit lists userID's audit events, oldest first, at most limit,
+// and whether there were more.
+func (s *Service) exportAudit(ctx context.Context, userID int64, limit int) ([]torii.AuditEvent, bool, error) {
+	out := []torii.AuditEvent{}
+	for after := int64(0); ; {
+		want := min(maxListLimit, limit+1-len(out))
+		page, err := s.store.ListAudit(ctx, torii.AuditFilter{UserID: &userID, Forward: true, After: after, Limit: want})
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page...)
+		if len(out) > limit {
+			return out[:limit], true, nil
+		}
+		if len(page) < want {
+			return out, false, nil
+		}
+		after = page[len(page)-1].ID
+	}
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -46,8 +48,16 @@ func (s *Store) DeleteAvatar(ctx context.Context, userID int64, at time.Time) (t
 		if !strings.HasPrefix(u.AvatarURL, torii.AvatarPathPrefix) {
 			return nil
 		}
-		u.AvatarURL, u.UpdatedAt = "", ts(at)
-		_, err = c.exec(ctx, `UPDATE users SET avatar_url = '', updated_at = ? WHERE id = ?`, s.f.t(at), userID)
+		// The picture of the identity linked last, if it has one, comes
+		// back at once (not only at the provider's next sign-in).
+		var pic string
+		err = c.queryRow(ctx, `SELECT picture FROM identities WHERE user_id = ? AND picture <> ''
+			ORDER BY id DESC LIMIT 1`, userID).Scan(&pic)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.f.err("delete avatar", err)
+		}
+		u.AvatarURL, u.UpdatedAt = pic, ts(at)
+		_, err = c.exec(ctx, `UPDATE users SET avatar_url = ?, updated_at = ? WHERE id = ?`, pic, s.f.t(at), userID)
 		return s.f.err("delete avatar", err)
 	})
 	if err != nil {

@@ -54,7 +54,7 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, before time.Time) 
 // UserByIdentity implements torii.GoogleStore: the sign-in path of every
 // returning Google user, so one indexed join instead of two reads.
 func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (torii.User, torii.Identity, error) {
-	row := s.reader().queryRow(ctx, `SELECT i.id, i.user_id, i.issuer, i.subject, i.email, i.created_at,
+	row := s.reader().queryRow(ctx, `SELECT i.id, i.user_id, i.issuer, i.subject, i.email, i.picture, i.created_at,
 		u.id, u.email, u.email_verified, u.name, u.avatar_url, u.password_hash, u.status,
 		u.is_first_login, u.last_login_at, u.created_at, u.updated_at, u.deleted_at, u.tokens_valid_after
 		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.issuer = ? AND i.subject = ?`, issuer, subject)
@@ -64,7 +64,7 @@ func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (tor
 		pw     sql.NullString
 		status string
 	)
-	err := row.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, timeCol{&id.CreatedAt},
+	err := row.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, &id.Picture, timeCol{&id.CreatedAt},
 		&u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.AvatarURL, &pw, &status,
 		&u.IsFirstLogin, nullTimeCol{&u.LastLoginAt}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
 		nullTimeCol{&u.DeletedAt}, nullTimeCol{&u.TokensValidAfter})

@@ -2,15 +2,17 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/toriihq/torii"
 )
 
-const identityCols = `id, user_id, issuer, subject, email, created_at`
+const identityCols = `id, user_id, issuer, subject, email, picture, created_at`
 
 func scanIdentity(sc scanner) (torii.Identity, error) {
 	var id torii.Identity
-	err := sc.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, timeCol{&id.CreatedAt})
+	err := sc.Scan(&id.ID, &id.UserID, &id.Issuer, &id.Subject, &id.Email, &id.Picture, timeCol{&id.CreatedAt})
 	return id, err
 }
 
@@ -27,9 +29,9 @@ func (s *Store) insertIdentity(ctx context.Context, c conn, id torii.Identity) (
 		id.CreatedAt = s.now()
 	}
 	id.CreatedAt = ts(id.CreatedAt)
-	err := c.queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		id.UserID, id.Issuer, id.Subject, id.Email, s.f.t(id.CreatedAt)).Scan(&id.ID)
+	err := c.queryRow(ctx, `INSERT INTO identities (user_id, issuer, subject, email, picture, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		id.UserID, id.Issuer, id.Subject, id.Email, id.Picture, s.f.t(id.CreatedAt)).Scan(&id.ID)
 	if err != nil {
 		return torii.Identity{}, s.f.err("create identity", err)
 	}
@@ -65,7 +67,33 @@ func (s *Store) IdentitiesByUser(ctx context.Context, userID int64) ([]torii.Ide
 
 // DeleteIdentity implements torii.IdentityStore. The user id is part of the
 // condition so that a caller can never unlink another user's identity.
+// If the account shows the identity's picture, it shows the picture of
+// the identity linked last that is left, or none: an unlinked account's
+// picture does not stay.
 func (s *Store) DeleteIdentity(ctx context.Context, userID, id int64) error {
-	res, err := s.writer().exec(ctx, `DELETE FROM identities WHERE id = ? AND user_id = ?`, id, userID)
-	return s.changed("delete identity", res, err)
+	return s.inTx(ctx, func(c conn) error {
+		var pic string
+		err := c.queryRow(ctx, `DELETE FROM identities WHERE id = ? AND user_id = ? RETURNING picture`, id, userID).Scan(&pic)
+		if err != nil {
+			return s.f.err("delete identity", err)
+		}
+		if pic == "" {
+			return nil
+		}
+		var next string
+		err = c.queryRow(ctx, `SELECT picture FROM identities WHERE user_id = ? AND picture <> ''
+			ORDER BY id DESC LIMIT 1`, userID).Scan(&next)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.f.err("delete identity", err)
+		}
+		_, err = c.exec(ctx, `UPDATE users SET avatar_url = ?, updated_at = ? WHERE id = ? AND avatar_url = ?`,
+			next, s.f.t(s.now()), userID, pic)
+		return s.f.err("delete identity", err)
+	})
+}
+
+// SetIdentityPicture implements torii.IdentityStore.
+func (s *Store) SetIdentityPicture(ctx context.Context, id int64, picture string) error {
+	res, err := s.writer().exec(ctx, `UPDATE identities SET picture = ? WHERE id = ?`, picture, id)
+	return s.changed("set identity picture", res, err)
 }

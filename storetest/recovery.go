@@ -19,6 +19,8 @@ var recoveryTests = []test{
 	{"ConsumeEmailChange_ChangesAddressOnceOnlyFromOldAddress", testConsumeEmailChange},
 	{"DeleteAccount_EmptiesTheUserAndFreesTheAddress", testDeleteAccount},
 	{"SetAvatar_StoresPictureAndURLTogether", testSetAvatar},
+	{"ReissueEmailChange_AdminLinkReplacesTheWaitingOne", testReissueEmailChange},
+	{"DeleteAvatar_RestoresTheProviderPicture", testDeleteAvatarRestoresProviderPicture},
 }
 
 func reset(id string, u torii.User, via string, d time.Duration) torii.PasswordReset {

@@ -108,7 +108,11 @@ func (s *Server) exportMe(w http.ResponseWriter, r *http.Request, p service.Prin
 		"sessions":   sessions,
 		"messages":   msgs,
 		"audit":      audit,
-		"truncated":  e.Truncated,
+		// The bounds and whether each part reached them (docs/api.md).
+		"truncated":         e.MessagesTruncated || e.AuditTruncated,
+		"messagesTruncated": e.MessagesTruncated,
+		"auditTruncated":    e.AuditTruncated,
+		"limits":            map[string]int{"messages": service.MaxExportMessages, "audit": service.MaxExportAudit},
 	})
 	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
@@ -56,17 +57,36 @@ type emailChangeJSON struct {
 	Email string `json:"email"`
 }
 
-// requestEmailChange is POST /api/v1/me/email {"email"}: 202 once the
-// link to the new address and the notice to the old one are queued.
+// requestEmailChange is POST /api/v1/me/email {"email"}: 202 {"email",
+// "expiresAt", "mailed"} once the link to the new address and the notice
+// to the old one are queued (mailed), or, with no mail, once the change
+// waits for an admin's link.
 func (s *Server) requestEmailChange(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in emailChangeJSON
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.RequestEmailChange(r.Context(), p, in.Email, s.meta(r)); err != nil {
+	req, err := s.svc.RequestEmailChange(r.Context(), p, in.Email, s.meta(r))
+	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusAccepted)
+	writeJSON(w, http.StatusAccepted, map[string]any{"email": req.NewEmail, "expiresAt": req.ExpiresAt.UTC(), "mailed": req.Mailed})
+	return nil
+}
+
+// adminEmailChangeLink is POST /api/v1/admin/users/{id}/email-change: 201
+// {"url", "email", "oldEmail", "expiresAt"}, the confirmation link of the
+// user's waiting change of address, for the admin to hand over.
+func (s *Server) adminEmailChangeLink(w http.ResponseWriter, r *http.Request, by service.Actor) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return torii.ErrNotFound
+	}
+	link, err := s.svc.AdminEmailChangeLink(r.Context(), id, by)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"url": link.URL, "email": link.NewEmail, "oldEmail": link.OldEmail, "expiresAt": link.ExpiresAt.UTC()})
 	return nil
 }
 
@@ -81,5 +101,22 @@ func (s *Server) confirmEmailChange(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// adminEmailChanges is GET /api/v1/admin/email-changes: the waiting
+// changes of address (each account's newest), newest first, so an admin
+// knows which links to make. Tokens are never listed.
+func (s *Server) adminEmailChanges(w http.ResponseWriter, r *http.Request, by service.Actor) error {
+	list, err := s.svc.AdminWaitingEmailChanges(r.Context(), by)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(list))
+	for i, ch := range list {
+		out[i] = map[string]any{"userId": ch.UserID, "oldEmail": ch.OldEmail, "email": ch.NewEmail, "via": ch.Via,
+			"createdAt": ch.CreatedAt.UTC(), "expiresAt": ch.ExpiresAt.UTC()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"emailChanges": out})
 	return nil
 }

@@ -75,6 +75,9 @@ func TestAvatar_UploadIsRedrawnAsBoundedPNGAndServedSafely(t *testing.T) {
 	}
 	// The /account form shows the field.
 	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="profile-picture"`)
+	if a := auditJSON(t, cliAdmin(t, srv), "profile.update"); !strings.Contains(a, `"picture":"upload"`) || !strings.Contains(a, `"picture":"removed"`) {
+		t.Errorf("profile.update audit: %s", a)
+	}
 }
 
 func TestAvatar_ProviderPictureUntilAnUploadWhichItNeverReplaces(t *testing.T) {
@@ -95,5 +98,50 @@ func TestAvatar_ProviderPictureUntilAnUploadWhichItNeverReplaces(t *testing.T) {
 	g.signIn(again, g.idp.Token(u))
 	if got := me(t, again)["user"].(map[string]any)["avatarUrl"].(string); !strings.HasPrefix(got, "/avatars/") {
 		t.Fatalf("a provider sign-in replaced the upload with %q", got)
+	}
+}
+
+// Removing the upload brings back the picture Google gave at the last
+// sign-in at once, not at the next sign-in.
+func TestAvatar_RemovingTheUploadBringsBackGooglesPictureAtOnce(t *testing.T) {
+	g := startGoogle(t, nil)
+	u := ada
+	u.Picture = "https://lh3.googleusercontent.example/ada.png"
+	c := g.srv.Client(t)
+	if r := g.signIn(c, g.idp.Token(u)); r.Status != http.StatusCreated {
+		t.Fatalf("sign-in: %d %s", r.Status, r.Body)
+	}
+	if r := putAvatar(c, pngOf(t, 32, 32), "image/png"); r.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	// Google's picture changes while the upload is shown.
+	u.Picture = "https://lh3.googleusercontent.example/ada-2.png"
+	g.signIn(g.srv.Client(t), g.idp.Token(u))
+	if r := c.Do("DELETE", "/api/v1/me/avatar", nil); r.Status != http.StatusOK {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+	if got := me(t, c)["user"].(map[string]any)["avatarUrl"]; got != u.Picture {
+		t.Fatalf("after removing the upload avatarUrl is %v, want Google's latest %q", got, u.Picture)
+	}
+
+}
+
+// A password account that links Google from /account shows Google's
+// picture at once; after an upload is removed, it comes back.
+func TestAvatar_LinkingGoogleShowsItsPictureAtOnce(t *testing.T) {
+	g := startGoogle(t, nil)
+	c := g.srv.Client(t)
+	registerUser(t, c, "ann@example.com", "Ann")
+	u := grace
+	u.Picture = "https://lh3.googleusercontent.example/grace.png"
+	if r := c.Do("POST", "/api/v1/me/identities", map[string]string{"credential": g.idp.Token(u)}); r.Status != http.StatusCreated {
+		t.Fatalf("link: %d %s", r.Status, r.Body)
+	}
+	if got := me(t, c)["user"].(map[string]any)["avatarUrl"]; got != u.Picture {
+		t.Fatalf("avatarUrl %v after linking, want Google's picture", got)
+	}
+	putAvatar(c, pngOf(t, 16, 16), "image/png")
+	if r := c.Do("DELETE", "/api/v1/me/avatar", nil); r.Status != http.StatusOK || r.JSON()["user"].(map[string]any)["avatarUrl"] != u.Picture {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
 	}
 }

@@ -79,6 +79,10 @@ func TestExport_GivesTheUsersOwnData(t *testing.T) {
 	if s := e["sessions"].([]any); len(s) != 1 || s[0].(map[string]any)["id"] != nil {
 		t.Errorf("sessions (no ids): %v", s)
 	}
+	if e["truncated"] != false || e["messagesTruncated"] != false || e["auditTruncated"] != false ||
+		e["limits"].(map[string]any)["messages"] != float64(100_000) || e["limits"].(map[string]any)["audit"] != float64(10_000) {
+		t.Errorf("bounds: truncated %v %v %v, limits %v", e["truncated"], e["messagesTruncated"], e["auditTruncated"], e["limits"])
+	}
 	if !strings.Contains(string(r.Body), `"event":"register"`) {
 		t.Errorf("no audit of the registration: %s", r.Body)
 	}

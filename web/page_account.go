@@ -26,6 +26,10 @@ type accountView struct {
 	Language string
 	// Apps are the apps the user signed in to with torii (page_consent.go).
 	Apps []service.AppAccess
+	// EmailChange is the waiting change of address, if any; EmailChanged
+	// the last change, within service.EmailChangeNoticeFor (page_profile.go).
+	EmailChange  *torii.EmailChange
+	EmailChanged *emailChangedView
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +81,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		s.renderError(w, r, err)
 		return
 	}
+	change, changed, err := s.emailChangeViews(r, p)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	cfg := s.svc.PublicConfig()
 	d.Title, d.User, d.IsAdmin = "account.title", &p.User, p.IsAdmin()
 	d.GoogleAction = "google.link"
@@ -93,6 +102,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p service
 		Reauth: r.URL.Query().Has("reauth") || torii.IsCode(d.err, torii.EReauthRequired) ||
 			r.URL.Path == "/account/reauth",
 		ReauthGoogle: cfg.Google != nil && cfg.Google.CodeFlow && len(p.Identities) > 0,
+		EmailChange:  change,
+		EmailChanged: changed,
 	}
 	s.render(w, r, status, "account", d)
 }

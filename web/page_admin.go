@@ -27,6 +27,9 @@ type adminView struct {
 	Actor service.Actor
 	// The apps that sign in with torii (web/page_clients.go).
 	adminClientsView
+	// EmailChanges are the waiting changes of address by user id, whose
+	// link the admin can make (page_profile.go).
+	EmailChanges map[int64]*torii.EmailChange
 }
 
 // adminPage is GET /admin: users, allowlist and audit log, filtered by
@@ -57,6 +60,10 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, by service.
 	f := torii.UserFilter{Query: v.Query, Status: torii.UserStatus(v.Status), Limit: 100}
 	var err error
 	if v.Users, err = s.svc.AdminUsers(r.Context(), f, by); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if v.EmailChanges, err = s.svc.AdminPendingEmailChanges(r.Context(), by); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

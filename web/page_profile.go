@@ -2,6 +2,10 @@ package web
 
 import (
 	"net/http"
+	"time"
+
+	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
 )
 
 // The profile's pages (issue 19): /account's name and address forms, and
@@ -29,14 +33,44 @@ func (s *Server) accountEmailSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	if err := s.svc.RequestEmailChange(r.Context(), p, email, s.meta(r)); err != nil {
+	req, err := s.svc.RequestEmailChange(r.Context(), p, email, s.meta(r))
+	if err != nil {
 		d := pageData{err: err, Form: map[string]string{"email": email}}
 		if status, ok := s.formFailure(w, r, &d, err); ok {
 			s.renderAccount(w, r, p, status, d)
 		}
 		return
 	}
-	s.renderAccount(w, r, p, http.StatusOK, pageData{Notice: "recover.account.emailSent"})
+	notice := "recover.account.emailSent"
+	if !req.Mailed {
+		notice = "recover.account.emailWaiting"
+	}
+	s.renderAccount(w, r, p, http.StatusOK, pageData{Notice: notice})
+}
+
+// adminEmailLinkSubmit is POST /admin/users/email-link {id}: shows a new
+// confirmation link of the user's waiting change of address.
+func (s *Server) adminEmailLinkSubmit(w http.ResponseWriter, r *http.Request) {
+	by, ok := s.adminForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := formID(r, "id")
+	var link service.EmailChangeLink
+	if err == nil {
+		link, err = s.svc.AdminEmailChangeLink(r.Context(), id, by)
+	}
+	if err != nil {
+		s.adminFormError(w, r, by, err)
+		return
+	}
+	l := s.localizer(r, nil)
+	s.renderAdminLink(w, r, "recover.admin.emailLinkTitle", adminLinkView{
+		Intro: l.T("recover.admin.emailLinkIntro", "OldEmail", link.OldEmail, "NewEmail", link.NewEmail),
+		URL:   link.URL,
+		Note:  l.T("recover.admin.emailLinkNote", "Time", whenIn(l, link.ExpiresAt)),
+		Back:  "/admin",
+	})
 }
 
 // confirmEmailPage is GET /confirm-email?token=…: a button only, since
@@ -95,4 +129,27 @@ func (s *Server) adminDeleteSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.adminDone(w, r, "deleted")
+}
+
+// emailChangedView tells /account's reader that the address changed: with
+// no mail, it stands for the notice mail to the old address.
+type emailChangedView struct {
+	From string
+	At   time.Time
+}
+
+// emailChangeViews are /account's waiting change of address and last
+// change, if any.
+func (s *Server) emailChangeViews(r *http.Request, p service.Principal) (*torii.EmailChange, *emailChangedView, error) {
+	var change *torii.EmailChange
+	if ch, ok, err := s.svc.PendingEmailChange(r.Context(), p); err != nil {
+		return nil, nil, err
+	} else if ok {
+		change = &ch
+	}
+	from, at, ok, err := s.svc.LastEmailChange(r.Context(), p)
+	if err != nil || !ok {
+		return change, nil, err
+	}
+	return change, &emailChangedView{From: from, At: at}, nil
 }

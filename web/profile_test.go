@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,9 +97,87 @@ func TestEmailChange_LinkToNewAddressConfirmsOldIsToldNeedsRecentSignIn(t *testi
 	wantPage(t, postForm(srv.Client(t), "/confirm-email", url.Values{"token": {expired}}), http.StatusBadRequest, "invalid, already used or expired")
 }
 
-func TestEmailChange_WithoutMailIsRefused(t *testing.T) {
+// With no mail, a change waits for an admin: the user asks on /account
+// (or the API), the admin sees it on /admin and makes its link (page, API
+// or `torii user email-link`, each making the earlier one dead), and
+// opening it changes the address, verified by the admin's act. /account
+// shows the waiting change, then the change itself in place of the
+// notice mail; every step is audited.
+func TestEmailChange_WithoutMailAnAdminMakesTheLink(t *testing.T) {
 	srv := start(t, nil)
 	ann := signedIn(t, srv, "ann@example.com")
-	wantError(t, ann.Do("POST", "/api/v1/me/email", map[string]string{"email": "new@example.com"}), http.StatusBadRequest, "MAIL_NOT_CONFIGURED")
-	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="profile-email-off"`)
+	annID := userID(t, ann)
+	boss := cliAdmin(t, srv)
+	path := fmt.Sprintf("/api/v1/admin/users/%d/email-change", annID)
+
+	// Nothing waits yet: no link to make.
+	wantError(t, boss.Do("POST", path, nil), http.StatusNotFound, "NOT_FOUND")
+	if _, code := srv.CLI(t, "", "user", "email-link", "ann@example.com"); code != 1 {
+		t.Errorf("email-link with nothing waiting: exit %d", code)
+	}
+	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="profile-email"`, "This server sends no mail: an administrator makes the confirmation link")
+
+	r := ann.Do("POST", "/api/v1/me/email", map[string]string{"email": "Ann.New@Example.com"})
+	if r.Status != http.StatusAccepted || r.JSON()["mailed"] != false || r.JSON()["email"] != "ann.new@example.com" {
+		t.Fatalf("change: %d %s", r.Status, r.Body)
+	}
+	wantPage(t, postForm(ann, "/account/email", url.Values{"email": {"ann.new@example.com"}}), http.StatusOK, "waiting for an administrator", `id="email-change-waiting"`)
+	if me(t, ann)["user"].(map[string]any)["email"] != "ann@example.com" {
+		t.Fatal("the address changed before any link")
+	}
+	wantError(t, ann.Do("POST", path, nil), http.StatusForbidden, "FORBIDDEN")
+	wantError(t, boss.Do("POST", "/api/v1/admin/users/999999/email-change", nil), http.StatusNotFound, "NOT_FOUND")
+
+	// The API lists it (no token), the admin page shows it with its button.
+	list := boss.Do("GET", "/api/v1/admin/email-changes", nil)
+	if list.Status != http.StatusOK {
+		t.Fatalf("list: %d %s", list.Status, list.Body)
+	}
+	if l := list.JSON()["emailChanges"].([]any); len(l) != 1 || l[0].(map[string]any)["email"] != "ann.new@example.com" ||
+		l[0].(map[string]any)["userId"] != float64(annID) || l[0].(map[string]any)["via"] != "admin" || strings.Contains(string(list.Body), "token") {
+		t.Fatalf("waiting changes: %s", list.Body)
+	}
+	wantError(t, ann.Do("GET", "/api/v1/admin/email-changes", nil), http.StatusForbidden, "FORBIDDEN")
+	wantPage(t, boss.Do("GET", "/admin", nil), http.StatusOK, fmt.Sprintf(`id="email-link-%d"`, annID), "→\u00a0ann.new@example.com")
+	api := boss.Do("POST", path, nil)
+	if api.Status != http.StatusCreated || api.JSON()["email"] != "ann.new@example.com" || api.JSON()["oldEmail"] != "ann@example.com" {
+		t.Fatalf("admin link: %d %s", api.Status, api.Body)
+	}
+	page := postForm(boss, "/admin/users/email-link", url.Values{"id": {fmt.Sprint(annID)}})
+	wantPage(t, page, http.StatusOK, `id="admin-link"`, srv.Env["TORII_BASE_URL"]+"/confirm-email?token=")
+	out, code := srv.CLI(t, "", "user", "email-link", "ann@example.com")
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "ann.new@example.com") {
+		t.Fatalf("torii user email-link: %d %q", code, out)
+	}
+	cliLink := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	if !strings.HasPrefix(cliLink, srv.Env["TORII_BASE_URL"]+"/confirm-email?token=") {
+		t.Fatalf("last line %q is not the link", cliLink)
+	}
+	// Each new link kills the one before: the API's is dead now.
+	wantError(t, srv.Client(t).Do("POST", "/api/v1/auth/email-change/confirm", map[string]string{"token": linkToken(t, api.JSON()["url"].(string), "/confirm-email")}), http.StatusBadRequest, "TOKEN_INVALID")
+
+	wantPage(t, postForm(srv.Client(t), "/confirm-email", url.Values{"token": {linkToken(t, cliLink, "/confirm-email")}}), http.StatusOK, "Your address is now ann.new@example.com.")
+	if u := me(t, ann)["user"].(map[string]any); u["email"] != "ann.new@example.com" || u["emailVerified"] != true {
+		t.Fatalf("after the admin's link: %v", u)
+	}
+	wantStatus(t, "login with the new address", login(srv.Client(t), "ann.new@example.com", goodPassword), http.StatusOK)
+	// In place of the notice mail: /account tells of the change.
+	wantPage(t, ann.Do("GET", "/account", nil), http.StatusOK, `id="email-changed"`, "changed from ann@example.com")
+	if a := auditJSON(t, boss, "email.change"); !strings.Contains(a, `"via":"admin"`) || !strings.Contains(a, `"from":"ann@example.com"`) {
+		t.Errorf("email.change audit: %s", a)
+	}
+	if a := auditJSON(t, boss, "email.change.request"); !strings.Contains(a, `"by":"cli"`) || !strings.Contains(a, `"via":"admin"`) {
+		t.Errorf("email.change.request audit: %s", a)
+	}
+	if a := auditJSON(t, boss, "email.verify"); !strings.Contains(a, `"how":"admin-change"`) {
+		t.Errorf("email.verify audit: %s", a)
+	}
+	if _, code := srv.CLI(t, "", "user", "email-link", "ann.new@example.com"); code != 1 {
+		t.Errorf("email-link after the change: exit %d", code)
+	}
+	// Without mail's limit, the waiting changes of one account are bounded.
+	for i := range 5 {
+		wantStatus(t, "waiting change", ann.Do("POST", "/api/v1/me/email", map[string]string{"email": fmt.Sprintf("w%d@example.com", i)}), http.StatusAccepted)
+	}
+	wantError(t, ann.Do("POST", "/api/v1/me/email", map[string]string{"email": "w5@example.com"}), http.StatusTooManyRequests, "RATE_LIMITED")
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/toriihq/torii/app"
+	"github.com/toriihq/torii/service"
+	"github.com/toriihq/torii/sqlstore"
 	"github.com/toriihq/torii/testserver"
 )
 
@@ -50,7 +52,8 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 	ann := signedIn(t, srv, "ann@example.com")
 	nextMailTo(t, smtp, "ann@example.com", "Confirm your e-mail address")
 	other := loginAs(t, srv, "ann@example.com")
-	access := mint(t, other, "").AccessToken
+	pair := mint(t, other, "")
+	access := pair.AccessToken
 
 	r := requestReset(t, srv.Client(t), " Ann@Example.com ")
 	if r.Status != http.StatusAccepted || len(r.Body) != 0 {
@@ -65,6 +68,19 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 		t.Errorf("mail bodies lack the link or its lifetime:\n%s", html)
 	}
 	token := linkToken(t, link, "/reset-password")
+	// Only the token's SHA-256 is stored: the row is found by the hash,
+	// never by the token itself.
+	st, err := sqlstore.Open(t.Context(), srv.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.PasswordResetByID(t.Context(), service.SessionID(token), time.Now()); err != nil {
+		t.Fatalf("no reset stored under the token's hash: %v", err)
+	}
+	if _, err := st.PasswordResetByID(t.Context(), token, time.Now()); err == nil {
+		t.Fatal("the reset is stored under the token itself")
+	}
 
 	// Opening the link (a mail scanner does) spends nothing.
 	for range 2 {
@@ -84,6 +100,9 @@ func TestPasswordReset_MailedLinkSetsPasswordOnceAndEndsEverySession(t *testing.
 	}
 	if r := bearer(srv, t, "GET", "/api/v1/me", access); r.Status != http.StatusUnauthorized {
 		t.Errorf("access token after reset: %d", r.Status)
+	}
+	if r := refresh(srv, t, pair.RefreshToken); r.Status != http.StatusUnauthorized {
+		t.Errorf("refresh token after reset: %d %s", r.Status, r.Body)
 	}
 	wantError(t, login(srv.Client(t), "ann@example.com", goodPassword), http.StatusUnauthorized, "INVALID_CREDENTIALS")
 	fresh := srv.Client(t)
@@ -341,6 +360,14 @@ func TestInvitation_WithoutMailRevokedExpiredAndAdmin(t *testing.T) {
 	_, _ = invite(t, boss, map[string]any{"email": "hal@example.com"})
 	wantPage(t, boss.Do("GET", "/admin/invitations", nil), http.StatusOK, "hal@example.com", `id="invite-form"`)
 	wantPage(t, postForm(boss, "/admin/invitations", url.Values{"email": {"ida@example.com"}}), http.StatusOK, `id="admin-link"`, "sends no mail")
+
+	// Each step is audited, with who did it and whether a mail went out.
+	if a := auditJSON(t, boss, "user.invite"); !strings.Contains(a, `"email":"fay@example.com"`) || !strings.Contains(a, `"by":"cli"`) || !strings.Contains(a, `"mailed":false`) {
+		t.Errorf("user.invite audit: %s", a)
+	}
+	if a := auditJSON(t, boss, "user.invite.revoke"); !strings.Contains(a, `"email":"dee@example.com"`) {
+		t.Errorf("user.invite.revoke audit: %s", a)
+	}
 }
 
 func TestRecoveryMail_InTheLanguageOfTheRequest(t *testing.T) {
@@ -360,4 +387,30 @@ func TestRecoveryMail_InTheLanguageOfTheRequest(t *testing.T) {
 		t.Fatalf("invite: %d %s", r.Status, r.Body)
 	}
 	nextMailTo(t, smtp, "cy@example.com", "torii への招待")
+}
+
+// Guessing reset links counts like guessing passwords: past the per-IP
+// limit of failed sign-ins, even a good link is refused from that IP
+// (429 with Retry-After) and not spent.
+func TestPasswordReset_GuessingLinksIsLimitedPerIP(t *testing.T) {
+	// The CLI makes the link on the real clock: the server's starts there.
+	clock := testserver.NewClock(time.Now())
+	srv := testserver.Start(t, testserver.Options{Env: map[string]string{"TORII_RATE_LOGIN_IP": "3/15m"}, AppOptions: app.Options{Now: clock.Now}})
+	signedIn(t, srv, "ann@example.com")
+	out, code := srv.CLI(t, "", "user", "reset-link", "ann@example.com")
+	if code != 0 {
+		t.Fatalf("reset-link: %d %q", code, out)
+	}
+	good := linkToken(t, strings.TrimSpace(out), "/reset-password")
+	for i := range 3 {
+		wantError(t, confirmReset(srv.Client(t), fmt.Sprintf("guess-%d-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", i), newPassword), http.StatusBadRequest, "TOKEN_INVALID")
+	}
+	r := confirmReset(srv.Client(t), good, newPassword)
+	wantError(t, r, http.StatusTooManyRequests, "RATE_LIMITED")
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The refused link was not spent: once the window passes it works.
+	clock.Advance(15 * time.Minute)
+	wantStatus(t, "the good link later", confirmReset(srv.Client(t), good, newPassword), http.StatusNoContent)
 }

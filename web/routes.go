@@ -134,6 +134,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /invite", s.invitePage)
 	mux.HandleFunc("POST /invite", s.inviteSubmit)
 	mux.HandleFunc("POST /admin/users/reset-link", s.adminResetLinkSubmit)
+	mux.HandleFunc("POST /admin/users/email-link", s.adminEmailLinkSubmit)
 	mux.HandleFunc("GET /admin/invitations", s.adminInvitationsPage)
 	mux.HandleFunc("POST /admin/invitations", s.adminInviteSubmit)
 	mux.HandleFunc("POST /admin/invitations/revoke", s.adminRevokeInvitationSubmit)
@@ -177,6 +178,8 @@ var adminRoutes = []struct {
 	{"DELETE /api/v1/admin/clients/{id}", func(s *Server) adminFunc { return s.adminClientRemove }},
 	{"POST /api/v1/admin/clients/{id}/rotate-secret", func(s *Server) adminFunc { return s.adminClientRotate }},
 	{"POST /api/v1/admin/users/{id}/password-reset", func(s *Server) adminFunc { return s.adminPasswordReset }},
+	{"POST /api/v1/admin/users/{id}/email-change", func(s *Server) adminFunc { return s.adminEmailChangeLink }},
+	{"GET /api/v1/admin/email-changes", func(s *Server) adminFunc { return s.adminEmailChanges }},
 	{"POST /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvite }},
 	{"GET /api/v1/admin/invitations", func(s *Server) adminFunc { return s.adminInvitations }},
 	{"DELETE /api/v1/admin/invitations/{id}", func(s *Server) adminFunc { return s.adminRevokeInvitation }},
