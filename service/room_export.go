@@ -7,9 +7,9 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// MaxExportMessages bounds a conversation's export: its newest messages
+// MaxRoomExportMessages bounds a conversation's export: its newest messages
 // up to this many (docs/api.md "Working with replies").
-const MaxExportMessages = 5000
+const MaxRoomExportMessages = 5000
 
 // RoomExport is a room's history as GET /api/v1/rooms/{id}/export gives
 // it.
@@ -44,7 +44,7 @@ func (s *Service) ExportRoom(ctx context.Context, p Principal, roomID int64) (Ro
 	}
 	var all []torii.Message // newest first
 	before := int64(0)
-	for len(all) < MaxExportMessages {
+	for len(all) < MaxRoomExportMessages {
 		page, err := s.store.MessagesBefore(ctx, r.ID, before, 100)
 		if err != nil {
 			return RoomExport{}, err
@@ -59,10 +59,10 @@ func (s *Service) ExportRoom(ctx context.Context, p Principal, roomID int64) (Ro
 		}
 		before = page[len(page)-1].ID
 	}
-	if len(all) > MaxExportMessages {
-		all = all[:MaxExportMessages]
+	if len(all) > MaxRoomExportMessages {
+		all = all[:MaxRoomExportMessages]
 		out.Truncated = true
-	} else if len(all) == MaxExportMessages {
+	} else if len(all) == MaxRoomExportMessages {
 		if more, err := s.store.MessagesBefore(ctx, r.ID, all[len(all)-1].ID, 1); err != nil {
 			return RoomExport{}, err
 		} else {

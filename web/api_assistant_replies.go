@@ -107,7 +107,7 @@ func exportMarkdown(x service.RoomExport, at time.Time) string {
 		meta += ", model " + x.Settings.Model
 	}
 	if x.Truncated {
-		meta += fmt.Sprintf(", newest %d messages", service.MaxExportMessages)
+		meta += fmt.Sprintf(", newest %d messages", service.MaxRoomExportMessages)
 	}
 	fmt.Fprintf(&b, "<!-- %s -->\n", strings.ReplaceAll(meta, "--", "- -"))
 	for _, m := range x.Messages {
