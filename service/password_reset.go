@@ -36,40 +36,41 @@ func (s *Service) resetLink(token string) string {
 }
 
 // RequestPasswordReset is POST /api/v1/auth/password-reset {"email"}.
-// Whether or not the address has an account, it answers the same (nil)
-// after the same work: the request path checks only the form and the
+// Whether or not the address has an account, it answers the same
+// (mailed, nil) after the same work: the request path checks only the form and the
 // per-IP limit, and the lookup, the link and its mail are made in the
 // background, so neither the answer nor its time tells whether the
 // address exists. The per-address limit drops requests silently for the
-// same reason (and so nobody can fill someone's inbox). Errors, the same
-// for every address: NOT_ALLOWED (password sign-in off),
-// MAIL_NOT_CONFIGURED (an admin makes the link instead),
+// same reason (and so nobody can fill someone's inbox). mailed is false
+// when this server sends no mail: the request is accepted (the contract's
+// "202 always") and nothing is sent; an admin makes the link instead.
+// Errors, the same for every address: NOT_ALLOWED (password sign-in off),
 // VALIDATION_ERROR (`email` empty or malformed), RATE_LIMITED (per IP).
-func (s *Service) RequestPasswordReset(ctx context.Context, emailIn string, m Meta) error {
+func (s *Service) RequestPasswordReset(ctx context.Context, emailIn string, m Meta) (mailed bool, err error) {
 	if !s.opts.PasswordLogin {
-		return errPasswordLoginOff()
-	}
-	if !s.MailEnabled() {
-		return torii.Errorf(torii.EMailOff, "This server sends no mail. Ask an administrator for a password reset link.")
+		return false, errPasswordLoginOff()
 	}
 	email := torii.NormalizeEmail(emailIn)
 	fields := fieldErrors{}
 	fields.checkEmail(email)
 	if err := fields.err(); err != nil {
-		return err
+		return false, err
 	}
 	if ok, retry := allow(s.opts.ResetPerIP, m.IP); !ok {
-		return errRateLimited(retry)
+		return false, errRateLimited(retry)
+	}
+	if !s.MailEnabled() {
+		return false, nil
 	}
 	if ok, _ := allow(s.opts.ResetPerAddress, email); !ok {
 		s.log.Info("password reset request dropped: address limit")
-		return nil
+		return true, nil
 	}
 	select {
 	case s.resetJobs.slot() <- struct{}{}:
 	default:
 		s.log.Warn("password reset request dropped: too many at once")
-		return nil
+		return true, nil
 	}
 	s.resetJobs.wg.Add(1)
 	go func() {
@@ -79,7 +80,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, emailIn string, m Me
 			s.log.Error("password reset mail", "err", err)
 		}
 	}()
-	return nil
+	return true, nil
 }
 
 // WaitResetJobs waits until the background reset requests have finished

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -65,7 +66,13 @@ func TestPasswordReset_AnswerNeverWaitsForTheAddressLookup(t *testing.T) {
 
 	for _, email := range []string{"ann@example.com", "nobody@example.com"} {
 		answered := make(chan error, 1)
-		go func() { answered <- s.RequestPasswordReset(ctx, email, Meta{IP: "192.0.2.1"}) }()
+		go func() {
+			mailed, err := s.RequestPasswordReset(ctx, email, Meta{IP: "192.0.2.1"})
+			if err == nil && !mailed {
+				err = errors.New("mailed is false on a server with mail")
+			}
+			answered <- err
+		}()
 		select {
 		case err := <-answered:
 			if err != nil {

@@ -16,16 +16,18 @@ type resetRequestJSON struct {
 }
 
 // passwordResetRequest is POST /api/v1/auth/password-reset {"email"}:
-// 202 with no body, whether or not the address has an account.
+// 202 {"mailed"}, whether or not the address has an account; mailed is
+// false on a server that sends no mail (the same for every address).
 func (s *Server) passwordResetRequest(w http.ResponseWriter, r *http.Request) error {
 	var in resetRequestJSON
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.RequestPasswordReset(r.Context(), in.Email, s.meta(r)); err != nil {
+	mailed, err := s.svc.RequestPasswordReset(r.Context(), in.Email, s.meta(r))
+	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusAccepted)
+	writeJSON(w, http.StatusAccepted, map[string]bool{"mailed": mailed})
 	return nil
 }
 

@@ -58,11 +58,14 @@ func (s *Server) forgotPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	email := r.PostForm.Get("email")
 	d := pageData{Title: "recover.forgot.title", Form: map[string]string{"email": email}}
-	if err := s.svc.RequestPasswordReset(r.Context(), email, s.meta(r)); err != nil {
+	mailed, err := s.svc.RequestPasswordReset(r.Context(), email, s.meta(r))
+	if err != nil {
 		s.formError(w, r, "forgot_password", d, err)
 		return
 	}
-	d.Notice = "recover.forgot.sent"
+	if mailed { // else the page says this server sends no mail
+		d.Notice = "recover.forgot.sent"
+	}
 	s.render(w, r, http.StatusOK, "forgot_password", d)
 }
 
