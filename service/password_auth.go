@@ -87,7 +87,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 		return SignIn{}, groupTakenAsField(err)
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": "password"})
-	s.queueVerificationAfterRegister(ctx, u)
+	s.queueVerificationAfterRegister(ctx, u, m)
 	return s.signedIn(ctx, u, m, "password")
 }
 
