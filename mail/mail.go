@@ -104,15 +104,15 @@ func ParseURL(raw string) (Server, error) {
 			return Server{}, errors.New("give both a user name and a password, or neither")
 		}
 	}
-	if srv.Security == StartTLSRequired && IsLoopback(srv.Host) {
+	if srv.Security == StartTLSRequired && isLoopback(srv.Host) {
 		srv.Security = StartTLSOpportunistic
 	}
 	return srv, nil
 }
 
-// IsLoopback reports whether host is localhost or a loopback address: the
+// isLoopback reports whether host is localhost or a loopback address: the
 // only hosts mail may reach without TLS.
-func IsLoopback(host string) bool {
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
