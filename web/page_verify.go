@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
 )
 
 // verifyView is the /verify-email page's data.
@@ -65,18 +66,11 @@ func (s *Server) accountVerifySubmit(w http.ResponseWriter, r *http.Request) {
 
 // adminVerifySubmit is POST /admin/users/verify-email {id}: "Mark
 // verified" on /admin.
-func (s *Server) adminVerifySubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminVerifySubmit(r *http.Request, by service.Actor) error {
 	id, err := formID(r, "id")
-	if err == nil {
-		_, err = s.svc.AdminVerifyEmail(r.Context(), id, by)
-	}
 	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
+		return err
 	}
-	s.adminDone(w, r, "verified")
+	_, err = s.svc.AdminVerifyEmail(r.Context(), id, by)
+	return err
 }
