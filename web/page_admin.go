@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/toriihq/torii"
@@ -176,14 +175,6 @@ func (s *Server) adminFormError(w http.ResponseWriter, r *http.Request, by servi
 		d = pageData{Error: strings.TrimSpace(msg)}
 	}
 	s.renderAdmin(w, r, by, status, d)
-}
-
-func formID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PostForm.Get(name), 10, 64)
-	if err != nil {
-		return 0, torii.ErrNotFound
-	}
-	return id, nil
 }
 
 // adminStatusSubmit is POST /admin/users/status {id, status}.
