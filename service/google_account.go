@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/toriihq/torii"
-	"github.com/toriihq/torii/password"
 )
 
 // maxCompanyRunes bounds companyName (seed 003's registration).
@@ -198,13 +197,7 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, current, next st
 		return err
 	}
 	fields := fieldErrors{}
-	if err := password.Validate(next); err != nil {
-		fields["newPassword"] = "is not valid"
-		var e *torii.Error
-		if errors.As(err, &e) && e.Fields["password"] != "" {
-			fields["newPassword"] = e.Fields["password"]
-		}
-	}
+	fields.checkPassword("newPassword", next)
 	if u.HasPassword() && current == "" {
 		fields["currentPassword"] = "is required"
 	}

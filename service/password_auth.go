@@ -55,14 +55,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	fields.checkEmail(email)
 	fields.checkName(name)
 	s.checkCompany(fields, company)
-	if err := password.Validate(in.Password); err != nil {
-		var e *torii.Error
-		if errors.As(err, &e) {
-			for k, v := range e.Fields {
-				fields[k] = v
-			}
-		}
-	}
+	fields.checkPassword("password", in.Password)
 	if err := fields.err(); err != nil {
 		return SignIn{}, err
 	}
