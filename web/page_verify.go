@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
 )
 
@@ -32,14 +31,8 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 	s.withViewer(r, &d)
 	u, err := s.svc.VerifyEmail(r.Context(), r.PostForm.Get("token"), s.meta(r))
 	if err != nil {
-		status := statusOf(err)
-		if status >= 500 {
-			s.renderError(w, r, err)
-			return
-		}
-		d.Error, d.err = torii.ErrorMessage(err), err
 		d.Data = verifyView{}
-		s.render(w, r, status, "verify_email", d)
+		s.formError(w, r, "verify_email", d, err)
 		return
 	}
 	if d.User != nil && d.User.ID == u.ID {
