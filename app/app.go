@@ -292,13 +292,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		// Replies abandoned by a crashed instance are failed by any other.
 		go a.Service.RunAssistantSweeper(ctx)
 	}
-	// The outbox sender stops with ctx, after the send under way.
+	// The outbox sender stops with ctx: a send under way is cut and the
+	// mail released for the next round (shutdown waits for that, within
+	// its deadline).
 	octx, ocancel := context.WithCancel(ctx)
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); a.Service.RunOutbox(octx, 0) }()
-	defer func() { ocancel(); <-outboxDone }()
-	// Reset requests answered already finish their mail before the store closes.
-	defer a.Service.WaitResetJobs()
+	background := func(deadline context.Context) {
+		ocancel()
+		a.waitBackground(deadline, outboxDone)
+	}
 	mctx, mcancel := context.WithCancel(ctx)
 	defer mcancel()
 	go a.serveMetrics(mctx)
@@ -309,10 +312,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		// The server failed: stop the background work within the same
+		// bound as a shutdown.
+		_ = srv.Close()
+		dctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		background(dctx)
 		return err
 	case <-ctx.Done():
 	}
-	return a.shutdown(srv, errc)
+	return a.shutdown(srv, errc, background)
 }
 
 func (a *App) pruneLoop(ctx context.Context) {

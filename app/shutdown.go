@@ -37,12 +37,15 @@ func webLimits(cfg *config.Config) web.Limits {
 // connections), assistant replies in flight are cancelled (Gemini bills
 // until the connection closes) and their text so far stored as incomplete
 // and announced; then event streams end with a reconnect hint; meanwhile
-// in-flight requests finish. What is still running at the deadline is cut:
-// the stream connections and the requests' connections close, and a reply
-// not yet stored is lost (its store write is cut at the deadline too).
-// Reaching the deadline is logged, not an error: it is the bound doing its
-// job.
-func (a *App) shutdown(srv *http.Server, errc <-chan error) error {
+// in-flight requests finish; then background (the outbox sender, whose
+// send under way is cut, and the reset requests already answered) is
+// waited for. What is still running at the deadline is cut: the stream
+// connections and the requests' connections close, and a reply, mail
+// result or reset link not yet stored is lost (its store write is cut
+// when the store closes; a mail cut mid-send is sent again later).
+// Reaching the deadline is logged, not an error: it is the bound doing
+// its job.
+func (a *App) shutdown(srv *http.Server, errc <-chan error, background func(context.Context)) error {
 	timeout := a.Config.ShutdownTimeout
 	a.Log.Info("shutting down", "timeout", timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -63,8 +66,28 @@ func (a *App) shutdown(srv *http.Server, errc <-chan error) error {
 		a.Log.Warn("shutdown deadline passed: closing the connections of requests still running", "err", err)
 		_ = srv.Close()
 	}
+	background(ctx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// waitBackground waits, until ctx's deadline, for the outbox sender to
+// stop (outboxDone) and for the password reset requests already answered
+// to have queued their mail. Call it once no request runs any more (a
+// reset request starts a job).
+func (a *App) waitBackground(ctx context.Context, outboxDone <-chan struct{}) {
+	resets := make(chan struct{})
+	go func() { a.Service.WaitResetJobs(); close(resets) }()
+	for _, w := range []struct {
+		what string
+		done <-chan struct{}
+	}{{"the mail being sent", outboxDone}, {"password reset requests being queued", resets}} {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			a.Log.Warn("shutdown deadline passed: " + w.what + " cut")
+		}
+	}
 }

@@ -8,7 +8,9 @@ import (
 )
 
 // Bounds on connections, requests and event streams (docs/api.md
-// "Limits"): every wait and count a client controls has one.
+// "Limits"): every wait and count a client controls has one. These are the
+// one home of their defaults: web falls back to them when its Limits are
+// zero.
 const (
 	// DefaultMaxConnsPerIP caps the open TCP connections of one peer
 	// address when torii faces clients directly.

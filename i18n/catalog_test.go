@@ -24,7 +24,7 @@ const repoRoot = ".."
 
 func TestCatalog_EveryFeatureHasBothLanguagesWithTheSameKeys(t *testing.T) {
 	t.Parallel()
-	en, ja := FileKeys(English), FileKeys(Japanese)
+	en, ja := fileKeys(English), fileKeys(Japanese)
 	if len(en) == 0 {
 		t.Fatal("no catalog files loaded")
 	}

@@ -250,9 +250,9 @@ func Keys(lang string) []string {
 	return keys
 }
 
-// FileKeys returns, for lang, each feature file's keys (feature → keys),
+// fileKeys returns, for lang, each feature file's keys (feature → keys),
 // so a test can check that every feature's pair of files matches.
-func FileKeys(lang string) map[string][]string {
+func fileKeys(lang string) map[string][]string {
 	out := map[string][]string{}
 	for f, ids := range cat.files[lang] {
 		out[f] = slices.Sorted(slices.Values(ids))

@@ -104,15 +104,15 @@ func ParseURL(raw string) (Server, error) {
 			return Server{}, errors.New("give both a user name and a password, or neither")
 		}
 	}
-	if srv.Security == StartTLSRequired && IsLoopback(srv.Host) {
+	if srv.Security == StartTLSRequired && isLoopback(srv.Host) {
 		srv.Security = StartTLSOpportunistic
 	}
 	return srv, nil
 }
 
-// IsLoopback reports whether host is localhost or a loopback address: the
+// isLoopback reports whether host is localhost or a loopback address: the
 // only hosts mail may reach without TLS.
-func IsLoopback(host string) bool {
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -173,7 +173,12 @@ func New(opts Options) (*Sender, error) {
 }
 
 // Send delivers m. An error says the server did not take the mail; the
-// caller retries later.
+// caller retries later. Send returns when ctx ends even if the server is
+// in the middle of the conversation (go-mail heeds ctx only while
+// dialing): a shutdown is never held up by a slow server. The abandoned
+// conversation ends by itself within Timeout; the server may still have
+// taken the mail, so a retry can deliver it twice (at least once, never
+// lost).
 func (s *Sender) Send(ctx context.Context, m Message) error {
 	msg := gomail.NewMsg()
 	if err := msg.From(s.from); err != nil {
@@ -195,7 +200,18 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+	sent := make(chan error, 1)
+	go func() { sent <- c.DialAndSendWithContext(ctx, msg) }()
+	select {
+	case err = <-sent:
+	case <-ctx.Done():
+		select {
+		case err = <-sent: // it finished as ctx ended
+		default:
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 // Allowlist sources (api.md: an entry's `source`).
 const (
 	SourceDB  = "db"
-	SourceEnv = "env"
+	sourceEnv = "env"
 )
 
 // AllowlistItem is one entry of the effective allowlist: a database row
@@ -129,7 +129,7 @@ func (s *Service) Allowlist(ctx context.Context, by Actor) ([]AllowlistItem, err
 	}
 	out := make([]AllowlistItem, 0, len(s.opts.AllowedEmails)+len(rows))
 	for _, p := range s.opts.AllowedEmails {
-		out = append(out, AllowlistItem{AllowlistEntry: torii.AllowlistEntry{Pattern: p}, Source: SourceEnv})
+		out = append(out, AllowlistItem{AllowlistEntry: torii.AllowlistEntry{Pattern: p}, Source: sourceEnv})
 	}
 	for _, e := range rows {
 		out = append(out, AllowlistItem{AllowlistEntry: e, Source: SourceDB})

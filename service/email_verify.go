@@ -35,13 +35,14 @@ func (s *Service) verifyLink(token string) string {
 }
 
 // queueVerification makes a token for u's current address and queues its
-// mail in the same transaction, then wakes the sender.
-func (s *Service) queueVerification(ctx context.Context, u torii.User) error {
+// mail in the same transaction, then wakes the sender. m is the request
+// of u's that asked for it (its language, until u saves one).
+func (s *Service) queueVerification(ctx context.Context, u torii.User, m Meta) error {
 	token, err := s.newToken()
 	if err != nil {
 		return err
 	}
-	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Lang: s.mailLanguage(ctx, u.ID), Name: u.Name, Link: s.verifyLink(token), Hours: int(verifyLinkTTL / time.Hour)})
+	msg, err := mail.VerifyEmail(u.Email, mail.VerifyEmailData{Lang: s.mailLang(ctx, u, m), Name: u.Name, Link: s.verifyLink(token), Hours: int(verifyLinkTTL / time.Hour)})
 	if err != nil {
 		return err
 	}
@@ -59,11 +60,11 @@ func (s *Service) queueVerification(ctx context.Context, u torii.User) error {
 // queueVerificationAfterRegister sends a new password account its
 // verification mail when mail is on. A failure does not undo the
 // registration: it is logged, and the user can ask for the mail again.
-func (s *Service) queueVerificationAfterRegister(ctx context.Context, u torii.User) {
+func (s *Service) queueVerificationAfterRegister(ctx context.Context, u torii.User, m Meta) {
 	if !s.MailEnabled() || u.EmailVerified {
 		return
 	}
-	if err := s.queueVerification(ctx, u); err != nil {
+	if err := s.queueVerification(ctx, u, m); err != nil {
 		s.log.Error("queue verification mail", "user", u.ID, "err", err)
 	}
 }
@@ -87,7 +88,7 @@ func (s *Service) ResendVerification(ctx context.Context, p Principal, m Meta) e
 	if ok, retry := allow(s.opts.VerifyMailPerUser, strconv.FormatInt(u.ID, 10)); !ok {
 		return &torii.Error{Code: torii.ERateLimited, Message: "A confirmation mail was sent recently. Check your mail, or try again later.", RetryAfter: retry}
 	}
-	return s.queueVerification(ctx, u)
+	return s.queueVerification(ctx, u, m)
 }
 
 // VerifyEmail consumes a verification token (POST

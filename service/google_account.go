@@ -6,7 +6,6 @@ import (
 	"unicode"
 
 	"github.com/toriihq/torii"
-	"github.com/toriihq/torii/password"
 )
 
 // maxCompanyRunes bounds companyName (seed 003's registration).
@@ -186,7 +185,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, id int64, m M
 // Errors: NOT_ALLOWED (password sign-in off), VALIDATION_ERROR
 // (`newPassword`, `currentPassword`), RATE_LIMITED, FORBIDDEN (an access
 // token: a browser session is needed), REAUTH_REQUIRED (the session's
-// last sign-in is older than ReauthWindow). The token epoch moves.
+// last sign-in is older than reauthWindow). The token epoch moves.
 func (s *Service) SetPassword(ctx context.Context, p Principal, current, next string, m Meta) error {
 	if !s.opts.PasswordLogin {
 		return errPasswordLoginOff()
@@ -199,13 +198,7 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, current, next st
 		return err
 	}
 	fields := fieldErrors{}
-	if err := password.Validate(next); err != nil {
-		fields["newPassword"] = "is not valid"
-		var e *torii.Error
-		if errors.As(err, &e) && e.Fields["password"] != "" {
-			fields["newPassword"] = e.Fields["password"]
-		}
-	}
+	fields.checkPassword("newPassword", next)
 	if u.HasPassword() && current == "" {
 		fields["currentPassword"] = "is required"
 	}

@@ -10,11 +10,11 @@ import (
 
 // Limits of group invitations (docs/api.md "Group invitations").
 const (
-	// InvitationTTL is how long an invitation can be accepted.
-	InvitationTTL = 14 * 24 * time.Hour
-	// MaxPendingInvitations bounds the live invitations of one group, so
+	// invitationTTL is how long an invitation can be accepted.
+	invitationTTL = 14 * 24 * time.Hour
+	// maxPendingInvitations bounds the live invitations of one group, so
 	// that no group can flood users with them.
-	MaxPendingInvitations = 100
+	maxPendingInvitations = 100
 )
 
 // errNoInvitation is the one answer for an invitation the caller may not
@@ -29,7 +29,7 @@ func (s *Service) inviteToGroup(ctx context.Context, p Principal, m torii.GroupM
 	now := s.now().UTC()
 	inv, err := s.store.CreateGroupInvitation(ctx, torii.GroupInvitation{
 		GroupID: m.GroupID, UserID: m.UserID, Role: m.Role, InvitedBy: &p.User.ID,
-		CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}, MaxPendingInvitations)
+		CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}, maxPendingInvitations)
 	if err != nil {
 		return MemberChange{}, err
 	}

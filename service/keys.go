@@ -32,7 +32,7 @@ const (
 	// KeyOverlap is how long a retired key stays published: twice the
 	// access token lifetime, which covers the verification leeway and an
 	// instance that has not yet reloaded the keys, with room to spare.
-	KeyOverlap = 2 * AccessTokenTTL
+	KeyOverlap = 2 * accessTokenTTL
 	// JWKSMaxAge is the JWKS's Cache-Control max-age. It is shorter than
 	// KeyOverlap, so a verifier's cached copy never outlives a key it
 	// still needs; a token signed by a key newer than the cached copy has

@@ -35,25 +35,16 @@ func (s *Service) SetLanguage(ctx context.Context, p Principal, lang string) err
 	return s.store.SetUserLanguage(ctx, p.User.ID, lang)
 }
 
-type requestLanguageKey struct{}
-
-// WithRequestLanguage records the language the request's reader chose
-// (?lang, cookie, Accept-Language; the web layer sets it), for mail sent
-// to that reader before they have saved a preference (the confirmation
-// mail of a registration).
-func WithRequestLanguage(ctx context.Context, lang string) context.Context {
-	return context.WithValue(ctx, requestLanguageKey{}, lang)
-}
-
-// mailLanguage is the language of mail to userID, who is the request's
-// reader: their saved preference, else the request's language, else the
+// mailLanguage is the language of mail to userID, who is the reader of
+// the request whose language is requestLang (Meta.Lang; "" outside a
+// request): their saved preference, else the request's language, else the
 // server's default.
-func (s *Service) mailLanguage(ctx context.Context, userID int64) string {
+func (s *Service) mailLanguage(ctx context.Context, userID int64, requestLang string) string {
 	if lang := s.UserLanguage(ctx, userID); lang != "" {
 		return lang
 	}
-	if lang, ok := ctx.Value(requestLanguageKey{}).(string); ok && i18n.Supported(lang) {
-		return lang
+	if i18n.Supported(requestLang) {
+		return requestLang
 	}
 	return s.DefaultLanguage()
 }

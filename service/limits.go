@@ -20,20 +20,20 @@ const (
 	// MaxUserAgentBytes bounds a stored User-Agent (sessions, audit rows):
 	// real browsers send 100–300 bytes.
 	MaxUserAgentBytes = 512
-	// MaxIPBytes bounds a stored client address (an IPv6 address with a
+	// maxIPBytes bounds a stored client address (an IPv6 address with a
 	// zone fits).
-	MaxIPBytes = 64
+	maxIPBytes = 64
 	// MaxAuditEmailBytes bounds the e-mail of an audit row: RFC 5321's
 	// 254-octet limit, so a real address is never cut.
 	MaxAuditEmailBytes = maxEmailBytes
-	// MaxAuditDetailValueBytes bounds each string inside an audit detail.
-	MaxAuditDetailValueBytes = 256
-	// MaxAuditDetailBytes bounds an audit detail's JSON; a larger one is
+	// maxAuditDetailValueBytes bounds each string inside an audit detail.
+	maxAuditDetailValueBytes = 256
+	// maxAuditDetailBytes bounds an audit detail's JSON; a larger one is
 	// replaced by {"truncated": true}.
-	MaxAuditDetailBytes = 2048
-	// MaxNextBytes bounds a stored return path (the code flow's `next`);
+	maxAuditDetailBytes = 2048
+	// maxNextBytes bounds a stored return path (the code flow's `next`);
 	// a longer one becomes "/".
-	MaxNextBytes = 2048
+	maxNextBytes = 2048
 )
 
 // storedText makes s valid UTF-8 (each invalid byte sequence becomes
@@ -51,7 +51,7 @@ func storedText(s string, n int) string {
 
 // stored returns m with its client-controlled fields made fit to store.
 func (m Meta) stored() Meta {
-	m.IP = storedText(m.IP, MaxIPBytes)
+	m.IP = storedText(m.IP, maxIPBytes)
 	m.UserAgent = storedText(m.UserAgent, MaxUserAgentBytes)
 	return m
 }
@@ -72,7 +72,7 @@ func boundedDetail(d map[string]any) map[string]any {
 		return nil
 	}
 	out, _ := boundValue(d, 0).(map[string]any)
-	if b, err := json.Marshal(out); err != nil || len(b) > MaxAuditDetailBytes {
+	if b, err := json.Marshal(out); err != nil || len(b) > maxAuditDetailBytes {
 		return map[string]any{"truncated": true}
 	}
 	return out
@@ -83,20 +83,20 @@ func boundedDetail(d map[string]any) map[string]any {
 func boundValue(v any, depth int) any {
 	switch x := v.(type) {
 	case string:
-		return storedText(x, MaxAuditDetailValueBytes)
+		return storedText(x, maxAuditDetailValueBytes)
 	case map[string]any:
 		if depth > 4 {
 			return nil
 		}
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[storedText(k, MaxAuditDetailValueBytes)] = boundValue(e, depth+1)
+			out[storedText(k, maxAuditDetailValueBytes)] = boundValue(e, depth+1)
 		}
 		return out
 	case []string:
 		out := make([]string, len(x))
 		for i, e := range x {
-			out[i] = storedText(e, MaxAuditDetailValueBytes)
+			out[i] = storedText(e, maxAuditDetailValueBytes)
 		}
 		return out
 	case []any:
@@ -111,7 +111,7 @@ func boundValue(v any, depth int) any {
 
 // storedNext bounds a return path before it is stored.
 func storedNext(next string) string {
-	if len(next) > MaxNextBytes || !utf8.ValidString(next) || strings.IndexByte(next, 0) >= 0 {
+	if len(next) > maxNextBytes || !utf8.ValidString(next) || strings.IndexByte(next, 0) >= 0 {
 		return "/"
 	}
 	return next

@@ -21,13 +21,13 @@ func TestBoundedDetail_CutsEveryStringAndCapsTheWhole(t *testing.T) {
 	d := boundedDetail(map[string]any{"reason": strings.Repeat("x", 10_000), "nested": map[string]any{"v": "\xff" + strings.Repeat("y", 5000)},
 		"list": []string{strings.Repeat("z", 3000)}, "n": 3})
 	b, _ := json.Marshal(d)
-	if len(b) > MaxAuditDetailBytes {
+	if len(b) > maxAuditDetailBytes {
 		t.Fatalf("detail is %d bytes", len(b))
 	}
-	if r, _ := d["reason"].(string); len(r) != MaxAuditDetailValueBytes {
-		t.Fatalf("reason is %d bytes, want %d", len(r), MaxAuditDetailValueBytes)
+	if r, _ := d["reason"].(string); len(r) != maxAuditDetailValueBytes {
+		t.Fatalf("reason is %d bytes, want %d", len(r), maxAuditDetailValueBytes)
 	}
-	if v := d["nested"].(map[string]any)["v"].(string); !utf8.ValidString(v) || len(v) > MaxAuditDetailValueBytes {
+	if v := d["nested"].(map[string]any)["v"].(string); !utf8.ValidString(v) || len(v) > maxAuditDetailValueBytes {
 		t.Fatalf("nested value %q…", v[:8])
 	}
 	many := map[string]any{}

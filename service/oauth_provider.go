@@ -18,17 +18,17 @@ import (
 
 // Lifetimes of the OpenID Provider's artefacts.
 const (
-	// OAuthRequestTTL bounds the time from /authorize to the code: the
+	// oauthRequestTTL bounds the time from /authorize to the code: the
 	// sign-in and consent steps happen within it.
-	OAuthRequestTTL = 10 * time.Minute
+	oauthRequestTTL = 10 * time.Minute
 	// OAuthCodeTTL: codes expire within a minute (issue 16).
 	OAuthCodeTTL = time.Minute
 	// OAuthAccessTTL is the lifetime of an app's access token (and ID
 	// token), as short as torii's own.
-	OAuthAccessTTL = AccessTokenTTL
-	// OAuthRefreshTTL is the lifetime of each refresh token of an app
+	OAuthAccessTTL = accessTokenTTL
+	// oauthRefreshTTL is the lifetime of each refresh token of an app
 	// (offline_access); every use rotates it.
-	OAuthRefreshTTL = 30 * 24 * time.Hour
+	oauthRefreshTTL = 30 * 24 * time.Hour
 	// oauthTokenBytes is the size of refresh tokens, codes and ids.
 	oauthTokenBytes = 32
 )
@@ -47,11 +47,11 @@ var OAuthScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeGroups, S
 
 // OAuth errors the provider turns into protocol errors.
 var (
-	// ErrOAuthRequestGone: the authorization request is unknown or
+	// errOAuthRequestGone: the authorization request is unknown or
 	// expired (the user waited too long, or the link was forged).
-	ErrOAuthRequestGone = torii.Errorf(torii.ENotFound, "This sign-in request has expired. Go back to the app and start again.")
-	// ErrOAuthClientUnknown: no such client.
-	ErrOAuthClientUnknown = torii.Errorf(torii.ENotFound, "This app is not registered with torii.")
+	errOAuthRequestGone = torii.Errorf(torii.ENotFound, "This sign-in request has expired. Go back to the app and start again.")
+	// errOAuthClientUnknown: no such client.
+	errOAuthClientUnknown = torii.Errorf(torii.ENotFound, "This app is not registered with torii.")
 	errOAuthTokenInvalid  = torii.Errorf(torii.ETokenInvalid, "The token is invalid, expired or revoked.")
 )
 
@@ -60,7 +60,7 @@ var (
 func (s *Service) OAuthClientByID(ctx context.Context, id string) (torii.OAuthClient, error) {
 	c, err := s.store.OAuthClientByID(ctx, id)
 	if errors.Is(err, torii.ErrNotFound) {
-		return c, ErrOAuthClientUnknown
+		return c, errOAuthClientUnknown
 	}
 	return c, err
 }
@@ -97,7 +97,7 @@ func (s *Service) StartAuthRequest(ctx context.Context, r torii.OAuthAuthRequest
 		return r, err
 	}
 	now := s.now().UTC()
-	r.CreatedAt, r.ExpiresAt = now, now.Add(OAuthRequestTTL)
+	r.CreatedAt, r.ExpiresAt = now, now.Add(oauthRequestTTL)
 	r.UserID, r.SessionID, r.AuthTime, r.AMR, r.Done = 0, "", time.Time{}, []string{}, false
 	if err := s.store.CreateOAuthAuthRequest(ctx, r); err != nil {
 		return r, err
@@ -105,12 +105,12 @@ func (s *Service) StartAuthRequest(ctx context.Context, r torii.OAuthAuthRequest
 	return s.store.OAuthAuthRequestByID(ctx, r.ID)
 }
 
-// AuthRequest returns a live authorization request (ErrOAuthRequestGone
+// AuthRequest returns a live authorization request (errOAuthRequestGone
 // once expired).
 func (s *Service) AuthRequest(ctx context.Context, id string) (torii.OAuthAuthRequest, error) {
 	r, err := s.store.OAuthAuthRequestByID(ctx, id)
 	if errors.Is(err, torii.ErrNotFound) || (err == nil && !s.now().Before(r.ExpiresAt)) {
-		return torii.OAuthAuthRequest{}, ErrOAuthRequestGone
+		return torii.OAuthAuthRequest{}, errOAuthRequestGone
 	}
 	return r, err
 }
@@ -148,7 +148,7 @@ type AuthDecision struct {
 // NOT_ALLOWED, EMAIL_NOT_VERIFIED, FORBIDDEN, for a clear page); an
 // untrusted client needs the user's consent to the requested scopes. When
 // all holds the request is completed (StepDone). Errors also:
-// ErrOAuthRequestGone.
+// errOAuthRequestGone.
 func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Principal) (AuthDecision, error) {
 	r, err := s.AuthRequest(ctx, id)
 	if err != nil {
@@ -391,7 +391,7 @@ func (s *Service) newOAuthTokens(g OAuthGrant, refresh bool, now time.Time) (Iss
 			return IssuedTokens{}, nil, err
 		}
 		r := base
-		r.ID, r.Kind, r.ExpiresAt = SessionID(rt), torii.OAuthRefresh, now.Add(OAuthRefreshTTL)
+		r.ID, r.Kind, r.ExpiresAt = SessionID(rt), torii.OAuthRefresh, now.Add(oauthRefreshTTL)
 		tokens = append(tokens, r)
 		out.RefreshToken = rt
 	}

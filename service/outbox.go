@@ -17,13 +17,13 @@ type Mailer interface {
 
 // The outbox's schedule (docs/api.md, "Mail").
 const (
-	// MailBatch bounds the mails one round claims.
-	MailBatch = 10
-	// MailLease is how long a claimed mail is reserved for the instance
-	// sending it. It exceeds a round's worst case (MailBatch sends, each
+	// mailBatch bounds the mails one round claims.
+	mailBatch = 10
+	// mailLease is how long a claimed mail is reserved for the instance
+	// sending it. It exceeds a round's worst case (mailBatch sends, each
 	// bounded by mail.DefaultTimeout), so a live sender never loses its
 	// lease; a dead one's mails are claimed again once it expires.
-	MailLease = 10 * time.Minute
+	mailLease = 10 * time.Minute
 	// MailMaxAttempts is how many times a mail is tried before it is
 	// given up (failed_at set, logged as an error).
 	MailMaxAttempts = 8
@@ -32,9 +32,9 @@ const (
 	// hours in all.
 	mailFirstRetry = time.Minute
 	mailMaxRetry   = 4 * time.Hour
-	// MailPoll is how often the sender looks for due mails when nothing
+	// mailPoll is how often the sender looks for due mails when nothing
 	// wakes it (retries, mails queued by another instance or the CLI).
-	MailPoll = 30 * time.Second
+	mailPoll = 30 * time.Second
 	// mailKeep is how long sent and given-up mails stay in the outbox.
 	mailKeep = 7 * 24 * time.Hour
 )
@@ -72,7 +72,7 @@ func (w *outboxWake) poke() {
 func (s *Service) MailEnabled() bool { return s.opts.Mailer != nil }
 
 // RunOutbox sends queued mail until ctx ends: at once when this instance
-// queues one, else every poll (MailPoll if ≤ 0). It returns when ctx is
+// queues one, else every poll (mailPoll if ≤ 0). It returns when ctx is
 // done and the round under way has ended. Without a mailer it returns at
 // once.
 func (s *Service) RunOutbox(ctx context.Context, poll time.Duration) {
@@ -80,7 +80,7 @@ func (s *Service) RunOutbox(ctx context.Context, poll time.Duration) {
 		return
 	}
 	if poll <= 0 {
-		poll = MailPoll
+		poll = mailPoll
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -90,7 +90,7 @@ func (s *Service) RunOutbox(ctx context.Context, poll time.Duration) {
 			if err != nil && ctx.Err() == nil {
 				s.log.Warn("outbox round failed", "err", err)
 			}
-			if err != nil || n < MailBatch {
+			if err != nil || n < mailBatch {
 				break
 			}
 		}
@@ -103,7 +103,7 @@ func (s *Service) RunOutbox(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// DeliverMail runs one round of the outbox: it claims up to MailBatch due
+// DeliverMail runs one round of the outbox: it claims up to mailBatch due
 // mails, sends each, and records the result. A failed mail is retried
 // after mailRetryDelay and given up after MailMaxAttempts; a send cut
 // short by ctx is released for the next round without counting against
@@ -113,7 +113,7 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := s.now().UTC()
-	batch, err := s.store.ClaimMail(ctx, now, now.Add(MailLease), MailBatch)
+	batch, err := s.store.ClaimMail(ctx, now, now.Add(mailLease), mailBatch)
 	if err != nil {
 		return 0, err
 	}

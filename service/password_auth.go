@@ -55,14 +55,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 	fields.checkEmail(email)
 	fields.checkName(name)
 	s.checkCompany(fields, company)
-	if err := password.Validate(in.Password); err != nil {
-		var e *torii.Error
-		if errors.As(err, &e) {
-			for k, v := range e.Fields {
-				fields[k] = v
-			}
-		}
-	}
+	fields.checkPassword("password", in.Password)
 	if err := fields.err(); err != nil {
 		return SignIn{}, err
 	}
@@ -87,7 +80,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, m Meta) (SignI
 		return SignIn{}, groupTakenAsField(err)
 	}
 	s.audit(ctx, torii.AuditRegister, &u.ID, u.Email, m, map[string]any{"method": "password"})
-	s.queueVerificationAfterRegister(ctx, u)
+	s.queueVerificationAfterRegister(ctx, u, m)
 	return s.signedIn(ctx, u, m, "password")
 }
 

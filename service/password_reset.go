@@ -267,8 +267,5 @@ func (s *Service) pruneRecovery(ctx context.Context, now time.Time) error {
 // a reset, the person asking is the recipient): the one rule of
 // mailLanguage, with m's language as the request's.
 func (s *Service) mailLang(ctx context.Context, u torii.User, m Meta) string {
-	if m.Lang != "" {
-		ctx = WithRequestLanguage(ctx, m.Lang)
-	}
-	return s.mailLanguage(ctx, u.ID)
+	return s.mailLanguage(ctx, u.ID, m.Lang)
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/toriihq/torii"
 )
 
-// ReauthWindow is how recent a session's last authentication must be for
+// reauthWindow is how recent a session's last authentication must be for
 // a lasting change (setting a password, linking or unlinking an identity):
 // a stolen session, or one left open, cannot add a way in (issue 12 rule 5).
-const ReauthWindow = 10 * time.Minute
+const reauthWindow = 10 * time.Minute
 
 var (
 	// errWaiting answers an unverified account that the allowlist would
@@ -92,12 +92,12 @@ func (p Principal) WaitingErr() error {
 
 // needRecentSignIn guards every lasting change (password, identities):
 // a cookie session, not a Bearer token (FORBIDDEN), whose user proved who
-// they are within ReauthWindow (REAUTH_REQUIRED).
+// they are within reauthWindow (REAUTH_REQUIRED).
 func (s *Service) needRecentSignIn(p Principal) error {
 	if p.Session.ID == "" {
 		return errBrowserOnly
 	}
-	if s.now().Sub(p.Session.AuthenticatedAt()) > ReauthWindow {
+	if s.now().Sub(p.Session.AuthenticatedAt()) > reauthWindow {
 		return errReauth
 	}
 	return nil
@@ -110,7 +110,7 @@ func (s *Service) CheckLastingChange(p Principal) error { return s.needRecentSig
 
 // Reauthenticate records that the principal proved who they are again
 // with their password: the session's AuthAt moves to now, so lasting
-// changes are allowed for ReauthWindow. Errors: FORBIDDEN (Bearer token),
+// changes are allowed for reauthWindow. Errors: FORBIDDEN (Bearer token),
 // PASSWORD_NOT_SET (no password: sign in with the provider again),
 // VALIDATION_ERROR (`password` missing or wrong; a wrong one counts
 // against the account's sign-in limit), RATE_LIMITED, NOT_ALLOWED

@@ -172,8 +172,10 @@ type Meta struct {
 	// any. A sign-in revokes it, so the cookie a browser held before
 	// signing in is dead afterwards (security.md F.31).
 	PresentedToken string
-	// Lang is the language of the request ("en", "ja"), for the mails it
-	// causes.
+	// Lang is the language of the request ("en", "ja"; web picks it from
+	// ?lang, the cookie, Accept-Language), for the mails it causes until
+	// the recipient saves a preference. It is the one carrier of the
+	// request's language into the service.
 	Lang string
 }
 

@@ -62,30 +62,20 @@ func (s *Service) newToken() (string, error) {
 
 // signedIn is the one tail of every sign-in and registration (password,
 // Google, both registrations): a TORII_ADMIN_EMAILS address is promoted
-// (bootstrapAdmin checks it is verified), a fresh session is started and
-// signin.success is audited with the method in the same write.
+// (bootstrapAdmin checks it is verified), the session the request carried
+// is retired, and a fresh session is stored with its signin.success audit
+// event (with the method) in the same write. Every sign-in gets a fresh
+// session (no fixation: a token from before sign-in is never promoted).
 func (s *Service) signedIn(ctx context.Context, u torii.User, m Meta, method string) (SignIn, error) {
 	if err := s.bootstrapAdmin(ctx, u, m); err != nil {
 		return SignIn{}, err
 	}
-	token, err := s.startSessionAudited(ctx, u, m, torii.AuditSignInSuccess, map[string]any{"method": method})
-	if err != nil {
-		return SignIn{}, err
-	}
-	return SignIn{User: u, Token: token}, nil
-}
-
-// startSessionAudited creates a new session for u and returns its token;
-// when event is set, it records it in the audit log in the same write.
-// Every sign-in gets a fresh session (no fixation: a token from before
-// sign-in is never promoted).
-func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta, event string, detail map[string]any) (string, error) {
 	if err := s.retirePresented(ctx, m); err != nil {
-		return "", err
+		return SignIn{}, err
 	}
 	token, err := s.newToken()
 	if err != nil {
-		return "", err
+		return SignIn{}, err
 	}
 	now := s.now().UTC()
 	m = m.stored()
@@ -98,17 +88,12 @@ func (s *Service) startSessionAudited(ctx context.Context, u torii.User, m Meta,
 		LastActivity: now,
 		ExpiresAt:    now.Add(s.opts.SessionMax),
 	}
-	if event == "" {
-		err = s.store.CreateSession(ctx, sess)
-	} else {
-		ev := s.auditEvent(event, &u.ID, u.Email, m, detail)
-		ev.At = now
-		err = s.store.CreateSessionAudited(ctx, sess, ev)
+	ev := s.auditEvent(torii.AuditSignInSuccess, &u.ID, u.Email, m, map[string]any{"method": method})
+	ev.At = now
+	if err := s.store.CreateSessionAudited(ctx, sess, ev); err != nil {
+		return SignIn{}, err
 	}
-	if err != nil {
-		return "", err
-	}
-	return token, nil
+	return SignIn{User: u, Token: token}, nil
 }
 
 // retirePresented revokes the session a signing-in request carried, whoever

@@ -15,12 +15,12 @@ import (
 )
 
 const (
-	// AccessTokenTTL is the lifetime of an access token (api.md: at most
+	// accessTokenTTL is the lifetime of an access token (api.md: at most
 	// 15 minutes). Access tokens cannot be revoked: deactivation and
 	// logout bite through refresh tokens and torii's own Bearer check.
-	AccessTokenTTL = 15 * time.Minute
-	// TokenLeeway is the clock skew allowed when torii checks exp and iat.
-	TokenLeeway = 30 * time.Second
+	accessTokenTTL = 15 * time.Minute
+	// tokenLeeway is the clock skew allowed when torii checks exp and iat.
+	tokenLeeway = 30 * time.Second
 	// maxTokenLen bounds what is parsed from an Authorization header or a
 	// refresh request (torii's tokens are well under 2 KiB).
 	maxTokenLen = 4096
@@ -174,7 +174,7 @@ func (s *Service) tokenPair(ctx context.Context, u torii.User, aud, refresh stri
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return TokenPair{AccessToken: access, ExpiresIn: AccessTokenTTL, RefreshToken: refresh, Audience: aud}, nil
+	return TokenPair{AccessToken: access, ExpiresIn: accessTokenTTL, RefreshToken: refresh, Audience: aud}, nil
 }
 
 // accessToken signs an access token for u with the current key.
@@ -189,7 +189,7 @@ func (s *Service) accessToken(ctx context.Context, u torii.User, aud string, now
 			Subject:  strconv.FormatInt(u.ID, 10),
 			Audience: jwt.Audience{aud},
 			IssuedAt: jwt.NewNumericDate(now),
-			Expiry:   jwt.NewNumericDate(now.Add(AccessTokenTTL)),
+			Expiry:   jwt.NewNumericDate(now.Add(accessTokenTTL)),
 		},
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
@@ -201,7 +201,7 @@ func (s *Service) accessToken(ctx context.Context, u torii.User, aud string, now
 // only (so `none` and HS256 key confusion fail to parse), signed by a
 // published key named by its kid, issued by this torii, for audience (in
 // `aud`, a string or an array), with exp and iat present and valid within
-// TokenLeeway. Every failure is UNAUTHORIZED.
+// tokenLeeway. Every failure is UNAUTHORIZED.
 func (s *Service) VerifyAccessToken(ctx context.Context, raw, audience string) (AccessClaims, error) {
 	if raw == "" || len(raw) > maxTokenLen {
 		return AccessClaims{}, errUnauthorized
@@ -228,7 +228,7 @@ func (s *Service) VerifyAccessToken(ctx context.Context, raw, audience string) (
 		Issuer:      s.opts.Issuer,
 		AnyAudience: jwt.Audience{audience},
 		Time:        s.now(),
-	}, TokenLeeway)
+	}, tokenLeeway)
 	if err != nil {
 		return AccessClaims{}, errUnauthorized
 	}
@@ -275,7 +275,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, raw, audience string) 
 // forwardTokenReuse is how much life a cached forward-auth token must have
 // left to be handed out again: more than half, so an upstream always
 // receives a token valid for at least 7.5 minutes.
-const forwardTokenReuse = AccessTokenTTL / 2
+const forwardTokenReuse = accessTokenTTL / 2
 
 // maxForwardTokens bounds the cache; reaching it empties it, which only
 // costs a signature per user.
@@ -303,7 +303,7 @@ func (s *Service) ForwardToken(ctx context.Context, u torii.User, audience strin
 	s.fwd.mu.Lock()
 	t, ok := s.fwd.m[key]
 	s.fwd.mu.Unlock()
-	if ok && t.exp.Sub(now) > forwardTokenReuse && !now.Before(t.exp.Add(-AccessTokenTTL)) {
+	if ok && t.exp.Sub(now) > forwardTokenReuse && !now.Before(t.exp.Add(-accessTokenTTL)) {
 		return t.raw, nil
 	}
 	raw, err := s.accessToken(ctx, u, audience, now)
@@ -314,7 +314,7 @@ func (s *Service) ForwardToken(ctx context.Context, u torii.User, audience strin
 	if s.fwd.m == nil || len(s.fwd.m) >= maxForwardTokens {
 		s.fwd.m = map[string]forwardToken{}
 	}
-	s.fwd.m[key] = forwardToken{raw: raw, exp: now.Add(AccessTokenTTL)}
+	s.fwd.m[key] = forwardToken{raw: raw, exp: now.Add(accessTokenTTL)}
 	s.fwd.mu.Unlock()
 	return raw, nil
 }

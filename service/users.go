@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/toriihq/torii"
-	"github.com/toriihq/torii/password"
 )
 
 // Actor is who performs an administrative action, for the audit log: a
@@ -93,13 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput, by Actor) 
 	fields.checkEmail(email)
 	fields.checkName(name)
 	if in.Password != "" {
-		if err := password.Validate(in.Password); err != nil {
-			fields["password"] = torii.ErrorMessage(err)
-			var e *torii.Error
-			if errors.As(err, &e) && e.Fields["password"] != "" {
-				fields["password"] = e.Fields["password"]
-			}
-		}
+		fields.checkPassword("password", in.Password)
 	}
 	if err := fields.err(); err != nil {
 		return torii.User{}, err

@@ -1,12 +1,14 @@
 package service
 
 import (
+	"errors"
 	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/password"
 )
 
 // Field limits. Emails follow RFC 5321's 254-octet path limit; names are
@@ -51,6 +53,21 @@ func (f fieldErrors) checkName(name string) {
 		f["name"] = "must be at most 100 characters"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		f["name"] = "must not contain control characters"
+	}
+}
+
+// checkPassword validates a new password (password.Validate) and files
+// its message under field: "password", or "newPassword" on a form that
+// also asks for the current one.
+func (f fieldErrors) checkPassword(field, plain string) {
+	err := password.Validate(plain)
+	if err == nil {
+		return
+	}
+	f[field] = "is not valid"
+	var e *torii.Error
+	if errors.As(err, &e) && e.Fields["password"] != "" {
+		f[field] = e.Fields["password"]
 	}
 }
 

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/toriihq/torii"
 )
@@ -10,17 +9,9 @@ import (
 const allowlistCols = `id, pattern, added_by, created_at`
 
 func scanAllowlist(sc scanner) (torii.AllowlistEntry, error) {
-	var (
-		e       torii.AllowlistEntry
-		addedBy sql.NullInt64
-	)
-	if err := sc.Scan(&e.ID, &e.Pattern, &addedBy, timeCol{&e.CreatedAt}); err != nil {
-		return e, err
-	}
-	if addedBy.Valid {
-		e.AddedBy = &addedBy.Int64
-	}
-	return e, nil
+	var e torii.AllowlistEntry
+	err := sc.Scan(&e.ID, &e.Pattern, nullIntCol{&e.AddedBy}, timeCol{&e.CreatedAt})
+	return e, err
 }
 
 // AddAllowlist implements torii.AllowlistStore. CreatedAt defaults to now.
@@ -29,12 +20,8 @@ func (s *Store) AddAllowlist(ctx context.Context, e torii.AllowlistEntry) (torii
 		e.CreatedAt = s.now()
 	}
 	e.CreatedAt = ts(e.CreatedAt)
-	var addedBy any
-	if e.AddedBy != nil {
-		addedBy = *e.AddedBy
-	}
 	err := s.writer().queryRow(ctx, `INSERT INTO allowlist (pattern, added_by, created_at) VALUES (?, ?, ?) RETURNING id`,
-		e.Pattern, addedBy, s.f.t(e.CreatedAt)).Scan(&e.ID)
+		e.Pattern, nullInt(e.AddedBy), s.f.t(e.CreatedAt)).Scan(&e.ID)
 	if err != nil {
 		return torii.AllowlistEntry{}, s.f.err("add allowlist", err)
 	}

@@ -16,15 +16,11 @@ const auditCols = `id, at, user_id, event, email, ip, user_agent, detail`
 func scanAudit(sc scanner) (torii.AuditEvent, error) {
 	var (
 		e      torii.AuditEvent
-		userID sql.NullInt64
 		detail sql.NullString
 	)
-	err := sc.Scan(&e.ID, timeCol{&e.At}, &userID, &e.Event, &e.Email, &e.IP, &e.UserAgent, &detail)
+	err := sc.Scan(&e.ID, timeCol{&e.At}, nullIntCol{&e.UserID}, &e.Event, &e.Email, &e.IP, &e.UserAgent, &detail)
 	if err != nil {
 		return e, err
-	}
-	if userID.Valid {
-		e.UserID = &userID.Int64
 	}
 	if detail.Valid {
 		if err := json.Unmarshal([]byte(detail.String), &e.Detail); err != nil {
@@ -73,11 +69,7 @@ func (s *Store) auditArgs(e *torii.AuditEvent) ([]any, error) {
 		}
 		detail = string(b)
 	}
-	var userID any
-	if e.UserID != nil {
-		userID = *e.UserID
-	}
-	return []any{s.f.t(e.At), userID, e.Event, e.Email, e.IP, e.UserAgent, detail}, nil
+	return []any{s.f.t(e.At), nullInt(e.UserID), e.Event, e.Email, e.IP, e.UserAgent, detail}, nil
 }
 
 // ListAudit implements torii.AuditStore. "Newest" is the largest id, the

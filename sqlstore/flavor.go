@@ -200,6 +200,31 @@ func (c nullTimeCol) Scan(v any) error {
 	return nil
 }
 
+// nullIntCol scans a nullable integer column (an optional user id) into
+// a *int64, nil for NULL.
+type nullIntCol struct{ dst **int64 }
+
+// Scan implements sql.Scanner.
+func (c nullIntCol) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*c.dst = nil
+	if n.Valid {
+		*c.dst = &n.Int64
+	}
+	return nil
+}
+
+// nullInt is the argument for a nullable integer column: NULL for nil.
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 // scanTime accepts SQLite's unix microseconds and PostgreSQL's time.Time.
 func scanTime(v driver.Value) (time.Time, bool, error) {
 	switch v := v.(type) {

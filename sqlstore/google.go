@@ -11,27 +11,17 @@ import (
 const oauthStateCols = `id, binding, nonce, verifier, next, link_user_id, created_at, expires_at, reauth`
 
 func scanOAuthState(sc scanner) (torii.OAuthState, error) {
-	var (
-		st   torii.OAuthState
-		link sql.NullInt64
-	)
-	err := sc.Scan(&st.ID, &st.Binding, &st.Nonce, &st.Verifier, &st.Next, &link,
+	var st torii.OAuthState
+	err := sc.Scan(&st.ID, &st.Binding, &st.Nonce, &st.Verifier, &st.Next, nullIntCol{&st.LinkUserID},
 		timeCol{&st.CreatedAt}, timeCol{&st.ExpiresAt}, &st.Reauth)
-	if link.Valid {
-		st.LinkUserID = &link.Int64
-	}
 	return st, err
 }
 
 // CreateOAuthState implements torii.GoogleStore.
 func (s *Store) CreateOAuthState(ctx context.Context, st torii.OAuthState) error {
-	var link any
-	if st.LinkUserID != nil {
-		link = *st.LinkUserID
-	}
 	_, err := s.writer().exec(ctx, `INSERT INTO oauth_states (`+oauthStateCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		st.ID, st.Binding, st.Nonce, st.Verifier, st.Next, link, s.f.t(st.CreatedAt), s.f.t(st.ExpiresAt), st.Reauth)
+		st.ID, st.Binding, st.Nonce, st.Verifier, st.Next, nullInt(st.LinkUserID), s.f.t(st.CreatedAt), s.f.t(st.ExpiresAt), st.Reauth)
 	return s.f.err("create oauth state", err)
 }
 

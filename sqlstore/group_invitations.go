@@ -16,14 +16,8 @@ const invitationCols = `i.id, i.group_id, i.user_id, r.name, i.invited_by, i.cre
 const invitationFrom = ` FROM group_invitations i JOIN group_roles r ON r.id = i.group_role_id`
 
 func scanInvitation(sc scanner) (torii.GroupInvitation, error) {
-	var (
-		inv torii.GroupInvitation
-		by  sql.NullInt64
-	)
-	err := sc.Scan(&inv.ID, &inv.GroupID, &inv.UserID, &inv.Role, &by, timeCol{&inv.CreatedAt}, timeCol{&inv.ExpiresAt})
-	if by.Valid {
-		inv.InvitedBy = &by.Int64
-	}
+	var inv torii.GroupInvitation
+	err := sc.Scan(&inv.ID, &inv.GroupID, &inv.UserID, &inv.Role, nullIntCol{&inv.InvitedBy}, timeCol{&inv.CreatedAt}, timeCol{&inv.ExpiresAt})
 	return inv, err
 }
 
@@ -35,10 +29,6 @@ func (s *Store) CreateGroupInvitation(ctx context.Context, inv torii.GroupInvita
 		inv.CreatedAt = s.now()
 	}
 	inv.CreatedAt, inv.ExpiresAt = ts(inv.CreatedAt), ts(inv.ExpiresAt)
-	var by any
-	if inv.InvitedBy != nil {
-		by = *inv.InvitedBy
-	}
 	err := s.inTx(ctx, func(c conn) error {
 		var roleID int64
 		err := c.queryRow(ctx, `SELECT id FROM group_roles WHERE name = ?`, inv.Role).Scan(&roleID)
@@ -69,7 +59,7 @@ func (s *Store) CreateGroupInvitation(ctx context.Context, inv torii.GroupInvita
 			ON CONFLICT (group_id, user_id) DO UPDATE SET group_role_id = excluded.group_role_id,
 				invited_by = excluded.invited_by, created_at = excluded.created_at, expires_at = excluded.expires_at
 			RETURNING id`,
-			inv.GroupID, inv.UserID, roleID, by, s.f.t(inv.CreatedAt), s.f.t(inv.ExpiresAt)).Scan(&inv.ID)
+			inv.GroupID, inv.UserID, roleID, nullInt(inv.InvitedBy), s.f.t(inv.CreatedAt), s.f.t(inv.ExpiresAt)).Scan(&inv.ID)
 		return s.f.err("create group invitation", err)
 	})
 	if err != nil {

@@ -12,18 +12,10 @@ import (
 const groupCols = `g.id, g.name, g.description, g.created_by, g.created_at, g.updated_at`
 
 func scanGroup(sc scanner, extra ...any) (torii.Group, error) {
-	var (
-		g         torii.Group
-		createdBy sql.NullInt64
-	)
-	dest := append([]any{&g.ID, &g.Name, &g.Description, &createdBy, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return g, err
-	}
-	if createdBy.Valid {
-		g.CreatedBy = &createdBy.Int64
-	}
-	return g, nil
+	var g torii.Group
+	dest := append([]any{&g.ID, &g.Name, &g.Description, nullIntCol{&g.CreatedBy}, timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}}, extra...)
+	err := sc.Scan(dest...)
+	return g, err
 }
 
 // CreateGroup implements torii.GroupStore. CreatedAt defaults to now and
@@ -37,13 +29,9 @@ func (s *Store) CreateGroup(ctx context.Context, g torii.Group) (torii.Group, er
 		g.UpdatedAt = g.CreatedAt
 	}
 	g.UpdatedAt = ts(g.UpdatedAt)
-	var createdBy any
-	if g.CreatedBy != nil {
-		createdBy = *g.CreatedBy
-	}
 	err := s.writer().queryRow(ctx, `INSERT INTO groups (name, description, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		g.Name, g.Description, createdBy, s.f.t(g.CreatedAt), s.f.t(g.UpdatedAt)).Scan(&g.ID)
+		g.Name, g.Description, nullInt(g.CreatedBy), s.f.t(g.CreatedAt), s.f.t(g.UpdatedAt)).Scan(&g.ID)
 	if err != nil {
 		return torii.Group{}, s.f.err("create group", err)
 	}

@@ -55,22 +55,11 @@ func scanOAuthClient(sc scanner) (torii.OAuthClient, error) {
 	var (
 		c      torii.OAuthClient
 		secret sql.NullString
-		by     sql.NullInt64
 	)
 	err := sc.Scan(&c.ID, &c.Name, &secret, jsonCol[string]{&c.RedirectURIs}, jsonCol[string]{&c.PostLogoutURIs},
-		&c.Public, &c.Trusted, jsonCol[int64]{&c.GroupIDs}, &by, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+		&c.Public, &c.Trusted, jsonCol[int64]{&c.GroupIDs}, nullIntCol{&c.CreatedBy}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	c.SecretHash = secret.String
-	if by.Valid {
-		c.CreatedBy = &by.Int64
-	}
 	return c, err
-}
-
-func nullInt(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 // CreateOAuthClient implements torii.OAuthStore.
@@ -229,18 +218,14 @@ const oauthRequestCols = `id, client_id, redirect_uri, state, nonce, scopes, res
 func scanOAuthRequest(sc scanner) (torii.OAuthAuthRequest, error) {
 	var (
 		r       torii.OAuthAuthRequest
-		maxAge  sql.NullInt64
 		user    sql.NullInt64
 		session sql.NullString
 		auth    *time.Time
 	)
 	err := sc.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, jsonCol[string]{&r.Scopes},
 		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, jsonCol[string]{&r.Prompt},
-		&maxAge, &r.LoginHint, &r.HintSubject, &user, &session, nullTimeCol{&auth}, jsonCol[string]{&r.AMR}, &r.Done,
+		nullIntCol{&r.MaxAge}, &r.LoginHint, &r.HintSubject, &user, &session, nullTimeCol{&auth}, jsonCol[string]{&r.AMR}, &r.Done,
 		timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt})
-	if maxAge.Valid {
-		r.MaxAge = &maxAge.Int64
-	}
 	r.UserID, r.SessionID = user.Int64, session.String
 	if auth != nil {
 		r.AuthTime = *auth

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -90,9 +89,9 @@ type userChangeJSON struct {
 
 // adminUpdateUser is PATCH /api/v1/admin/users/{id}.
 func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	var in userChangeJSON
 	if err := decodeJSON(w, r, &in); err != nil {
@@ -169,9 +168,9 @@ func (s *Server) adminAllowlistAdd(w http.ResponseWriter, r *http.Request, by se
 
 // adminAllowlistRemove is DELETE /api/v1/admin/allowlist/{id}.
 func (s *Server) adminAllowlistRemove(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	if _, err := s.svc.RemoveAllowlist(r.Context(), id, by); err != nil {
 		return err

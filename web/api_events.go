@@ -15,13 +15,9 @@ import (
 
 // Event stream defaults (docs/api.md "Chat").
 const (
-	// DefaultHeartbeat keeps proxies from closing an idle stream and lets
+	// defaultHeartbeat keeps proxies from closing an idle stream and lets
 	// the server notice a vanished client; api.md fixes it at 15 s.
-	DefaultHeartbeat = 15 * time.Second
-	// DefaultStreamWriteTimeout is how long one write to a stream may
-	// block: a client that stops reading is disconnected after it, and
-	// replays on reconnect.
-	DefaultStreamWriteTimeout = 10 * time.Second
+	defaultHeartbeat = 15 * time.Second
 	// reconnectMillis is the SSE retry hint sent when the server shuts
 	// down.
 	reconnectMillis = 1000

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
@@ -95,9 +94,9 @@ func (s *Server) linkIdentity(w http.ResponseWriter, r *http.Request, p service.
 
 // unlinkIdentity is DELETE /api/v1/me/identities/{id}.
 func (s *Server) unlinkIdentity(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	if err := s.svc.UnlinkIdentity(r.Context(), p, id, s.meta(r)); err != nil {
 		return err

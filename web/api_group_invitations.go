@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -42,7 +41,7 @@ type groupRefJSON struct {
 
 // groupInvitations is GET /api/v1/groups/{id}/invitations.
 func (s *Server) groupInvitations(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -60,13 +59,13 @@ func (s *Server) groupInvitations(w http.ResponseWriter, r *http.Request, p serv
 
 // cancelGroupInvitation is DELETE /api/v1/groups/{id}/invitations/{invitationId}.
 func (s *Server) cancelGroupInvitation(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	invID, err := strconv.ParseInt(r.PathValue("invitationId"), 10, 64)
+	invID, err := pathID(r, "invitationId")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	if err := s.svc.CancelGroupInvitation(r.Context(), p, id, invID, s.meta(r)); err != nil {
 		return err
@@ -93,7 +92,7 @@ func (s *Server) myGroupInvitations(w http.ResponseWriter, r *http.Request, p se
 // acceptGroupInvitation is POST /api/v1/me/group-invitations/{id}/accept:
 // 201 {"group"} with the caller's new role.
 func (s *Server) acceptGroupInvitation(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func (s *Server) acceptGroupInvitation(w http.ResponseWriter, r *http.Request, p
 // declineGroupInvitation is DELETE /api/v1/me/group-invitations/{id} and
 // POST /api/v1/me/group-invitations/{id}/decline.
 func (s *Server) declineGroupInvitation(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}

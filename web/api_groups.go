@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -71,7 +70,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p service.P
 
 // groupMembers is GET /api/v1/groups/{id}/members.
 func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -97,7 +96,7 @@ type memberChangeJSON struct {
 // {"invitation"} when the change became an invitation (anyone else adding
 // someone; docs/api.md "Group invitations").
 func (s *Server) setGroupMember(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -131,7 +130,7 @@ func (s *Server) setGroupMember(w http.ResponseWriter, r *http.Request, p servic
 // removeGroupMember is DELETE /api/v1/groups/{id}/members with a body
 // {userId} (as api.md writes it) or ?userId=.
 func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	id, err := pathID(r)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -154,12 +153,4 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, r *http.Request, p ser
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, torii.ErrNotFound
-	}
-	return id, nil
 }

@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
-	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
 )
 
@@ -40,9 +38,9 @@ func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request, p se
 // adminVerifyEmail is POST /api/v1/admin/users/{id}/verify-email: the
 // admin vouches for the user's current address.
 func (s *Server) adminVerifyEmail(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	u, err := s.svc.AdminVerifyEmail(r.Context(), id, by)
 	if err != nil {

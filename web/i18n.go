@@ -10,7 +10,6 @@ import (
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/i18n"
-	"github.com/toriihq/torii/service"
 )
 
 // langCookie remembers a ?lang= choice (issue 15). It only picks a
@@ -34,9 +33,6 @@ func (s *Server) rememberLanguage(next http.Handler) http.Handler {
 				})
 			}
 		}
-		// The service mails the reader in this language until they save
-		// a preference (the confirmation mail of a registration).
-		r = r.WithContext(service.WithRequestLanguage(r.Context(), s.language(r, nil)))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/toriihq/torii"
@@ -118,6 +117,24 @@ func (s *Server) adminForm(w http.ResponseWriter, r *http.Request) (service.Acto
 	return by, true
 }
 
+// adminSubmit is the handler of an /admin form whose success is a notice
+// on the page it was posted from: act runs for an admin with the form
+// parsed; its error is shown above the page (adminFormError), else the
+// browser goes back with ?done=done.
+func (s *Server) adminSubmit(done string, act func(r *http.Request, by service.Actor) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		by, ok := s.adminForm(w, r)
+		if !ok {
+			return
+		}
+		if err := act(r, by); err != nil {
+			s.adminFormError(w, r, by, err)
+			return
+		}
+		s.adminDone(w, r, done)
+	}
+}
+
 // adminDone sends the browser back to the page it posted from, with a
 // notice.
 func (s *Server) adminDone(w http.ResponseWriter, r *http.Request, done string) {
@@ -167,76 +184,39 @@ func (s *Server) adminFormError(w http.ResponseWriter, r *http.Request, by servi
 	s.renderAdmin(w, r, by, status, d)
 }
 
-func formID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PostForm.Get(name), 10, 64)
-	if err != nil {
-		return 0, torii.ErrNotFound
-	}
-	return id, nil
-}
-
 // adminStatusSubmit is POST /admin/users/status {id, status}.
-func (s *Server) adminStatusSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminStatusSubmit(r *http.Request, by service.Actor) error {
 	id, err := formID(r, "id")
-	if err == nil {
-		st := torii.UserStatus(r.PostForm.Get("status"))
-		_, err = s.svc.AdminUpdateUser(r.Context(), id, service.UserChange{Status: &st}, by)
-	}
 	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
+		return err
 	}
-	s.adminDone(w, r, "status")
+	st := torii.UserStatus(r.PostForm.Get("status"))
+	_, err = s.svc.AdminUpdateUser(r.Context(), id, service.UserChange{Status: &st}, by)
+	return err
 }
 
 // adminRolesSubmit is POST /admin/users/roles {id, admin: "1" or "0"}:
 // grant or revoke the admin role, keeping any other role.
-func (s *Server) adminRolesSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminRolesSubmit(r *http.Request, by service.Actor) error {
 	id, err := formID(r, "id")
-	if err == nil {
-		err = s.svc.SetRole(r.Context(), id, torii.RoleAdmin, r.PostForm.Get("admin") == "1", by)
-	}
 	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
+		return err
 	}
-	s.adminDone(w, r, "roles")
+	return s.svc.SetRole(r.Context(), id, torii.RoleAdmin, r.PostForm.Get("admin") == "1", by)
 }
 
 // adminAllowAddSubmit is POST /admin/allowlist/add {pattern}.
-func (s *Server) adminAllowAddSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
-	if _, err := s.svc.AddAllowlist(r.Context(), r.PostForm.Get("pattern"), by); err != nil {
-		s.adminFormError(w, r, by, err)
-		return
-	}
-	s.adminDone(w, r, "allow")
+func (s *Server) adminAllowAddSubmit(r *http.Request, by service.Actor) error {
+	_, err := s.svc.AddAllowlist(r.Context(), r.PostForm.Get("pattern"), by)
+	return err
 }
 
 // adminAllowRemoveSubmit is POST /admin/allowlist/remove {id}.
-func (s *Server) adminAllowRemoveSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminAllowRemoveSubmit(r *http.Request, by service.Actor) error {
 	id, err := formID(r, "id")
-	if err == nil {
-		_, err = s.svc.RemoveAllowlist(r.Context(), id, by)
-	}
 	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
+		return err
 	}
-	s.adminDone(w, r, "disallow")
+	_, err = s.svc.RemoveAllowlist(r.Context(), id, by)
+	return err
 }

@@ -93,11 +93,7 @@ func (s *Server) adminClientAddSubmit(w http.ResponseWriter, r *http.Request) {
 
 // adminClientUpdateSubmit is POST /admin/clients/update {id, name,
 // redirect_uris, post_logout_uris, groups, trusted}.
-func (s *Server) adminClientUpdateSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminClientUpdateSubmit(r *http.Request, by service.Actor) error {
 	f := r.PostForm
 	name, redirects, logouts := f.Get("name"), clientFormLines(f.Get("redirect_uris")), clientFormLines(f.Get("post_logout_uris"))
 	groups, trusted := clientFormList(f.Get("groups")), f.Get("trusted") == "1"
@@ -110,11 +106,7 @@ func (s *Server) adminClientUpdateSubmit(w http.ResponseWriter, r *http.Request)
 	_, err := s.svc.UpdateClient(r.Context(), f.Get("id"), service.ClientPatch{
 		Name: &name, RedirectURIs: &redirects, PostLogoutURIs: &logouts, Groups: &groups, Trusted: &trusted,
 	}, by)
-	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
-	}
-	s.adminDone(w, r, "client")
+	return err
 }
 
 // adminClientRotateSubmit is POST /admin/clients/rotate {id}: a new secret,
@@ -133,14 +125,6 @@ func (s *Server) adminClientRotateSubmit(w http.ResponseWriter, r *http.Request)
 }
 
 // adminClientRemoveSubmit is POST /admin/clients/remove {id}.
-func (s *Server) adminClientRemoveSubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
-	if err := s.svc.DeleteClient(r.Context(), r.PostForm.Get("id"), by); err != nil {
-		s.adminFormError(w, r, by, err)
-		return
-	}
-	s.adminDone(w, r, "unclient")
+func (s *Server) adminClientRemoveSubmit(r *http.Request, by service.Actor) error {
+	return s.svc.DeleteClient(r.Context(), r.PostForm.Get("id"), by)
 }

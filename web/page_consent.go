@@ -31,15 +31,9 @@ func appScopes(scopes []string) []string {
 // an app (inactive, not allowed, not in the app's groups) or a request
 // that is gone: it names the app and says why, and no code is sent.
 func (s *Server) renderOAuthRefused(w http.ResponseWriter, r *http.Request, c torii.OAuthClient, err error) {
-	status := statusOf(err)
-	if status >= 500 {
-		s.renderError(w, r, err)
-		return
-	}
-	d := pageData{Title: "apps.refused.title", Error: torii.ErrorMessage(err), err: err,
-		Data: map[string]any{"App": c.Name, "Code": torii.ErrorCode(err)}}
+	d := pageData{Title: "apps.refused.title", Data: map[string]any{"App": c.Name, "Code": torii.ErrorCode(err)}}
 	s.withViewer(r, &d)
-	s.render(w, r, status, "oauth_refused", d)
+	s.formError(w, r, "oauth_refused", d, err)
 }
 
 // accountAppRevokeSubmit is POST /account/apps/revoke {clientId}.

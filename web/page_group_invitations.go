@@ -2,9 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
-
-	"github.com/toriihq/torii"
 )
 
 // accountInvitationAcceptSubmit is POST /account/group-invitations/accept
@@ -14,11 +11,9 @@ func (s *Server) accountInvitationAcceptSubmit(w http.ResponseWriter, r *http.Re
 	if !ok {
 		return
 	}
-	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	id, err := formID(r, "id")
 	if err == nil {
 		_, err = s.svc.AcceptGroupInvitation(r.Context(), p, id, s.meta(r))
-	} else {
-		err = torii.ErrNotFound
 	}
 	if err != nil {
 		s.accountError(w, r, p, err)
@@ -33,11 +28,9 @@ func (s *Server) accountInvitationDeclineSubmit(w http.ResponseWriter, r *http.R
 	if !ok {
 		return
 	}
-	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	id, err := formID(r, "id")
 	if err == nil {
 		err = s.svc.DeclineGroupInvitation(r.Context(), p, id, s.meta(r))
-	} else {
-		err = torii.ErrNotFound
 	}
 	if err != nil {
 		s.accountError(w, r, p, err)

@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/service"
 )
 
 // verifyView is the /verify-email page's data.
@@ -31,14 +31,8 @@ func (s *Server) verifyEmailSubmit(w http.ResponseWriter, r *http.Request) {
 	s.withViewer(r, &d)
 	u, err := s.svc.VerifyEmail(r.Context(), r.PostForm.Get("token"), s.meta(r))
 	if err != nil {
-		status := statusOf(err)
-		if status >= 500 {
-			s.renderError(w, r, err)
-			return
-		}
-		d.Error, d.err = torii.ErrorMessage(err), err
 		d.Data = verifyView{}
-		s.render(w, r, status, "verify_email", d)
+		s.formError(w, r, "verify_email", d, err)
 		return
 	}
 	if d.User != nil && d.User.ID == u.ID {
@@ -65,18 +59,11 @@ func (s *Server) accountVerifySubmit(w http.ResponseWriter, r *http.Request) {
 
 // adminVerifySubmit is POST /admin/users/verify-email {id}: "Mark
 // verified" on /admin.
-func (s *Server) adminVerifySubmit(w http.ResponseWriter, r *http.Request) {
-	by, ok := s.adminForm(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) adminVerifySubmit(r *http.Request, by service.Actor) error {
 	id, err := formID(r, "id")
-	if err == nil {
-		_, err = s.svc.AdminVerifyEmail(r.Context(), id, by)
-	}
 	if err != nil {
-		s.adminFormError(w, r, by, err)
-		return
+		return err
 	}
-	s.adminDone(w, r, "verified")
+	_, err = s.svc.AdminVerifyEmail(r.Context(), id, by)
+	return err
 }

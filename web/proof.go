@@ -72,7 +72,7 @@ type reauthJSON struct {
 
 // reauth is POST /api/v1/me/reauth {"password"}: the signed-in user
 // proves who they are again, so lasting changes are allowed for
-// service.ReauthWindow. 204.
+// the re-authentication window (service.reauthWindow, 10 minutes). 204.
 func (s *Server) reauth(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in reauthJSON
 	if err := decodeJSON(w, r, &in); err != nil {

@@ -11,24 +11,18 @@ import (
 	"time"
 
 	"github.com/toriihq/torii"
+	"github.com/toriihq/torii/config"
 )
 
-// Defaults of the request bounds, as config's.
-const (
-	// DefaultBodyTimeout is how long a client may take to send a body.
-	DefaultBodyTimeout = 30 * time.Second
-	// DefaultRequestTimeout bounds a request other than an event stream.
-	DefaultRequestTimeout = 60 * time.Second
-	// responseGrace is how long past its deadline a request may still
-	// write its answer (the 503 saying it ran out of time).
-	responseGrace = 5 * time.Second
-)
+// responseGrace is how long past its deadline a request may still write
+// its answer (the 503 saying it ran out of time).
+const responseGrace = 5 * time.Second
 
 // Limits bound what one client can hold of the server (docs/api.md
-// "Limits"). The zero value is the defaults.
+// "Limits"). The zero value is the defaults, config's (their one home).
 type Limits struct {
 	// MaxStreamsPerUser caps a user's open event streams on this
-	// instance: 0 means DefaultMaxStreamsPerUser, < 0 no cap.
+	// instance: 0 means config.DefaultMaxStreamsPerUser, < 0 no cap.
 	MaxStreamsPerUser int
 	// StreamLifetime ends a stream with a reconnect hint (±10 %).
 	StreamLifetime time.Duration
@@ -42,18 +36,18 @@ type Limits struct {
 func (l Limits) withDefaults() Limits {
 	switch {
 	case l.MaxStreamsPerUser == 0:
-		l.MaxStreamsPerUser = DefaultMaxStreamsPerUser
+		l.MaxStreamsPerUser = config.DefaultMaxStreamsPerUser
 	case l.MaxStreamsPerUser < 0:
 		l.MaxStreamsPerUser = 0
 	}
 	if l.StreamLifetime <= 0 {
-		l.StreamLifetime = DefaultStreamLifetime
+		l.StreamLifetime = config.DefaultStreamLifetime
 	}
 	if l.BodyTimeout <= 0 {
-		l.BodyTimeout = DefaultBodyTimeout
+		l.BodyTimeout = config.DefaultBodyTimeout
 	}
 	if l.RequestTimeout <= 0 {
-		l.RequestTimeout = DefaultRequestTimeout
+		l.RequestTimeout = config.DefaultRequestTimeout
 	}
 	return l
 }

@@ -116,15 +116,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// The admin page: its forms post to the service's admin rules.
 	mux.HandleFunc("GET /admin", s.adminPage)
-	mux.HandleFunc("POST /admin/users/status", s.adminStatusSubmit)
-	mux.HandleFunc("POST /admin/users/roles", s.adminRolesSubmit)
-	mux.HandleFunc("POST /admin/users/verify-email", s.adminVerifySubmit)
-	mux.HandleFunc("POST /admin/allowlist/add", s.adminAllowAddSubmit)
-	mux.HandleFunc("POST /admin/allowlist/remove", s.adminAllowRemoveSubmit)
+	mux.HandleFunc("POST /admin/users/status", s.adminSubmit("status", s.adminStatusSubmit))
+	mux.HandleFunc("POST /admin/users/roles", s.adminSubmit("roles", s.adminRolesSubmit))
+	mux.HandleFunc("POST /admin/users/verify-email", s.adminSubmit("verified", s.adminVerifySubmit))
+	mux.HandleFunc("POST /admin/allowlist/add", s.adminSubmit("allow", s.adminAllowAddSubmit))
+	mux.HandleFunc("POST /admin/allowlist/remove", s.adminSubmit("disallow", s.adminAllowRemoveSubmit))
 	mux.HandleFunc("POST /admin/clients/add", s.adminClientAddSubmit)
-	mux.HandleFunc("POST /admin/clients/update", s.adminClientUpdateSubmit)
+	mux.HandleFunc("POST /admin/clients/update", s.adminSubmit("client", s.adminClientUpdateSubmit))
 	mux.HandleFunc("POST /admin/clients/rotate", s.adminClientRotateSubmit)
-	mux.HandleFunc("POST /admin/clients/remove", s.adminClientRemoveSubmit)
+	mux.HandleFunc("POST /admin/clients/remove", s.adminSubmit("unclient", s.adminClientRemoveSubmit))
 	// First run: the one-time link that makes the first admin.
 	// Account recovery (issue 19).
 	mux.HandleFunc("GET /forgot-password", s.forgotPasswordPage)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/toriihq/torii/config"
 	"github.com/toriihq/torii/oidcop"
 	"github.com/toriihq/torii/service"
 )
@@ -36,11 +37,11 @@ type Options struct {
 	// TrustProxyHeaders takes the client IP from X-Forwarded-For.
 	TrustProxyHeaders bool
 	// Heartbeat is the interval of event streams' heartbeat comments
-	// (default DefaultHeartbeat; tests shorten it).
+	// (default 15 s; tests shorten it).
 	Heartbeat time.Duration
 	// StreamWriteTimeout bounds one write to an event stream (default
-	// DefaultStreamWriteTimeout): a client that stops reading is
-	// disconnected.
+	// config.DefaultStreamWriteTimeout): a client that stops reading is
+	// disconnected, and replays on reconnect.
 	StreamWriteTimeout time.Duration
 	// Registry receives the server's metrics (default: a new registry).
 	Registry *prometheus.Registry
@@ -91,10 +92,10 @@ func New(opts Options) (*Server, error) {
 		opts.BaseURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
 	}
 	if opts.Heartbeat <= 0 {
-		opts.Heartbeat = DefaultHeartbeat
+		opts.Heartbeat = defaultHeartbeat
 	}
 	if opts.StreamWriteTimeout <= 0 {
-		opts.StreamWriteTimeout = DefaultStreamWriteTimeout
+		opts.StreamWriteTimeout = config.DefaultStreamWriteTimeout
 	}
 	if opts.CookieName == "" {
 		opts.CookieName = "torii_session"

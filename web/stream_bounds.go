@@ -16,17 +16,10 @@ import (
 // hold open, how long one lives, and what happens when the code serving
 // one panics.
 
-// Defaults of the stream bounds, as config's.
-const (
-	// DefaultMaxStreamsPerUser caps one user's open streams.
-	DefaultMaxStreamsPerUser = 32
-	// DefaultStreamLifetime is a stream's life before a reconnect hint.
-	DefaultStreamLifetime = time.Hour
-	// streamsRetryAfter is the Retry-After of a refused stream: a client
-	// that went away without closing its connection is noticed at the next
-	// heartbeat at the latest, which frees its slot.
-	streamsRetryAfter = DefaultHeartbeat
-)
+// streamsRetryAfter is the Retry-After of a refused stream: a client that
+// went away without closing its connection is noticed at the next
+// heartbeat at the latest, which frees its slot.
+const streamsRetryAfter = defaultHeartbeat
 
 // streamSlots counts each user's open event streams on this instance. The
 // room streams take a slot each; so will any other stream of a user (the
