@@ -149,6 +149,9 @@ func TestPasswordReset_SameAnswerAndTimeForKnownAndUnknownAddress(t *testing.T) 
 				unknown = append(unknown, d)
 			}
 		}
+		// The known address's mail is made after its answer; waiting for
+		// it keeps that background work out of the next timings.
+		nextMailTo(t, smtp, "ann@example.com", "Reset your password")
 	}
 	if first.Status != http.StatusAccepted {
 		t.Fatalf("answer %d", first.Status)
@@ -158,11 +161,11 @@ func TestPasswordReset_SameAnswerAndTimeForKnownAndUnknownAddress(t *testing.T) 
 	slices.Sort(known)
 	slices.Sort(unknown)
 	k, u := known[1], unknown[1]
-	if k > 3*u+20*time.Millisecond || u > 3*k+20*time.Millisecond {
+	// The slack absorbs a loaded machine's scheduling; the lookup's
+	// being off the request path is proved exactly by
+	// TestPasswordReset_AnswerNeverWaitsForTheAddressLookup.
+	if k > 3*u+100*time.Millisecond || u > 3*k+100*time.Millisecond {
 		t.Errorf("median time known %v, unknown %v", k, u)
-	}
-	for range 3 {
-		nextMailTo(t, smtp, "ann@example.com", "Reset your password")
 	}
 	// Past the per-address limit (3 an hour) the answer stays the same,
 	// and no mail is sent: nobody's inbox can be flooded.
