@@ -10,7 +10,6 @@ import (
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/mail"
-	"github.com/toriihq/torii/password"
 )
 
 // Invitations to register (issue 19, docs/api.md "Invitations").
@@ -216,14 +215,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, nameIn, plain str
 	name := cleanName(nameIn)
 	fields := fieldErrors{}
 	fields.checkName(name)
-	if err := password.Validate(plain); err != nil {
-		var e *torii.Error
-		if errors.As(err, &e) {
-			for k, v := range e.Fields {
-				fields[k] = v
-			}
-		}
-	}
+	fields.checkPassword("password", plain)
 	if err := fields.err(); err != nil {
 		return SignIn{}, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/mail"
-	"github.com/toriihq/torii/password"
 	"github.com/toriihq/torii/ratelimit"
 )
 
@@ -192,7 +191,9 @@ func (s *Service) ResetPassword(ctx context.Context, token, plain string, m Meta
 		}
 		return torii.User{}, err
 	}
-	if err := password.Validate(plain); err != nil {
+	fields := fieldErrors{}
+	fields.checkPassword("password", plain)
+	if err := fields.err(); err != nil {
 		return torii.User{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, plain)

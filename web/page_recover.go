@@ -242,7 +242,10 @@ func (s *Server) adminRevokeInvitationSubmit(w http.ResponseWriter, r *http.Requ
 		err = s.svc.RevokeInvitation(r.Context(), id, by)
 	}
 	if err != nil {
-		s.renderInvitations(w, r, by, statusOf(err), pageData{Error: torii.ErrorMessage(err)})
+		var d pageData
+		if status, ok := s.formFailure(w, r, &d, err); ok {
+			s.renderInvitations(w, r, by, status, d)
+		}
 		return
 	}
 	http.Redirect(w, r, "/admin/invitations?done=revoked", http.StatusSeeOther)
