@@ -164,4 +164,9 @@ type ChatStore interface {
 	// TouchPresence refreshes every record of instance.
 	TouchPresence(ctx context.Context, instance string, at time.Time) error
 	OnlineUsers(ctx context.Context, ids []int64, since time.Time) ([]int64, error)
+	// MemberRoomIDs lists the live rooms userID is a member of, by id:
+	// those they joined or were invited to (direct conversations
+	// included) and the group rooms of their groups, not public rooms
+	// they only see. Who shares one of them sees their presence.
+	MemberRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 }

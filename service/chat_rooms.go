@@ -84,7 +84,10 @@ func (s *Service) publishLog(ctx context.Context, roomID, userID int64, kind str
 }
 
 // RoomMembers lists the members of a room p can see, with who is online
-// now. A group room's members are its group's.
+// now. A group room's members are its group's. Who is online is shown to
+// the room's members only (presence is for people who share a room or a
+// group): a reader of a public room they have not joined sees only
+// themselves online.
 func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([]Member, error) {
 	r, err := s.Room(ctx, p, roomID)
 	if err != nil {
@@ -120,12 +123,14 @@ func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([
 		ids[i] = out[i].UserID
 		out[i].Owner = r.OwnerID != nil && *r.OwnerID == out[i].UserID
 	}
-	online, err := s.online(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		out[i].Online = slices.Contains(online, out[i].UserID)
+	if slices.ContainsFunc(out, func(m Member) bool { return m.UserID == p.User.ID }) {
+		online, err := s.online(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i].Online = slices.Contains(online, out[i].UserID)
+		}
 	}
 	if out == nil {
 		out = []Member{}

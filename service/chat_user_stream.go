@@ -30,6 +30,9 @@ type UserStream struct {
 	// rooms is the set of rooms the user can see, read by the
 	// subscription's filter on the publishers' goroutines.
 	rooms atomic.Pointer[map[int64]bool]
+	// scope is the user's member rooms: presence of people who are
+	// members of none of them is dropped. Read like rooms.
+	scope atomic.Pointer[presenceScope]
 
 	last      int64
 	replaying bool
@@ -83,7 +86,9 @@ func (us *UserStream) wants(e chat.Event) bool {
 	rooms := *us.rooms.Load()
 	switch e.Kind {
 	case chat.KindPresence:
-		return true
+		// Only the presence of people the user shares a room with; a
+		// wide event is checked against the store by Next.
+		return e.UserID == us.uid || e.Wide || (*us.scope.Load()).shares(e)
 	case chat.KindTyping:
 		return rooms[e.RoomID] && e.UserID != us.uid
 	case chat.KindLog:
@@ -106,6 +111,11 @@ func (us *UserStream) loadRooms(ctx context.Context) error {
 	for _, r := range rs {
 		m[r.ID] = true
 	}
+	sc, err := us.s.presenceScope(ctx, us.uid)
+	if err != nil {
+		return err
+	}
+	us.scope.Store(&sc)
 	old := us.rooms.Swap(&m)
 	if old != nil && !maps.Equal(*old, m) {
 		// A wake-up for a room that just became visible may have been
@@ -172,7 +182,18 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 				evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
 			}
 		case chat.KindPresence:
-			evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+			ok := true
+			if e.Wide && e.UserID != us.uid {
+				// Too many rooms to carry: read them.
+				rooms, err := us.s.store.MemberRoomIDs(ctx, e.UserID)
+				if err != nil {
+					return nil, false, err
+				}
+				ok = (*us.scope.Load()).shares(chat.Event{Rooms: rooms})
+			}
+			if ok {
+				evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+			}
 		}
 		us.pending = us.pending[1:]
 	}

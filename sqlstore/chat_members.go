@@ -523,3 +523,25 @@ func (s *Store) OnlineUsers(ctx context.Context, ids []int64, since time.Time) (
 	}
 	return out, s.f.err("online users", rows.Err())
 }
+
+// MemberRoomIDs implements torii.ChatStore.
+func (s *Store) MemberRoomIDs(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := s.reader().query(ctx, `SELECT r.id FROM rooms r WHERE r.deleted_at IS NULL AND (
+		EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = ?)
+		OR (r.visibility = 'group' AND EXISTS (
+		    SELECT 1 FROM group_members gm WHERE gm.group_id = r.group_id AND gm.user_id = ?)))
+		ORDER BY r.id`, userID, userID)
+	if err != nil {
+		return nil, s.f.err("member rooms", err)
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.f.err("member rooms", err)
+		}
+		out = append(out, id)
+	}
+	return out, s.f.err("member rooms", rows.Err())
+}
