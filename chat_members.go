@@ -35,6 +35,9 @@ const (
 	AuditRoomDelete       = "room.delete"
 	AuditMessageEdit      = "message.edit"
 	AuditMessageDelete    = "message.delete"
+	// AuditRoomExport: an administrator read a room's messages (direct
+	// conversations included) through the export, with their reason.
+	AuditRoomExport = "room.export"
 )
 
 // ChatEvent is one row of the chat event log. It names what changed, never

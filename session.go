@@ -88,6 +88,7 @@ var AuditEvents = []string{
 	AuditPasswordResetRequest, AuditPasswordReset, AuditInvite, AuditInviteAccept, AuditInviteRevoke,
 	AuditEmailChangeRequest, AuditEmailChange, AuditProfile, AuditUserDelete,
 	AuditRoomMemberAdd, AuditRoomMemberRemove, AuditRoomUpdate, AuditRoomDelete, AuditMessageEdit, AuditMessageDelete,
+	AuditRoomExport,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

@@ -93,6 +93,29 @@ func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([
 	if err != nil {
 		return nil, err
 	}
+	out, err := s.membersOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].UserID
+	}
+	if slices.ContainsFunc(out, func(m Member) bool { return m.UserID == p.User.ID }) {
+		online, err := s.online(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i].Online = slices.Contains(online, out[i].UserID)
+		}
+	}
+	return out, nil
+}
+
+// membersOf lists r's members (a group room's are its group's), its owner
+// marked, without presence.
+func (s *Service) membersOf(ctx context.Context, r torii.Room) ([]Member, error) {
 	var out []Member
 	if r.Visibility == torii.RoomGroup && r.GroupID != nil {
 		gms, err := s.store.GroupMembers(ctx, *r.GroupID)
@@ -118,19 +141,8 @@ func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([
 			out = append(out, Member{UserID: m.UserID, Name: m.Name, AvatarURL: m.AvatarURL})
 		}
 	}
-	ids := make([]int64, len(out))
 	for i := range out {
-		ids[i] = out[i].UserID
 		out[i].Owner = r.OwnerID != nil && *r.OwnerID == out[i].UserID
-	}
-	if slices.ContainsFunc(out, func(m Member) bool { return m.UserID == p.User.ID }) {
-		online, err := s.online(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for i := range out {
-			out[i].Online = slices.Contains(online, out[i].UserID)
-		}
 	}
 	if out == nil {
 		out = []Member{}
