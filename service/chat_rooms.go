@@ -310,6 +310,7 @@ func (s *Service) DeleteRoom(ctx context.Context, p Principal, roomID int64, met
 		return err
 	}
 	s.cache.forgetRoom(r.ID)
+	s.views.clear() // its messages' text is gone
 	s.audit(ctx, torii.AuditRoomDelete, &p.User.ID, p.User.Email, meta, map[string]any{"roomId": r.ID, "name": r.Name})
 	s.publishLog(ctx, r.ID, 0, torii.ChatRoomRemove, 0)
 	return nil

@@ -240,35 +240,26 @@ type readEventJSON struct {
 	Mentions int   `json:"mentions"`
 }
 
-// logViews turns a page of log rows into the events to send, reading the
-// current state of what they name (messages in one batch). Rows whose
-// subject is gone (a message of a deleted room) are skipped.
+// logViews turns a page of log rows into the events to send, with the
+// state of what they name as of the page's latest event of each (messages
+// in one batch, shared by the streams woken for the same events:
+// chat_views.go). Rows whose subject is gone (a message of a deleted room)
+// are skipped.
 func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEvent) ([]StreamEvent, bool, error) {
-	var ids []int64
+	// Each message's latest event in the page: its view is read (or
+	// shared, chat_views.go) for that one.
+	latest := map[int64]int64{}
 	for _, e := range page {
 		switch e.Kind {
 		case torii.ChatMessage, torii.ChatMessageEdit, torii.ChatMessageDelete, torii.ChatReaction:
-			ids = append(ids, e.MessageID)
+			latest[e.MessageID] = max(latest[e.MessageID], e.ID)
 		}
 	}
 	msgs := map[int64]*ChatMessage{}
-	if len(ids) > 0 {
-		ms, err := s.store.MessagesByID(ctx, dedupe(ids))
-		if err != nil {
+	if len(latest) > 0 {
+		var err error
+		if msgs, err = s.sharedViews(ctx, latest); err != nil {
 			return nil, false, err
-		}
-		views, err := s.withAuthors(ctx, ms)
-		if err == nil {
-			// An assistant reply's model, tokens and sources, as the room
-			// stream and the history send them: whichever stream a page hears
-			// the reply on first is the one it shows.
-			err = s.withReplyInfo(ctx, views)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		for i := range views {
-			msgs[views[i].ID] = &views[i]
 		}
 	}
 	var out []StreamEvent
@@ -306,18 +297,6 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 		out = append(out, ev)
 	}
 	return out, roomsChanged, nil
-}
-
-func dedupe(ids []int64) []int64 {
-	seen := make(map[int64]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // Recheck re-reads the caller's access from the database, and the rooms

@@ -118,6 +118,7 @@ type Service struct {
 	assistant assistantRuns
 	reads     readGroup
 	lastReads lastReads
+	views     messageViews // shared by the user streams (chat_views.go)
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs

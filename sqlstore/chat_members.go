@@ -526,11 +526,14 @@ func (s *Store) OnlineUsers(ctx context.Context, ids []int64, since time.Time) (
 
 // MemberRoomIDs implements torii.ChatStore.
 func (s *Store) MemberRoomIDs(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := s.reader().query(ctx, `SELECT r.id FROM rooms r WHERE r.deleted_at IS NULL AND (
-		EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = r.id AND rm.user_id = ?)
-		OR (r.visibility = 'group' AND EXISTS (
-		    SELECT 1 FROM group_members gm WHERE gm.group_id = r.group_id AND gm.user_id = ?)))
-		ORDER BY r.id`, userID, userID)
+	// From the user's memberships (indexed by user), not from every room:
+	// each user stream reads this at each heartbeat.
+	rows, err := s.reader().query(ctx, `SELECT r.id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+		WHERE rm.user_id = ? AND r.deleted_at IS NULL AND r.visibility IN ('public', 'private')
+		UNION ALL
+		SELECT r.id FROM group_members gm JOIN rooms r ON r.group_id = gm.group_id
+		WHERE gm.user_id = ? AND r.deleted_at IS NULL AND r.visibility = 'group'
+		ORDER BY 1`, userID, userID)
 	if err != nil {
 		return nil, s.f.err("member rooms", err)
 	}
