@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/chat"
@@ -42,7 +43,23 @@ type UserStream struct {
 	// changed: no log row names it), sent at the next Next.
 	extra     []StreamEvent
 	closeOnce sync.Once
+	// authAt is the last check of the caller, reused by the sends
+	// within userStreamAuthReuse (and the session's expiry, authExpires).
+	authAt      time.Time
+	authExpires time.Time
 }
+
+// userStreamAuthReuse is how long a user stream's sends rely on its last
+// check of the caller instead of checking again (through the principal
+// cache, whose 1 s TTL made every connected user's stream re-read its
+// session, user, roles and groups every second of a busy room: a fifth of
+// the server's CPU with 1,000 members). Every change of a user's access
+// (deactivation, a session revoked, a role, group or allowlist change; on
+// any instance, and the CLI's through the access watch) publishes an
+// access event, which re-checks the stream at once before anything else
+// is sent; this reuse only bounds what a lost event would leave unseen,
+// as the 15 s heartbeat's re-check does.
+const userStreamAuthReuse = 10 * time.Second
 
 // RoomView is a room as a room.add or room.update event shows it.
 type RoomView struct {
@@ -307,6 +324,10 @@ func (us *UserStream) Recheck(ctx context.Context) error {
 }
 
 func (us *UserStream) check(ctx context.Context, fresh bool) error {
+	at := us.s.now()
+	if !fresh && at.Sub(us.authAt) < userStreamAuthReuse && at.Before(us.authExpires) {
+		return nil
+	}
 	if fresh {
 		us.s.cache.forgetUser(us.uid)
 	}
@@ -320,6 +341,9 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 	if p.User.ID != us.uid {
 		return errUnauthorized
 	}
+	// A session's check is reused by the sends that follow, within its
+	// absolute expiry; a bearer token's (no session) is not.
+	us.authAt, us.authExpires = at, p.Session.ExpiresAt
 	if !fresh {
 		return nil
 	}
