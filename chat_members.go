@@ -148,6 +148,10 @@ type ChatStore interface {
 	// everyone of rooms they can see (a deleted room's room.remove
 	// included, for those who could see it).
 	ChatEventsFor(ctx context.Context, userID, after int64, limit int) ([]ChatEvent, error)
+	// ChatEventsAfter returns, oldest first, up to limit events after id
+	// after, whoever they are for: the one read a server's user streams
+	// share (each keeps what it may see).
+	ChatEventsAfter(ctx context.Context, after int64, limit int) ([]ChatEvent, error)
 	// LastChatEventID returns the largest event id (0 if none).
 	LastChatEventID(ctx context.Context) (int64, error)
 

@@ -34,6 +34,12 @@ type UserStream struct {
 	// scope is the user's member rooms: presence of people who are
 	// members of none of them is dropped. Read like rooms.
 	scope atomic.Pointer[presenceScope]
+	// groupRooms are the group rooms among rooms (read by Next only):
+	// their visibility changes without a log row, so readShared leaves
+	// them to the database.
+	groupRooms map[int64]bool
+	// wantMsg is the newest message id a wake-up of the stream named.
+	wantMsg atomic.Int64
 
 	last      int64
 	replaying bool
@@ -114,7 +120,17 @@ func (us *UserStream) wants(e chat.Event) bool {
 		}
 		return rooms[e.RoomID] || e.Log == torii.ChatRoomAdd || e.Log == torii.ChatRoomUpdate || e.Log == chat.LogResync
 	case chat.KindMessage:
-		return rooms[e.RoomID]
+		if !rooms[e.RoomID] {
+			return false
+		}
+		// The newest message woken for: a shared read of the log
+		// (readShared) must hold its row to stand for the stream's own.
+		for {
+			w := us.wantMsg.Load()
+			if e.MessageID <= w || us.wantMsg.CompareAndSwap(w, e.MessageID) {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -125,9 +141,14 @@ func (us *UserStream) loadRooms(ctx context.Context) error {
 		return err
 	}
 	m := make(map[int64]bool, len(rs))
+	groups := map[int64]bool{}
 	for _, r := range rs {
 		m[r.ID] = true
+		if r.Visibility == torii.RoomGroup {
+			groups[r.ID] = true
+		}
 	}
+	us.groupRooms = groups
 	sc, err := us.s.presenceScope(ctx, us.uid)
 	if err != nil {
 		return err
@@ -189,7 +210,11 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 				return nil, false, err
 			}
 		case chat.KindLog:
-			if evs, err = us.read(ctx, evs); err != nil {
+			read := us.read
+			if e.Log == "" {
+				read = us.readShared // new messages only
+			}
+			if evs, err = read(ctx, evs); err != nil {
 				return nil, false, err
 			}
 		case chat.KindTyping:
@@ -243,6 +268,45 @@ func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEven
 			return nil, err
 		}
 	}
+	return append(evs, out...), nil
+}
+
+// readShared is read for a wake-up by new messages: the streams woken
+// for the same messages share one read of the whole log after their
+// position (chat_views.go, sharedLog), each keeping what it may see, as
+// the store's per-user read would: rows for someone else are dropped,
+// its own and those of public or private rooms it sees are kept. A page
+// the stream cannot decide alone goes to the store's per-user read (read):
+// one that does not hold the newest message it was woken for (the shared
+// read may have started before it committed), one with a room change,
+// or with a row of a group room (whose visibility changes without a row)
+// or of a room not in its set (which may have just become visible).
+func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
+	page, err := us.s.sharedLog(ctx, us.last, us.wantMsg.Load())
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		return us.read(ctx, evs)
+	}
+	rooms := *us.rooms.Load()
+	mine := make([]torii.ChatEvent, 0, len(page))
+	for _, e := range page {
+		switch {
+		case e.Kind == torii.ChatRoomAdd || e.Kind == torii.ChatRoomUpdate || e.Kind == torii.ChatRoomRemove:
+			return us.read(ctx, evs)
+		case e.UserID != 0 && e.UserID != us.uid:
+			continue
+		case e.UserID == 0 && (!rooms[e.RoomID] || us.groupRooms[e.RoomID]):
+			return us.read(ctx, evs)
+		}
+		mine = append(mine, e)
+	}
+	out, _, err := us.s.logViews(ctx, us.uid, mine)
+	if err != nil {
+		return nil, err
+	}
+	us.last, us.replaying = page[len(page)-1].ID, len(page) == streamPage
 	return append(evs, out...), nil
 }
 

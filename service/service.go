@@ -119,6 +119,7 @@ type Service struct {
 	reads     readGroup
 	lastReads lastReads
 	views     messageViews // shared by the user streams (chat_views.go)
+	lastLog   lastLog      // the user streams' latest shared log read
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs

@@ -438,6 +438,25 @@ func (s *Store) ChatEventsFor(ctx context.Context, userID, after int64, n int) (
 	return out, s.f.err("chat events", rows.Err())
 }
 
+// ChatEventsAfter implements torii.ChatStore.
+func (s *Store) ChatEventsAfter(ctx context.Context, after int64, n int) ([]torii.ChatEvent, error) {
+	rows, err := s.reader().query(ctx, `SELECT e.id, e.room_id, e.kind, COALESCE(e.message_id, 0), COALESCE(e.user_id, 0), e.created_at
+		FROM chat_events e WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit(n))
+	if err != nil {
+		return nil, s.f.err("chat events", err)
+	}
+	defer rows.Close()
+	out := []torii.ChatEvent{}
+	for rows.Next() {
+		var e torii.ChatEvent
+		if err := rows.Scan(&e.ID, &e.RoomID, &e.Kind, &e.MessageID, &e.UserID, timeCol{&e.CreatedAt}); err != nil {
+			return nil, s.f.err("chat events", err)
+		}
+		out = append(out, e)
+	}
+	return out, s.f.err("chat events", rows.Err())
+}
+
 // LastChatEventID implements torii.ChatStore.
 func (s *Store) LastChatEventID(ctx context.Context) (int64, error) {
 	var id int64

@@ -160,6 +160,10 @@ func testTeamEventLog(t *testing.T, s torii.Store) {
 	page := must[[]torii.ChatEvent](t)(s.ChatEventsFor(ctx, ann.ID, annSees[1].ID, 2))
 	same(t, "page", []int64{page[0].ID, page[1].ID}, []int64{annSees[2].ID, annSees[3].ID})
 	same(t, "last id", must[int64](t)(s.LastChatEventID(ctx)), annSees[len(annSees)-1].ID)
+	// Unfiltered: every row, whoever it is for.
+	all := must[[]torii.ChatEvent](t)(s.ChatEventsAfter(ctx, start, 100))
+	same(t, "every event", kinds(all), []string{"room.add", "room.add", "message", "room.remove", "message", "message.edit", "room.remove"})
+	same(t, "every event, paged", len(must[[]torii.ChatEvent](t)(s.ChatEventsAfter(ctx, all[0].ID, 2))), 2)
 	// A public room's events are everyone's.
 	p := teamRoom(t, s, ann.ID, "lobby", torii.RoomPublic)
 	post(t, s, p.ID, ann.ID, "hi all", "")
