@@ -43,11 +43,16 @@ type TeamResult struct {
 	// Seed is the unmeasured set-up through the store.
 	Seed time.Duration `json:"seedNs"`
 	// Open is the time to open every user connection, 100 at a time.
-	Open     time.Duration `json:"openNs"`
-	Memory   []TeamMemory  `json:"memory"`
-	Latency  ChatLatency   `json:"latency"`
-	Ended    int64         `json:"endedStreams"` // connections that ended before the end: must be 0
-	FirstErr string        `json:"firstError,omitempty"`
+	Open    time.Duration `json:"openNs"`
+	Memory  []TeamMemory  `json:"memory"`
+	Latency ChatLatency   `json:"latency"`
+	// Baseline is the same measurement in the same run on the room's own
+	// stream (GET /api/v1/rooms/{id}/events, one per member, on the first
+	// server), with every user connection still open: what the per-room
+	// path, measured by scenario chat, gives here.
+	Baseline ChatLatency `json:"baseline"`
+	Ended    int64       `json:"endedStreams"` // connections that ended before the end: must be 0
+	FirstErr string      `json:"firstError,omitempty"`
 }
 
 // TeamMemory is one server's memory with its share of the connections
@@ -203,6 +208,24 @@ func scenarioTeam(ctx context.Context, o options, dsn string, env map[string]str
 	if err != nil {
 		return r, err
 	}
+	// Baseline: the members' room streams, the same messages.
+	rc := &chatClient{url: srvs[0].URL, room: seed.big, base: c.base, tr: c.tr, streamTr: streamTransport()}
+	roomSubs := make([]*subscriber, o.teamBig)
+	for i := range roomSubs {
+		if roomSubs[i], err = rc.subscribe(ctx, seed.cookies[i]); err != nil {
+			closeStreams(roomSubs[:i])
+			return r, fmt.Errorf("baseline: open the room streams: %w", err)
+		}
+	}
+	defer closeStreams(roomSubs)
+	for i := range senders {
+		senders[i] = rc.newSender(seed.cookies[i], "b"+strconv.Itoa(i))
+	}
+	fmt.Fprintf(o.stderr, "  baseline: the same with the members' room streams (GET /api/v1/rooms/{id}/events) instead\n")
+	rb := &chatBench{o: o, srv: srvs[0], more: srvs[1:], c: rc, cookies: seed.cookies}
+	if r.Baseline, err = rb.measureLatency(ctx, ChatLatency{Subscribers: o.teamBig, Rate: o.teamRate}, roomSubs, senders); err != nil {
+		return r, err
+	}
 	for _, s := range subs {
 		select {
 		case <-s.done:
@@ -355,6 +378,10 @@ func printTeam(w io.Writer, r *TeamResult) {
 	fmt.Fprintf(w, "    per round p50/p99: %s\n", strings.Join(rs, ", "))
 	fmt.Fprintf(w, "    median of rounds: p50 %s, p99 %s (target p99 ≤ %s) %s; CPU: bench %s, others %s\n", fmtDur(l.MedianP50),
 		fmtDur(l.MedianP99), fmtDur(chatLatencyTarget), verdict(l.Pass), fmtPct(l.CPU.Self), fmtPct(l.CPU.Others))
+	b := r.Baseline
+	fmt.Fprintf(w, "  baseline, same run: the members' room streams (GET /api/v1/rooms/{id}/events) on server 1, the same load\n")
+	fmt.Fprintf(w, "    %d messages, %d deliveries: p50 %s, p90 %s, p99 %s, max %s (pooled); median of rounds p50 %s, p99 %s\n",
+		b.Messages, b.Deliveries, fmtDur(b.P50), fmtDur(b.P90), fmtDur(b.P99), fmtDur(b.Max), fmtDur(b.MedianP50), fmtDur(b.MedianP99))
 	if n := r.failures(); n > 0 {
 		fmt.Fprintf(w, "!!! ERRORS in team: POST errors %d %s, missing deliveries %d, duplicates %d, connections ended %d %s\n",
 			l.Errors, errorSummary(l.ErrorKinds), l.Missing, l.Dups, r.Ended, r.FirstErr)
@@ -362,7 +389,7 @@ func printTeam(w io.Writer, r *TeamResult) {
 }
 
 func (r *TeamResult) failures() int64 {
-	return r.Latency.Errors + r.Latency.Missing + r.Latency.Dups + r.Ended
+	return r.Latency.Errors + r.Latency.Missing + r.Latency.Dups + r.Ended + r.Baseline.Errors + r.Baseline.Missing + r.Baseline.Dups
 }
 
 func (r *TeamResult) disturbed() []string {
@@ -370,6 +397,11 @@ func (r *TeamResult) disturbed() []string {
 	for i, x := range r.Latency.Rounds {
 		if x.CPU.Others > disturbedAbove {
 			out = append(out, fmt.Sprintf("team latency round %d (%s)", i+1, fmtPct(x.CPU.Others)))
+		}
+	}
+	for i, x := range r.Baseline.Rounds {
+		if x.CPU.Others > disturbedAbove {
+			out = append(out, fmt.Sprintf("team baseline round %d (%s)", i+1, fmtPct(x.CPU.Others)))
 		}
 	}
 	return out
