@@ -55,7 +55,8 @@ type UserStream struct {
 	authExpires time.Time
 }
 
-// userStreamAuthReuse is how long a user stream's sends rely on its last
+// userStreamAuthReuse is how long a stream's sends (a user stream's, and a
+// room stream's outside group rooms) rely on its last
 // check of the caller instead of checking again (through the principal
 // cache, whose 1 s TTL made every connected user's stream re-read its
 // session, user, roles and groups every second of a busy room: a fifth of
