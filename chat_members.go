@@ -35,6 +35,9 @@ const (
 	AuditRoomDelete       = "room.delete"
 	AuditMessageEdit      = "message.edit"
 	AuditMessageDelete    = "message.delete"
+	// AuditRoomExport: an administrator read a room's messages (direct
+	// conversations included) through the export, with their reason.
+	AuditRoomExport = "room.export"
 )
 
 // ChatEvent is one row of the chat event log. It names what changed, never
@@ -145,6 +148,10 @@ type ChatStore interface {
 	// everyone of rooms they can see (a deleted room's room.remove
 	// included, for those who could see it).
 	ChatEventsFor(ctx context.Context, userID, after int64, limit int) ([]ChatEvent, error)
+	// ChatEventsAfter returns, oldest first, up to limit events after id
+	// after, whoever they are for: the one read a server's user streams
+	// share (each keeps what it may see).
+	ChatEventsAfter(ctx context.Context, after int64, limit int) ([]ChatEvent, error)
 	// LastChatEventID returns the largest event id (0 if none).
 	LastChatEventID(ctx context.Context) (int64, error)
 
@@ -164,4 +171,9 @@ type ChatStore interface {
 	// TouchPresence refreshes every record of instance.
 	TouchPresence(ctx context.Context, instance string, at time.Time) error
 	OnlineUsers(ctx context.Context, ids []int64, since time.Time) ([]int64, error)
+	// MemberRoomIDs lists the live rooms userID is a member of, by id:
+	// those they joined or were invited to (direct conversations
+	// included) and the group rooms of their groups, not public rooms
+	// they only see. Who shares one of them sees their presence.
+	MemberRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 }

@@ -89,6 +89,7 @@ var AuditEvents = []string{
 	AuditEmailChangeRequest, AuditEmailChange, AuditProfile, AuditUserDelete,
 	AuditRoomMemberAdd, AuditRoomMemberRemove, AuditRoomUpdate, AuditRoomDelete, AuditMessageEdit, AuditMessageDelete,
 	AuditAssistantQuota, AuditAssistantModel, AuditRoomAssistant,
+	AuditRoomExport,
 }
 
 // AuditFilter narrows ListAudit. Results are newest first.

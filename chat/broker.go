@@ -37,7 +37,8 @@ const (
 	KindLog = "log"
 	// KindTyping and KindPresence are ephemeral user-stream events (Data
 	// is their JSON payload): typing is for the streams of users who can
-	// see RoomID, presence for every user stream.
+	// see RoomID, presence for those who share a room with UserID
+	// (Rooms; Wide when there were too many to carry).
 	KindTyping   = "typing"
 	KindPresence = "presence"
 )
@@ -59,7 +60,19 @@ type Event struct {
 	// (torii.ChatRoomRemove, …); its UserID is the one user the row is
 	// for, 0 for everyone who can see the room.
 	Log string
+	// Rooms is a presence event's scope: the live rooms UserID is a
+	// member of (store.MemberRoomIDs). Only the streams of users who are
+	// members of one of them hear it. Wide replaces it when there are
+	// more than MaxScopes: each stream then asks the store.
+	Rooms []int64
+	Wide  bool
 }
+
+// MaxScopes bounds the Rooms of a presence event, so that it fits any
+// Broker's transport like an ephemeral event's Data: at most 20 bytes an
+// id with its separator, 300 × 20 = MaxDataSize, and a presence payload
+// is under 100 bytes.
+const MaxScopes = 300
 
 // ResyncMessageID is the MessageID of the message event a resync sends
 // (Hub.Resync): "everything may have changed, read the store". A stream

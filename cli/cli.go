@@ -74,6 +74,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = allowCmd(ctx, rest, env)
 	case "client":
 		err = clientCmd(ctx, rest, env)
+	case "room":
+		err = roomCmd(ctx, rest, env)
 	case "dev-idp":
 		err = devIDP(ctx, rest, env)
 	case "healthcheck":
@@ -136,6 +138,7 @@ const usage = `Usage:
   torii client list                   the registered apps
   torii client rm ID                  remove an app with its consents and tokens
   torii client rotate-secret ID [--json]  a new client_secret (printed once); the old one stops working
+  torii room export ID --reason R     print a room's messages as JSON (direct conversations too; audited)
   torii dev-idp [--addr 127.0.0.1:9090] a local OpenID provider for development and tests
   torii healthcheck [--ready]         exit 0 if the server on TORII_ADDR (or :$PORT) answers /healthz (/readyz)
   torii gen-secret                    print a random 32-byte hex secret

@@ -297,6 +297,7 @@ func (s *Service) DeleteMessage(ctx context.Context, p Principal, roomID, id int
 		detail["authorId"] = *m.UserID
 	}
 	s.audit(ctx, torii.AuditMessageDelete, &p.User.ID, p.User.Email, meta, detail)
+	s.views.forget(id)
 	s.publishLog(ctx, r.ID, 0, torii.ChatMessageDelete, id)
 	return nil
 }

@@ -129,11 +129,48 @@ func (s *Service) touchPresence(ctx context.Context) {
 	}
 }
 
+// publishPresence announces uid's presence to those who share a room
+// with them (their member rooms, read now), not to every user.
 func (s *Service) publishPresence(ctx context.Context, uid int64, online bool) {
+	rooms, err := s.store.MemberRoomIDs(ctx, uid)
+	if err != nil {
+		s.log.Warn("presence scope failed", "user", uid, "err", err)
+		return
+	}
 	b, _ := json.Marshal(presenceJSON{UserID: uid, Online: online})
-	if err := s.broker.Publish(ctx, chat.Event{Kind: chat.KindPresence, UserID: uid, Data: b}); err != nil {
+	e := chat.Event{Kind: chat.KindPresence, UserID: uid, Data: b, Rooms: rooms}
+	if len(rooms) > chat.MaxScopes {
+		e.Rooms, e.Wide = nil, true
+	}
+	if err := s.broker.Publish(ctx, e); err != nil {
 		s.log.Warn("chat publish failed", "presence", uid, "err", err)
 	}
+}
+
+// presenceScope is the set of rooms a user is a member of: the presence
+// of someone who is a member of one of them reaches the user.
+type presenceScope map[int64]bool
+
+func (s *Service) presenceScope(ctx context.Context, uid int64) (presenceScope, error) {
+	rooms, err := s.store.MemberRoomIDs(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	sc := make(presenceScope, len(rooms))
+	for _, id := range rooms {
+		sc[id] = true
+	}
+	return sc, nil
+}
+
+// shares reports whether a presence event's rooms meet sc.
+func (sc presenceScope) shares(e chat.Event) bool {
+	for _, id := range e.Rooms {
+		if sc[id] {
+			return true
+		}
+	}
+	return false
 }
 
 type typingJSON struct {

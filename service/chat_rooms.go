@@ -84,12 +84,38 @@ func (s *Service) publishLog(ctx context.Context, roomID, userID int64, kind str
 }
 
 // RoomMembers lists the members of a room p can see, with who is online
-// now. A group room's members are its group's.
+// now. A group room's members are its group's. Who is online is shown to
+// the room's members only (presence is for people who share a room or a
+// group): a reader of a public room they have not joined sees only
+// themselves online.
 func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([]Member, error) {
 	r, err := s.Room(ctx, p, roomID)
 	if err != nil {
 		return nil, err
 	}
+	out, err := s.membersOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(out))
+	for i := range out {
+		ids[i] = out[i].UserID
+	}
+	if slices.ContainsFunc(out, func(m Member) bool { return m.UserID == p.User.ID }) {
+		online, err := s.online(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i].Online = slices.Contains(online, out[i].UserID)
+		}
+	}
+	return out, nil
+}
+
+// membersOf lists r's members (a group room's are its group's), its owner
+// marked, without presence.
+func (s *Service) membersOf(ctx context.Context, r torii.Room) ([]Member, error) {
 	var out []Member
 	if r.Visibility == torii.RoomGroup && r.GroupID != nil {
 		gms, err := s.store.GroupMembers(ctx, *r.GroupID)
@@ -115,17 +141,8 @@ func (s *Service) RoomMembers(ctx context.Context, p Principal, roomID int64) ([
 			out = append(out, Member{UserID: m.UserID, Name: m.Name, AvatarURL: m.AvatarURL})
 		}
 	}
-	ids := make([]int64, len(out))
 	for i := range out {
-		ids[i] = out[i].UserID
 		out[i].Owner = r.OwnerID != nil && *r.OwnerID == out[i].UserID
-	}
-	online, err := s.online(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		out[i].Online = slices.Contains(online, out[i].UserID)
 	}
 	if out == nil {
 		out = []Member{}
@@ -296,6 +313,7 @@ func (s *Service) DeleteRoom(ctx context.Context, p Principal, roomID int64, met
 		return err
 	}
 	s.cache.forgetRoom(r.ID)
+	s.views.clear() // its messages' text is gone
 	s.audit(ctx, torii.AuditRoomDelete, &p.User.ID, p.User.Email, meta, map[string]any{"roomId": r.ID, "name": r.Name})
 	s.publishLog(ctx, r.ID, 0, torii.ChatRoomRemove, 0)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 
@@ -54,6 +55,10 @@ type Stream struct {
 	last      int64 // the largest message id sent
 	replaying bool  // reading the store until caught up
 	pending   []chat.Event
+	// authAt and authExpires: the last check of the caller, reused by
+	// the sends within userStreamAuthReuse.
+	authAt      time.Time
+	authExpires time.Time
 }
 
 // OpenStream subscribes p to room roomID's events. With after >= 0 it
@@ -264,6 +269,13 @@ func (s *Service) messagesAfter(ctx context.Context, roomID, after int64) ([]Cha
 func (st *Stream) Recheck(ctx context.Context) error { return st.check(ctx, true) }
 
 func (st *Stream) check(ctx context.Context, fresh bool) error {
+	// A session's check is reused by the sends that follow, as a user
+	// stream's (userStreamAuthReuse); a group room's membership is still
+	// checked at every send.
+	at := st.s.now()
+	if !fresh && st.room.Visibility != torii.RoomGroup && at.Sub(st.authAt) < userStreamAuthReuse && at.Before(st.authExpires) {
+		return nil
+	}
 	if fresh {
 		// The event may come from another instance, whose cache
 		// invalidation this one's cache never saw.
@@ -279,6 +291,7 @@ func (st *Stream) check(ctx context.Context, fresh bool) error {
 	if p.User.ID != st.uid {
 		return errUnauthorized
 	}
+	st.authAt, st.authExpires = at, p.Session.ExpiresAt
 	if !fresh && st.room.Visibility != torii.RoomGroup {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/chat"
@@ -30,6 +31,15 @@ type UserStream struct {
 	// rooms is the set of rooms the user can see, read by the
 	// subscription's filter on the publishers' goroutines.
 	rooms atomic.Pointer[map[int64]bool]
+	// scope is the user's member rooms: presence of people who are
+	// members of none of them is dropped. Read like rooms.
+	scope atomic.Pointer[presenceScope]
+	// groupRooms are the group rooms among rooms (read by Next only):
+	// their visibility changes without a log row, so readShared leaves
+	// them to the database.
+	groupRooms map[int64]bool
+	// wantMsg is the newest message id a wake-up of the stream named.
+	wantMsg atomic.Int64
 
 	last      int64
 	replaying bool
@@ -39,7 +49,24 @@ type UserStream struct {
 	// changed: no log row names it), sent at the next Next.
 	extra     []StreamEvent
 	closeOnce sync.Once
+	// authAt is the last check of the caller, reused by the sends
+	// within userStreamAuthReuse (and the session's expiry, authExpires).
+	authAt      time.Time
+	authExpires time.Time
 }
+
+// userStreamAuthReuse is how long a stream's sends (a user stream's, and a
+// room stream's outside group rooms) rely on its last
+// check of the caller instead of checking again (through the principal
+// cache, whose 1 s TTL made every connected user's stream re-read its
+// session, user, roles and groups every second of a busy room: a fifth of
+// the server's CPU with 1,000 members). Every change of a user's access
+// (deactivation, a session revoked, a role, group or allowlist change; on
+// any instance, and the CLI's through the access watch) publishes an
+// access event, which re-checks the stream at once before anything else
+// is sent; this reuse only bounds what a lost event would leave unseen,
+// as the 15 s heartbeat's re-check does.
+const userStreamAuthReuse = 10 * time.Second
 
 // RoomView is a room as a room.add or room.update event shows it.
 type RoomView struct {
@@ -83,7 +110,9 @@ func (us *UserStream) wants(e chat.Event) bool {
 	rooms := *us.rooms.Load()
 	switch e.Kind {
 	case chat.KindPresence:
-		return true
+		// Only the presence of people the user shares a room with; a
+		// wide event is checked against the store by Next.
+		return e.UserID == us.uid || e.Wide || (*us.scope.Load()).shares(e)
 	case chat.KindTyping:
 		return rooms[e.RoomID] && e.UserID != us.uid
 	case chat.KindLog:
@@ -92,7 +121,17 @@ func (us *UserStream) wants(e chat.Event) bool {
 		}
 		return rooms[e.RoomID] || e.Log == torii.ChatRoomAdd || e.Log == torii.ChatRoomUpdate || e.Log == chat.LogResync
 	case chat.KindMessage:
-		return rooms[e.RoomID]
+		if !rooms[e.RoomID] {
+			return false
+		}
+		// The newest message woken for: a shared read of the log
+		// (readShared) must hold its row to stand for the stream's own.
+		for {
+			w := us.wantMsg.Load()
+			if e.MessageID <= w || us.wantMsg.CompareAndSwap(w, e.MessageID) {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -103,9 +142,19 @@ func (us *UserStream) loadRooms(ctx context.Context) error {
 		return err
 	}
 	m := make(map[int64]bool, len(rs))
+	groups := map[int64]bool{}
 	for _, r := range rs {
 		m[r.ID] = true
+		if r.Visibility == torii.RoomGroup {
+			groups[r.ID] = true
+		}
 	}
+	us.groupRooms = groups
+	sc, err := us.s.presenceScope(ctx, us.uid)
+	if err != nil {
+		return err
+	}
+	us.scope.Store(&sc)
 	old := us.rooms.Swap(&m)
 	if old != nil && !maps.Equal(*old, m) {
 		// A wake-up for a room that just became visible may have been
@@ -162,7 +211,11 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 				return nil, false, err
 			}
 		case chat.KindLog:
-			if evs, err = us.read(ctx, evs); err != nil {
+			read := us.read
+			if e.Log == "" {
+				read = us.readShared // new messages only
+			}
+			if evs, err = read(ctx, evs); err != nil {
 				return nil, false, err
 			}
 		case chat.KindTyping:
@@ -172,7 +225,18 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 				evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
 			}
 		case chat.KindPresence:
-			evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+			ok := true
+			if e.Wide && e.UserID != us.uid {
+				// Too many rooms to carry: read them.
+				rooms, err := us.s.store.MemberRoomIDs(ctx, e.UserID)
+				if err != nil {
+					return nil, false, err
+				}
+				ok = (*us.scope.Load()).shares(chat.Event{Rooms: rooms})
+			}
+			if ok {
+				evs = append(evs, StreamEvent{Kind: e.Kind, Data: e.Data})
+			}
 		}
 		us.pending = us.pending[1:]
 	}
@@ -208,6 +272,45 @@ func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEven
 	return append(evs, out...), nil
 }
 
+// readShared is read for a wake-up by new messages: the streams woken
+// for the same messages share one read of the whole log after their
+// position (chat_views.go, sharedLog), each keeping what it may see, as
+// the store's per-user read would: rows for someone else are dropped,
+// its own and those of public or private rooms it sees are kept. A page
+// the stream cannot decide alone goes to the store's per-user read (read):
+// one that does not hold the newest message it was woken for (the shared
+// read may have started before it committed), one with a room change,
+// or with a row of a group room (whose visibility changes without a row)
+// or of a room not in its set (which may have just become visible).
+func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
+	page, err := us.s.sharedLog(ctx, us.last, us.wantMsg.Load())
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		return us.read(ctx, evs)
+	}
+	rooms := *us.rooms.Load()
+	mine := make([]torii.ChatEvent, 0, len(page))
+	for _, e := range page {
+		switch {
+		case e.Kind == torii.ChatRoomAdd || e.Kind == torii.ChatRoomUpdate || e.Kind == torii.ChatRoomRemove:
+			return us.read(ctx, evs)
+		case e.UserID != 0 && e.UserID != us.uid:
+			continue
+		case e.UserID == 0 && (!rooms[e.RoomID] || us.groupRooms[e.RoomID]):
+			return us.read(ctx, evs)
+		}
+		mine = append(mine, e)
+	}
+	out, _, err := us.s.logViews(ctx, us.uid, mine)
+	if err != nil {
+		return nil, err
+	}
+	us.last, us.replaying = page[len(page)-1].ID, len(page) == streamPage
+	return append(evs, out...), nil
+}
+
 type roomRemoveJSON struct {
 	RoomID int64 `json:"roomId"`
 }
@@ -219,35 +322,26 @@ type readEventJSON struct {
 	Mentions int   `json:"mentions"`
 }
 
-// logViews turns a page of log rows into the events to send, reading the
-// current state of what they name (messages in one batch). Rows whose
-// subject is gone (a message of a deleted room) are skipped.
+// logViews turns a page of log rows into the events to send, with the
+// state of what they name as of the page's latest event of each (messages
+// in one batch, shared by the streams woken for the same events:
+// chat_views.go). Rows whose subject is gone (a message of a deleted room)
+// are skipped.
 func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEvent) ([]StreamEvent, bool, error) {
-	var ids []int64
+	// Each message's latest event in the page: its view is read (or
+	// shared, chat_views.go) for that one.
+	latest := map[int64]int64{}
 	for _, e := range page {
 		switch e.Kind {
 		case torii.ChatMessage, torii.ChatMessageEdit, torii.ChatMessageDelete, torii.ChatReaction:
-			ids = append(ids, e.MessageID)
+			latest[e.MessageID] = max(latest[e.MessageID], e.ID)
 		}
 	}
 	msgs := map[int64]*ChatMessage{}
-	if len(ids) > 0 {
-		ms, err := s.store.MessagesByID(ctx, dedupe(ids))
-		if err != nil {
+	if len(latest) > 0 {
+		var err error
+		if msgs, err = s.sharedViews(ctx, latest); err != nil {
 			return nil, false, err
-		}
-		views, err := s.withAuthors(ctx, ms)
-		if err == nil {
-			// An assistant reply's model, tokens and sources, as the room
-			// stream and the history send them: whichever stream a page hears
-			// the reply on first is the one it shows.
-			err = s.withReplyInfo(ctx, views)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		for i := range views {
-			msgs[views[i].ID] = &views[i]
 		}
 	}
 	var out []StreamEvent
@@ -287,18 +381,6 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 	return out, roomsChanged, nil
 }
 
-func dedupe(ids []int64) []int64 {
-	seen := make(map[int64]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // Recheck re-reads the caller's access from the database, and the rooms
 // they can see; heartbeats and access events call it.
 func (us *UserStream) Recheck(ctx context.Context) error {
@@ -307,6 +389,10 @@ func (us *UserStream) Recheck(ctx context.Context) error {
 }
 
 func (us *UserStream) check(ctx context.Context, fresh bool) error {
+	at := us.s.now()
+	if !fresh && at.Sub(us.authAt) < userStreamAuthReuse && at.Before(us.authExpires) {
+		return nil
+	}
 	if fresh {
 		us.s.cache.forgetUser(us.uid)
 	}
@@ -320,6 +406,9 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 	if p.User.ID != us.uid {
 		return errUnauthorized
 	}
+	// A session's check is reused by the sends that follow, within its
+	// absolute expiry; a bearer token's (no session) is not.
+	us.authAt, us.authExpires = at, p.Session.ExpiresAt
 	if !fresh {
 		return nil
 	}

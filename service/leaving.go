@@ -81,6 +81,7 @@ func (s *Service) deleteAccount(ctx context.Context, id int64, m Meta, by string
 	erase := s.opts.DeletedMessages == DeletedMessagesErase
 	old, err := s.store.DeleteAccount(ctx, id, s.now().UTC(), erase)
 	s.forgetForwardTokens()
+	s.views.clear() // the messages' author, or their text, is gone
 	s.accessChanged(ctx, id)
 	if err != nil {
 		return err

@@ -118,6 +118,8 @@ type Service struct {
 	assistant assistantRuns
 	reads     readGroup
 	lastReads lastReads
+	views     messageViews // shared by the user streams (chat_views.go)
+	lastLog   lastLog      // the user streams' latest shared log read
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs

@@ -84,6 +84,8 @@ type notification struct {
 	SessionID string          `json:"s,omitempty"`
 	Data      json.RawMessage `json:"d,omitempty"`
 	Log       string          `json:"l,omitempty"`
+	Rooms     []int64         `json:"rs,omitempty"`
+	Wide      bool            `json:"w,omitempty"`
 }
 
 func newPGBroker(ctx context.Context, s *Store, log *slog.Logger) (*pgBroker, error) {
@@ -123,7 +125,8 @@ func (b *pgBroker) Publish(ctx context.Context, e chat.Event) error {
 		return chat.ErrClosed
 	}
 	payload, err := json.Marshal(notification{Origin: b.origin, Kind: e.Kind, RoomID: e.RoomID,
-		MessageID: e.MessageID, UserID: e.UserID, SessionID: e.SessionID, Data: e.Data, Log: e.Log})
+		MessageID: e.MessageID, UserID: e.UserID, SessionID: e.SessionID, Data: e.Data, Log: e.Log,
+		Rooms: e.Rooms, Wide: e.Wide})
 	if err != nil {
 		return fmt.Errorf("sqlstore: chat publish: %w", err)
 	}
@@ -227,5 +230,6 @@ func (b *pgBroker) deliver(payload string) {
 		return
 	}
 	b.Deliver(chat.Event{Kind: n.Kind, RoomID: n.RoomID, MessageID: n.MessageID,
-		UserID: n.UserID, SessionID: n.SessionID, Data: []byte(n.Data), Log: n.Log})
+		UserID: n.UserID, SessionID: n.SessionID, Data: []byte(n.Data), Log: n.Log,
+		Rooms: n.Rooms, Wide: n.Wide})
 }

@@ -438,6 +438,25 @@ func (s *Store) ChatEventsFor(ctx context.Context, userID, after int64, n int) (
 	return out, s.f.err("chat events", rows.Err())
 }
 
+// ChatEventsAfter implements torii.ChatStore.
+func (s *Store) ChatEventsAfter(ctx context.Context, after int64, n int) ([]torii.ChatEvent, error) {
+	rows, err := s.reader().query(ctx, `SELECT e.id, e.room_id, e.kind, COALESCE(e.message_id, 0), COALESCE(e.user_id, 0), e.created_at
+		FROM chat_events e WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit(n))
+	if err != nil {
+		return nil, s.f.err("chat events", err)
+	}
+	defer rows.Close()
+	out := []torii.ChatEvent{}
+	for rows.Next() {
+		var e torii.ChatEvent
+		if err := rows.Scan(&e.ID, &e.RoomID, &e.Kind, &e.MessageID, &e.UserID, timeCol{&e.CreatedAt}); err != nil {
+			return nil, s.f.err("chat events", err)
+		}
+		out = append(out, e)
+	}
+	return out, s.f.err("chat events", rows.Err())
+}
+
 // LastChatEventID implements torii.ChatStore.
 func (s *Store) LastChatEventID(ctx context.Context) (int64, error) {
 	var id int64
@@ -522,4 +541,29 @@ func (s *Store) OnlineUsers(ctx context.Context, ids []int64, since time.Time) (
 		out = append(out, id)
 	}
 	return out, s.f.err("online users", rows.Err())
+}
+
+// MemberRoomIDs implements torii.ChatStore.
+func (s *Store) MemberRoomIDs(ctx context.Context, userID int64) ([]int64, error) {
+	// From the user's memberships (indexed by user), not from every room:
+	// each user stream reads this at each heartbeat.
+	rows, err := s.reader().query(ctx, `SELECT r.id FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+		WHERE rm.user_id = ? AND r.deleted_at IS NULL AND r.visibility IN ('public', 'private')
+		UNION ALL
+		SELECT r.id FROM group_members gm JOIN rooms r ON r.group_id = gm.group_id
+		WHERE gm.user_id = ? AND r.deleted_at IS NULL AND r.visibility = 'group'
+		ORDER BY 1`, userID, userID)
+	if err != nil {
+		return nil, s.f.err("member rooms", err)
+	}
+	defer rows.Close()
+	out := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.f.err("member rooms", err)
+		}
+		out = append(out, id)
+	}
+	return out, s.f.err("member rooms", rows.Err())
 }

@@ -100,9 +100,19 @@ func (s *Store) RoomByID(ctx context.Context, id int64) (torii.Room, error) {
 
 // RoomsVisibleTo implements torii.RoomStore.
 func (s *Store) RoomsVisibleTo(ctx context.Context, userID int64) ([]torii.Room, error) {
+	// roomVisibleSQL's three branches, each from its own side (public
+	// rooms; the user's room and group memberships, indexed by user)
+	// rather than a test of every room: user streams read this at each
+	// heartbeat.
 	rows, err := s.reader().query(ctx, `SELECT `+roomCols+` FROM rooms r
-		WHERE r.deleted_at IS NULL AND `+roomVisibleSQL+`
-		ORDER BY r.id`, userID, userID)
+		WHERE r.deleted_at IS NULL AND r.visibility = 'public'
+		UNION ALL
+		SELECT `+roomCols+` FROM room_members rm JOIN rooms r ON r.id = rm.room_id
+		WHERE rm.user_id = ? AND r.deleted_at IS NULL AND r.visibility = 'private'
+		UNION ALL
+		SELECT `+roomCols+` FROM group_members gm JOIN rooms r ON r.group_id = gm.group_id
+		WHERE gm.user_id = ? AND r.deleted_at IS NULL AND r.visibility = 'group'
+		ORDER BY 1`, userID, userID)
 	if err != nil {
 		return nil, s.f.err("rooms visible to", err)
 	}

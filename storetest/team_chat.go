@@ -18,6 +18,7 @@ var teamChatTests = []test{
 	{"TeamChat_ReactionsAreIdempotentAndBounded", testTeamReactions},
 	{"TeamChat_ReadMarkerMovesForwardAndCounts", testTeamReadMarker},
 	{"TeamChat_PresenceExpiresAndPeopleShareAGroupOrRoom", testTeamPresencePeople},
+	{"TeamChat_MemberRoomsAreLiveMembershipsOnly", testTeamMemberRooms},
 }
 
 func teamRoom(t *testing.T, s torii.Store, owner int64, name, vis string) torii.Room {
@@ -159,6 +160,10 @@ func testTeamEventLog(t *testing.T, s torii.Store) {
 	page := must[[]torii.ChatEvent](t)(s.ChatEventsFor(ctx, ann.ID, annSees[1].ID, 2))
 	same(t, "page", []int64{page[0].ID, page[1].ID}, []int64{annSees[2].ID, annSees[3].ID})
 	same(t, "last id", must[int64](t)(s.LastChatEventID(ctx)), annSees[len(annSees)-1].ID)
+	// Unfiltered: every row, whoever it is for.
+	all := must[[]torii.ChatEvent](t)(s.ChatEventsAfter(ctx, start, 100))
+	same(t, "every event", kinds(all), []string{"room.add", "room.add", "message", "room.remove", "message", "message.edit", "room.remove"})
+	same(t, "every event, paged", len(must[[]torii.ChatEvent](t)(s.ChatEventsAfter(ctx, all[0].ID, 2))), 2)
 	// A public room's events are everyone's.
 	p := teamRoom(t, s, ann.ID, "lobby", torii.RoomPublic)
 	post(t, s, p.ID, ann.ID, "hi all", "")
@@ -279,4 +284,24 @@ func testTeamPresencePeople(t *testing.T, s torii.Store) {
 	}
 	same(t, "search", len(must[[]torii.User](t)(s.PeopleVisibleTo(ctx, ann.ID, "CAT@", 10))), 1)
 	same(t, "like escape", len(must[[]torii.User](t)(s.PeopleVisibleTo(ctx, ann.ID, "%", 10))), 0)
+}
+
+func testTeamMemberRooms(t *testing.T, s torii.Store) {
+	ctx := t.Context()
+	ann, bob := newUser(t, s, "ann@example.com"), newUser(t, s, "bob@example.com")
+	pub := teamRoom(t, s, ann.ID, "open", torii.RoomPublic)
+	priv := teamRoom(t, s, ann.ID, "closed", torii.RoomPrivate)
+	gone := teamRoom(t, s, ann.ID, "gone", torii.RoomPrivate)
+	ok(t, s.AddRoomMember(ctx, gone.ID, bob.ID, t0))
+	ok(t, s.DeleteRoom(ctx, gone.ID, t0))
+	same(t, "ann (creator of all three, one deleted)", must[[]int64](t)(s.MemberRoomIDs(ctx, ann.ID)), []int64{pub.ID, priv.ID})
+	// A public room bob can see but has not joined is not his.
+	same(t, "bob before joining", must[[]int64](t)(s.MemberRoomIDs(ctx, bob.ID)), []int64{})
+	ok(t, s.AddRoomMember(ctx, pub.ID, bob.ID, t0))
+	same(t, "bob after joining", must[[]int64](t)(s.MemberRoomIDs(ctx, bob.ID)), []int64{pub.ID})
+	// A group room is its group members'.
+	g := must[torii.Group](t)(s.CreateGroup(ctx, torii.Group{Name: "Team", CreatedAt: t0}))
+	gr := must[torii.Room](t)(s.CreateRoom(ctx, torii.Room{Name: "team", Visibility: torii.RoomGroup, GroupID: &g.ID, CreatedBy: &ann.ID, CreatedAt: t0}))
+	ok(t, s.SetGroupMember(ctx, torii.GroupMember{GroupID: g.ID, UserID: bob.ID, Role: torii.GroupRoleMember, CreatedAt: t0}))
+	same(t, "bob in the group", must[[]int64](t)(s.MemberRoomIDs(ctx, bob.ID)), []int64{pub.ID, gr.ID})
 }

@@ -190,6 +190,8 @@ var adminRoutes = []struct {
 	{"PUT /api/v1/admin/quotas/groups/{id}", func(s *Server) adminFunc { return s.adminSetGroupQuota }},
 	{"GET /api/v1/admin/models", func(s *Server) adminFunc { return s.adminModels }},
 	{"PUT /api/v1/admin/models/{model}/groups", func(s *Server) adminFunc { return s.adminLimitModel }},
+	// The audited export of a room (issue 17): web/api_admin_export.go.
+	{"POST /api/v1/admin/rooms/{id}/export", func(s *Server) adminFunc { return s.adminExportRoom }},
 }
 
 // AdminRoutes lists the admin API's route patterns ("METHOD /path/{id}").

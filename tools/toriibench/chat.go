@@ -55,6 +55,9 @@ type ChatLatency struct {
 	MedianP99 time.Duration      `json:"medianP99Ns"`
 	CPU       CPU                `json:"cpu"`
 	Pass      bool               `json:"pass"`
+	// ByInstance splits the pooled figures by the subscriber's server
+	// when there are two (scenario team on PostgreSQL).
+	ByInstance []LatencyStats `json:"byInstance,omitempty"`
 }
 
 // ChatLatencyRound is one window of part (a).
@@ -131,6 +134,7 @@ type ChatMemory struct {
 type chatBench struct {
 	o       options
 	srv     *childServer
+	more    []*childServer // other servers whose CPU counts as the bench's (scenario team)
 	c       *chatClient
 	cookies []string
 }
@@ -446,7 +450,16 @@ func (cb *chatBench) latency(ctx context.Context) (ChatLatency, error) {
 	for i := range senders {
 		senders[i] = cb.c.newSender(cb.cookies[i], "a"+strconv.Itoa(i))
 	}
+	return cb.measureLatency(ctx, r, subs, senders)
+}
+
+// measureLatency runs part (a)'s rounds with subs open: r.Rate messages
+// per second from senders, round robin, every subscriber reading every
+// message (scenario team uses it with user streams).
+func (cb *chatBench) measureLatency(ctx context.Context, r ChatLatency, subs []*subscriber, senders []*sender) (ChatLatency, error) {
+	o := cb.o
 	var pooled histogram
+	var byInstance [2]histogram
 	var p50s, p99s []time.Duration
 	var cpuSelf, cpuOth, wallSum float64
 	window := o.duration / time.Duration(o.rounds)
@@ -468,8 +481,8 @@ func (cb *chatBench) latency(ctx context.Context) (ChatLatency, error) {
 		}
 		rec := &recorder{from: cb.c.now(), to: cb.c.now() + int64(w)}
 		cb.c.rec.Store(rec)
-		mark := markCPUWith(cb.srv.pid)
-		pr := cb.openLoop(ctx, senders, &next, o.chatRate, w)
+		mark := markCPUWith(cb.pids()...)
+		pr := cb.openLoop(ctx, senders, &next, r.Rate, w)
 		cpu, wall := mark.since(), time.Since(mark.wall)
 		upTo := slices.Max(append(pr.acked, start))
 		ended := drain(ctx, subs, upTo)
@@ -487,6 +500,8 @@ func (cb *chatBench) latency(ctx context.Context) (ChatLatency, error) {
 		r.Errors += pr.nerr
 		r.ErrorKinds = mergeKinds(r.ErrorKinds, pr.errs)
 		pooled.add(&rec.hist)
+		byInstance[0].add(&rec.byInstance[0])
+		byInstance[1].add(&rec.byInstance[1])
 		rr := ChatLatencyRound{P50: rec.hist.quantile(0.5), P99: rec.hist.quantile(0.99), CPU: cpu}
 		r.Rounds = append(r.Rounds, rr)
 		p50s, p99s = append(p50s, rr.P50), append(p99s, rr.P99)
@@ -502,6 +517,13 @@ func (cb *chatBench) latency(ctx context.Context) (ChatLatency, error) {
 	r.Deliveries = pooled.count()
 	r.P50, r.P90, r.P99, r.Max = pooled.quantile(0.5), pooled.quantile(0.9), pooled.quantile(0.99), time.Duration(pooled.max.Load())
 	r.MedianP50, r.MedianP99 = median(p50s), median(p99s)
+	if byInstance[1].count() > 0 {
+		for i, name := range []string{"streams on A (where the messages are posted)", "streams on B (LISTEN/NOTIFY)"} {
+			h := &byInstance[i]
+			r.ByInstance = append(r.ByInstance, LatencyStats{Name: name, N: int(h.count()), P50: h.quantile(0.5),
+				P90: h.quantile(0.9), P99: h.quantile(0.99), Max: time.Duration(h.max.Load())})
+		}
+	}
 	if wallSum > 0 {
 		r.CPU = CPU{Self: cpuSelf / wallSum, Others: cpuOth / wallSum}
 	}
@@ -820,4 +842,13 @@ func printChat(w io.Writer, r *ChatResult) {
 		fmt.Fprintf(w, "!!! ERRORS in chat: POST errors %d+%d %s%s, missing deliveries %d+%d, duplicates %d+%d, memory phase %d %s\n",
 			l.Errors, t.Errors, errorSummary(l.ErrorKinds), errorSummary(t.ErrorKinds), l.Missing, t.Missing, l.Dups, t.Dups, m.Errors, m.FirstErr)
 	}
+}
+
+// pids are the bench's server processes.
+func (cb *chatBench) pids() []int {
+	out := []int{cb.srv.pid}
+	for _, s := range cb.more {
+		out = append(out, s.pid)
+	}
+	return out
 }

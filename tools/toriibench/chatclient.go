@@ -40,10 +40,12 @@ func streamTransport() *http.Transport {
 }
 
 // recorder collects the delivery latencies of one measured window: those
-// of messages whose stamp is in [from, to).
+// of messages whose stamp is in [from, to); byInstance splits them by the
+// subscriber's instance (scenario team on two instances).
 type recorder struct {
-	from, to int64
-	hist     histogram
+	from, to   int64
+	hist       histogram
+	byInstance [2]histogram
 }
 
 // chatClient is what senders and subscribers share.
@@ -54,6 +56,11 @@ type chatClient struct {
 	tr       *http.Transport // senders and set-up requests
 	streamTr *http.Transport
 	rec      atomic.Pointer[recorder]
+	// userStream: subscribers open the user's stream (GET /api/v1/events,
+	// issue 17) instead of the room's, and count its message events,
+	// whose SSE ids are event log ids: the message id is read from the
+	// data (`{"id":N,…`).
+	userStream bool
 }
 
 func (c *chatClient) now() int64 { return int64(time.Since(c.base)) }
@@ -71,6 +78,8 @@ type subscriber struct {
 
 	mu   sync.Mutex
 	seen idSet // ids read since the last track
+
+	instance int // which server it is connected to (0 or 1)
 }
 
 // subscribe opens the room's event stream with cookie (live only: no
@@ -78,8 +87,17 @@ type subscriber struct {
 // once the response headers arrived, at which point the server has
 // subscribed the stream (it subscribes before it answers).
 func (c *chatClient) subscribe(ctx context.Context, cookie string) (*subscriber, error) {
+	return c.subscribeAt(ctx, c.url, 0, cookie)
+}
+
+// subscribeAt is subscribe on the server at base, instance number inst.
+func (c *chatClient) subscribeAt(ctx context.Context, base string, inst int, cookie string) (*subscriber, error) {
 	sctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(sctx, http.MethodGet, c.url+"/api/v1/rooms/"+strconv.FormatInt(c.room, 10)+"/events", nil)
+	path := "/api/v1/rooms/" + strconv.FormatInt(c.room, 10) + "/events"
+	if c.userStream {
+		path = "/api/v1/events"
+	}
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -96,7 +114,7 @@ func (c *chatClient) subscribe(ctx context.Context, cookie string) (*subscriber,
 		cancel()
 		return nil, statusError{resp.StatusCode}
 	}
-	s := &subscriber{c: c, cancel: cancel, done: make(chan struct{})}
+	s := &subscriber{c: c, cancel: cancel, done: make(chan struct{}), instance: inst}
 	go s.read(resp.Body)
 	return s, nil
 }
@@ -116,7 +134,8 @@ func (s *subscriber) read(body io.ReadCloser) {
 	defer body.Close()
 	br := bufio.NewReaderSize(body, 1<<10)
 	var id int64
-	tail := false // in the rest of a line longer than the buffer
+	message := false // the event being read is a message (user streams)
+	tail := false    // in the rest of a line longer than the buffer
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
@@ -127,6 +146,13 @@ func (s *subscriber) read(body io.ReadCloser) {
 			switch {
 			case bytes.HasPrefix(line, []byte("id: ")):
 				id, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
+			case bytes.HasPrefix(line, []byte("event: ")):
+				message = bytes.Equal(bytes.TrimSpace(line[7:]), []byte("message"))
+			case s.c.userStream && bytes.HasPrefix(line, []byte("data: ")):
+				if mid, err := messageID(line); message && err == nil {
+					s.got(mid, line, s.c.now())
+				}
+				id, message = 0, false
 			case bytes.HasPrefix(line, []byte("data: ")) && id > 0:
 				s.got(id, line, s.c.now())
 				id = 0
@@ -148,6 +174,7 @@ func (s *subscriber) got(id int64, data []byte, now int64) {
 	if t, ok := parseStamp(data); ok {
 		if r := s.c.rec.Load(); r != nil && t >= r.from && t < r.to {
 			r.hist.record(time.Duration(now - t))
+			r.byInstance[s.instance].record(time.Duration(now - t))
 		}
 	}
 }

@@ -81,8 +81,15 @@ type options struct {
 	// fanoutStreams and fanoutMessages size scenario fanout.
 	fanoutStreams  int
 	fanoutMessages int
-	stdout         io.Writer
-	stderr         io.Writer
+	// Scenario team (issue 17): team.go.
+	teamUsers     int
+	teamRooms     int
+	teamBig       int
+	teamRate      float64
+	teamInstances int
+	teamIdle      time.Duration
+	stdout        io.Writer
+	stderr        io.Writer
 }
 
 // Report is everything a run measured (the -json output).
@@ -94,6 +101,7 @@ type Report struct {
 	Google   *GoogleResult     `json:"google,omitempty"`
 	Chat     *ChatResult       `json:"chat,omitempty"`
 	Fanout   *FanoutResult     `json:"fanout,omitempty"`
+	Team     *TeamResult       `json:"team,omitempty"`
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 }
@@ -121,7 +129,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := options{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("toriibench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, chat, fanout (PostgreSQL only) or all (fanout included with PostgreSQL)")
+	fs.StringVar(&o.scenario, "scenario", "all", "me, login, google, chat, fanout (PostgreSQL only), team (issue 17; not part of all) or all (fanout included with PostgreSQL)")
+	fs.IntVar(&o.teamUsers, "team-users", 5000, "scenario team: users, each with one user connection (GET /api/v1/events)")
+	fs.IntVar(&o.teamRooms, "team-rooms", 5, "scenario team: rooms each user is a member of")
+	fs.IntVar(&o.teamBig, "team-big", 1000, "scenario team: members of the room the measured messages are posted in")
+	fs.Float64Var(&o.teamRate, "team-rate", 10, "scenario team: messages posted per second (open loop) in the big room while the latency is measured")
+	fs.IntVar(&o.teamInstances, "team-instances", 1, "scenario team: servers sharing the connections (2 needs -database postgres://…)")
+	fs.DurationVar(&o.teamIdle, "team-idle", 20*time.Second, "scenario team: how long the connections stay idle before the servers' RSS is read (more than the 15 s heartbeat)")
 	fs.IntVar(&o.fanoutStreams, "fanout-streams", 10, "scenario fanout: streams open on each of the two instances")
 	fs.IntVar(&o.fanoutMessages, "fanout-messages", 500, "scenario fanout: messages measured (after 20 unmeasured)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients (closed loop)")
@@ -163,8 +177,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	isPG := strings.HasPrefix(o.database, "postgres://") || strings.HasPrefix(o.database, "postgresql://")
 	doFanout := o.scenario == "fanout" || (o.scenario == "all" && isPG)
 	doChat := o.scenario == "chat" || o.scenario == "all"
-	if !doMe && !doLogin && !doGoogle && !doFanout && !doChat {
-		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, chat, fanout or all, not %q\n", o.scenario)
+	doTeam := o.scenario == "team"
+	if !doMe && !doLogin && !doGoogle && !doFanout && !doChat && !doTeam {
+		fmt.Fprintf(stderr, "toriibench: -scenario must be me, login, google, chat, fanout, team or all, not %q\n", o.scenario)
+		return 2
+	}
+	if doTeam && (o.teamUsers < 1 || o.teamBig < 1 || o.teamBig > o.teamUsers || o.teamRooms < 1 || o.teamRate <= 0 || o.teamInstances < 1 || o.teamInstances > 2) {
+		fmt.Fprintln(stderr, "toriibench: -team-users, -team-rooms ≥ 1, 1 ≤ -team-big ≤ -team-users, -team-rate > 0, -team-instances 1 or 2")
+		return 2
+	}
+	if doTeam && o.teamInstances == 2 && !isPG {
+		fmt.Fprintln(stderr, "toriibench: -team-instances 2 needs -database postgres://… (two servers share it)")
 		return 2
 	}
 	if doFanout && !isPG {
@@ -179,7 +202,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "toriibench: -clients, -login-users and -rounds must be ≥ 1, -wait-clients ≥ 0, -duration > 0, -warmup ≥ 0")
 		return 2
 	}
-	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doFanout, doChat); err != nil {
+	if err := runBench(ctx, o, doMe, doLogin, doGoogle, doFanout, doChat, doTeam); err != nil {
 		fmt.Fprintf(stderr, "toriibench: %v\n", err)
 		return 1
 	}
@@ -190,7 +213,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // still printed.
 var errFailures = fmt.Errorf("some requests failed (see ERRORS above); the figures are not valid")
 
-func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout, doChat bool) (err error) {
+func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout, doChat, doTeam bool) (err error) {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -277,6 +300,19 @@ func runBench(ctx context.Context, o options, doMe, doLogin, doGoogle, doFanout,
 		fmt.Fprintf(o.stderr, "scenario chat (torii in a server process, over %s)\n", ckind)
 		if rep.Chat, err = scenarioChat(ctx, o, cdsn, env); err != nil {
 			return fmt.Errorf("scenario chat: %w", err)
+		}
+	}
+	if doTeam {
+		// Its own database too, and its servers in processes of their own.
+		tdsn, tkind, tcleanup, err := prepareDatabase(ctx, o.database)
+		if err != nil {
+			return err
+		}
+		defer tcleanup()
+		rep.Config["chat database"] = tkind
+		fmt.Fprintf(o.stderr, "scenario team (torii in %d server process(es), over %s)\n", o.teamInstances, tkind)
+		if rep.Team, err = scenarioTeam(ctx, o, tdsn, env); err != nil {
+			return fmt.Errorf("scenario team: %w", err)
 		}
 	}
 	rep.Finished = time.Now()
@@ -422,6 +458,9 @@ func failures(r *Report) int64 {
 	if r.Chat != nil {
 		n += r.Chat.failures()
 	}
+	if r.Team != nil {
+		n += r.Team.failures()
+	}
 	return n
 }
 
@@ -499,6 +538,9 @@ func printReport(w io.Writer, r *Report) {
 	if r.Fanout != nil {
 		printFanout(w, r.Fanout)
 	}
+	if r.Team != nil {
+		printTeam(w, r.Team)
+	}
 	if strings.HasPrefix(r.Config["database"], "PostgreSQL") || strings.HasPrefix(r.Config["chat database"], "PostgreSQL") {
 		fmt.Fprintln(w, "\nnote: with PostgreSQL the database server's CPU counts as \"CPU others\", so the disturbance check below is only indicative")
 	}
@@ -539,6 +581,9 @@ func disturbed(r *Report) []string {
 	}
 	if r.Chat != nil {
 		names = append(names, r.Chat.disturbed()...)
+	}
+	if r.Team != nil {
+		names = append(names, r.Team.disturbed()...)
 	}
 	return names
 }
