@@ -29,6 +29,12 @@ func waitLive(t *testing.T, ctx context.Context) {
 // new room to be open and live.
 func newGeminiConversation(t *testing.T, ctx context.Context) {
 	t.Helper()
+	// The button sits below the room list: a list drawn between finding
+	// the button and clicking it moves it, and the click lands on what is
+	// there now. So the first room is open (the list drawn) before the
+	// click.
+	get(t, ctx, "first room open", chromedp.Poll[bool](
+		"!!document.querySelector('#room-list .room-link.active') && !document.getElementById('messages').hasAttribute('aria-busy')"))
 	do(t, ctx, "new Gemini conversation", chromedp.Click(chromedp.ID("ask-gemini")),
 		chromedp.WaitVisible(chromedp.ID("room-kind")))
 	// The room list is drawn again whenever a room changes (the live
