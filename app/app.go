@@ -47,6 +47,9 @@ type App struct {
 	Log     *slog.Logger
 
 	afterPrune func(error)
+	// accessWatch is how often the audit log is read for access changes
+	// made by another process (SQLite).
+	accessWatch time.Duration
 	// metricsLn is the metrics listener, once ListenMetrics bound it.
 	metricsLn net.Listener
 }
@@ -77,6 +80,13 @@ type Options struct {
 	// RSAKey replaces the making of signing keys' RSA keys (test servers
 	// share one made in advance; see service.Options.RSAKey).
 	RSAKey func() (*rsa.PrivateKey, error)
+	// CheckpointInterval replaces SQLite's background WAL checkpoint
+	// interval (200 ms, sqlstore), and AccessWatchInterval the audit log
+	// watch's (accessWatchInterval, SQLite). Test servers lengthen both:
+	// a test binary runs hundreds of servers, and their idle loops were a
+	// third of the browser tests' own CPU. Tests of the watch set theirs.
+	CheckpointInterval  time.Duration
+	AccessWatchInterval time.Duration
 }
 
 // NewLogger returns the logger the configuration asks for.
@@ -89,8 +99,8 @@ func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 // OpenStore opens and migrates the configured database.
-func OpenStore(ctx context.Context, cfg *config.Config) (*sqlstore.Store, error) {
-	st, err := sqlstore.Open(ctx, cfg.Database.Reveal())
+func OpenStore(ctx context.Context, cfg *config.Config, opts ...sqlstore.Option) (*sqlstore.Store, error) {
+	st, err := sqlstore.Open(ctx, cfg.Database.Reveal(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}
@@ -104,7 +114,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*sqlstore.Store, error)
 // New opens the database, applies migrations and builds the service and
 // HTTP server.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
-	st, err := OpenStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg, sqlstore.WithCheckpointInterval(opts.CheckpointInterval))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +179,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		closeAll()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune}, nil
+	return &App{Config: cfg, Store: st, Service: svc, Web: w, Log: log, afterPrune: opts.AfterPrune,
+		accessWatch: cmp.Or(opts.AccessWatchInterval, accessWatchInterval)}, nil
 }
 
 // NewService builds the service for cfg over st; the CLI uses it without
@@ -306,7 +317,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer mcancel()
 	go a.serveMetrics(mctx)
 	if a.Store.Dialect() == "sqlite" {
-		go a.Service.WatchAccessLog(ctx, accessWatchInterval)
+		go a.Service.WatchAccessLog(ctx, a.accessWatch)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -88,7 +88,7 @@ func (p *Provider) Sign(claims Claims, opts ...SignOption) string {
 	key := p.currentKey()
 	for _, o := range opts {
 		if o == UnknownKey {
-			k, err := newKey()
+			k, err := newKey(nil) // a key the provider never published
 			if err != nil {
 				panic(err)
 			}

@@ -57,6 +57,9 @@ type Options struct {
 	// TokenTTL is the lifetime of ID and access tokens (default 1 h).
 	TokenTTL time.Duration
 	Logger   *slog.Logger
+	// RSAKey replaces the making of signing keys (rsa.GenerateKey, 2048
+	// bits): tests that start many providers share one made in advance.
+	RSAKey func() (*rsa.PrivateKey, error)
 }
 
 // defaultUsers are the test users the authorize page offers.
@@ -154,7 +157,7 @@ func (p *Provider) SetIssuer(issuer string) {
 // RotateKey makes a fresh key the signing key. The previous keys stay in
 // the JWKS, as a real provider keeps them while tokens they signed live.
 func (p *Provider) RotateKey() error {
-	k, err := newKey()
+	k, err := newKey(p.opts.RSAKey)
 	if err != nil {
 		return err
 	}
@@ -164,8 +167,13 @@ func (p *Provider) RotateKey() error {
 	return nil
 }
 
-func newKey() (*signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+// newKey makes a signing key with gen (nil: a fresh 2048-bit key) and a
+// random key id.
+func newKey(gen func() (*rsa.PrivateKey, error)) (*signingKey, error) {
+	if gen == nil {
+		gen = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
+	}
+	key, err := gen()
 	if err != nil {
 		return nil, fmt.Errorf("devidp: generate key: %w", err)
 	}

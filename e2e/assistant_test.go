@@ -29,10 +29,22 @@ func waitLive(t *testing.T, ctx context.Context) {
 // new room to be open and live.
 func newGeminiConversation(t *testing.T, ctx context.Context) {
 	t.Helper()
+	// The button sits below the room list: a list drawn between finding
+	// the button and clicking it moves it, and the click lands on what is
+	// there now. So the first room is open (the list drawn) before the
+	// click.
+	get(t, ctx, "first room open", chromedp.Poll[bool](
+		"!!document.querySelector('#room-list .room-link.active') && !document.getElementById('messages').hasAttribute('aria-busy')"))
 	do(t, ctx, "new Gemini conversation", chromedp.Click(chromedp.ID("ask-gemini")),
-		chromedp.WaitVisible(chromedp.ID("room-kind")),
-		chromedp.WaitVisible(chromedp.CSS(`#room-list .room-link.active .room-icon`)))
-	if got := text(t, ctx, "#room-list .room-link.active"); !strings.Contains(got, "✦") || !strings.Contains(got, "(Gemini conversation)") {
+		chromedp.WaitVisible(chromedp.ID("room-kind")))
+	// The room list is drawn again whenever a room changes (the live
+	// stream's room.add, the read marker), replacing its nodes: a node
+	// found by one step may be gone by the next ("No node with given id
+	// found"). So the active entry is found and read in one evaluation.
+	const activeRoom = `(() => { const a = document.querySelector('#room-list .room-link.active');
+		return a && a.querySelector('.room-icon') ? a.textContent.trim() : ""; })()`
+	get(t, ctx, "the new room is active in the list", chromedp.Poll[bool](activeRoom+` !== ""`))
+	if got := get(t, ctx, "read the active room", chromedp.Evaluate[string](activeRoom)); !strings.Contains(got, "✦") || !strings.Contains(got, "(Gemini conversation)") {
 		t.Errorf("the new room is not marked as a Gemini conversation in the list: %q", got)
 	}
 	waitLive(t, ctx)

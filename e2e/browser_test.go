@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/toriihq/torii/testserver"
@@ -103,6 +105,19 @@ func startChromium(path string) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true),
+		// What a test browser runs for nothing. A page navigated away
+		// from stays alive in the back/forward cache, in a renderer
+		// process of its own, and a spare renderer is started for the
+		// next navigation: without the two a run starts half as many
+		// renderers (182 instead of 342). Optimization hints and
+		// models, translation and the media router are background work
+		// no test uses.
+		chromedp.Flag("disable-features", "BackForwardCache,SpareRendererForSitePerProcess,"+
+			"OptimizationGuideModelDownloading,OptimizationHintsFetching,OptimizationTargetPrediction,OptimizationHints,"+
+			"Translate,MediaRouter,DialMediaRouteProvider"),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("mute-audio", true),
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(c.output),
 	}
@@ -297,7 +312,14 @@ func sanitize(s string) string {
 	}, s)
 }
 
-// fill types values into inputs, by id.
+// fill enters values into inputs, by id: it focuses each and inserts its
+// value as one piece of text (Input.insertText, as an input method or a
+// paste does: the page sees beforeinput and input events, the field's own
+// rules such as maxlength apply). Typing it key by key (chromedp.SendKeys)
+// costs two or three protocol round trips and renderer events per
+// character, about 200 for a registration form: under load such a step
+// took over 30 s. Tests about the keyboard itself (the composer's Enter,
+// an input method composing) send keys themselves.
 func fill(t testing.TB, ctx context.Context, fields ...string) {
 	t.Helper()
 	if len(fields)%2 != 0 {
@@ -305,7 +327,11 @@ func fill(t testing.TB, ctx context.Context, fields ...string) {
 	}
 	var actions []chromedp.Action[chromedp.Void]
 	for i := 0; i < len(fields); i += 2 {
-		actions = append(actions, chromedp.SendKeys(chromedp.ID(fields[i]), fields[i+1]))
+		text := fields[i+1]
+		actions = append(actions, chromedp.Focus(chromedp.ID(fields[i])), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}))
 	}
 	do(t, ctx, fmt.Sprintf("fill %q", fields), actions...)
 }

@@ -290,5 +290,10 @@ func annLiveBobWaiting(t *testing.T) (*testserver.Server, context.Context) {
 	a := newBrowser(t)
 	signInInBrowser(t, a, srv, "ann@example.com", goodPassword)
 	get(t, a, "stream is live", chromedp.Poll[bool]("document.getElementById('conn-state').dataset.state === 'live'"))
+	// The stream and the room list load side by side: wait for the first
+	// room's messages too, so that tests counting the page's requests
+	// afterwards do not count that one.
+	get(t, a, "first room open", chromedp.Poll[bool](
+		"!!document.querySelector('#room-list .room-link.active') && !document.getElementById('messages').hasAttribute('aria-busy')"))
 	return srv, a
 }

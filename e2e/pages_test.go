@@ -60,9 +60,25 @@ func signInInBrowser(t *testing.T, ctx context.Context, srv *testserver.Server, 
 	do(t, ctx, "wait for #hello", chromedp.WaitVisible(chromedp.ID("hello")))
 }
 
+// text returns the visible text of the first element matching sel,
+// waiting (within a step) for one to exist.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return strings.TrimSpace(get(t, ctx, "read text of "+sel, chromedp.Text(chromedp.CSS(sel))))
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	for {
+		v, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil {
+			return strings.TrimSpace(v)
+		}
+		// Pages draw lists again (the room list on every room change),
+		// replacing their nodes: the node the query found can be gone
+		// by the time its text is read. Then the query finds the new one.
+		if strings.Contains(err.Error(), "No node with given id found") && sctx.Err() == nil {
+			continue
+		}
+		t.Fatalf("read text of %s: %v", sel, err)
+	}
 }
 
 func wantText(t *testing.T, ctx context.Context, sel, want string) {

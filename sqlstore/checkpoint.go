@@ -36,19 +36,20 @@ const (
 
 // checkpointer runs the background checkpoints on its own connection.
 type checkpointer struct {
-	db   *sql.DB
-	stop chan struct{}
-	wg   sync.WaitGroup
+	db    *sql.DB
+	every time.Duration
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
-func newCheckpointer(db *sql.DB) *checkpointer {
-	c := &checkpointer{db: db, stop: make(chan struct{})}
+func newCheckpointer(db *sql.DB, every time.Duration) *checkpointer {
+	c := &checkpointer{db: db, every: every, stop: make(chan struct{})}
 	c.wg.Go(c.run)
 	return c
 }
 
 func (c *checkpointer) run() {
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(c.every)
 	defer t.Stop()
 	for {
 		select {

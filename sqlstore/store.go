@@ -61,11 +61,34 @@ var _ torii.Store = (*Store)(nil)
 // Open connects to the database named by dsn: a postgres:// or
 // postgresql:// URL selects PostgreSQL, anything else is the path of a
 // SQLite file (created if missing). Open does not migrate; call Migrate.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := openOptions{checkpointEvery: checkpointEvery}
+	for _, f := range opts {
+		f(&o)
+	}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return openPostgres(ctx, dsn)
 	}
-	return openSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, o)
+}
+
+// Option adjusts Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	checkpointEvery time.Duration
+}
+
+// WithCheckpointInterval replaces how often SQLite's WAL is checkpointed
+// in the background (checkpointEvery; d ≤ 0 keeps it). Test servers, of
+// which a test binary runs hundreds, lengthen it: the writer's automatic
+// checkpoint remains the backstop. PostgreSQL ignores it.
+func WithCheckpointInterval(d time.Duration) Option {
+	return func(o *openOptions) {
+		if d > 0 {
+			o.checkpointEvery = d
+		}
+	}
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -89,7 +112,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-func openSQLite(ctx context.Context, path string) (*Store, error) {
+func openSQLite(ctx context.Context, path string, o openOptions) (*Store, error) {
 	// Two pools on one in-memory database would be two databases, and a
 	// query string would be silently dropped by the driver.
 	if path == "" || strings.Contains(path, ":memory:") || strings.Contains(path, "mode=memory") {
@@ -140,7 +163,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
 	ckpt.SetMaxOpenConns(1)
-	s.ckpt = newCheckpointer(ckpt)
+	s.ckpt = newCheckpointer(ckpt, o.checkpointEvery)
 	s.batch = newGroupCommitter(s)
 	return s, nil
 }

@@ -21,11 +21,16 @@ type IDP struct {
 }
 
 // StartIDP starts a dev-idp for the test, with the test client registered.
-// opts.Issuer and opts.Clients are filled in unless given.
+// opts.Issuer and opts.Clients are filled in unless given; the provider's
+// first signing key is one made once per test binary (its key id is its
+// own; RotateKey makes fresh keys), as a test server's is.
 func StartIDP(t testing.TB, opts devidp.Options) *IDP {
 	t.Helper()
 	if opts.Clients == nil {
 		opts.Clients = []devidp.Client{{ID: IDPClientID, Secret: IDPClientSecret}}
+	}
+	if opts.RSAKey == nil {
+		opts.RSAKey = firstKeyOf(&idpKey)
 	}
 	p, err := devidp.New(opts)
 	if err != nil {

@@ -28,6 +28,21 @@ func FastHasher() *password.Hasher {
 	return password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4, nil)
 }
 
+// CheckpointInterval is a test server's background WAL checkpoint
+// interval, 25 times production's 200 ms: a test binary runs hundreds of
+// servers, and at 200 ms their checkpoints were a sixth of the browser
+// tests' own CPU, growing with wall time. No test waits for a checkpoint
+// (the writer's automatic one is the backstop).
+//
+// AccessWatchInterval is production's (1 s): tests that see a change made
+// by another process (the CLI) reach a server through the watch or within
+// the caches' one-second TTL, some of them without saying so. Tests of the
+// watch itself set AppOptions.AccessWatchInterval (web's quietServer).
+const (
+	CheckpointInterval  = 5 * time.Second
+	AccessWatchInterval = time.Second
+)
+
 // Server is a running torii.
 type Server struct {
 	// URL is where the server listens (the base URL may name another host).
@@ -49,7 +64,8 @@ type Options struct {
 	// are set by Start unless given).
 	Env map[string]string
 	// AppOptions are passed through (clock, hasher); the hasher defaults
-	// to FastHasher, and on a database of its own (no TORII_DATABASE in
+	// to FastHasher, the background loops' intervals to CheckpointInterval
+	// and AccessWatchInterval, and on a database of its own (no TORII_DATABASE in
 	// Env) the server's first signing key is one made once per test
 	// binary (firstKeyShared).
 	AppOptions app.Options
@@ -97,6 +113,12 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	if opts.AppOptions.Hasher == nil {
 		opts.AppOptions.Hasher = FastHasher()
+	}
+	if opts.AppOptions.CheckpointInterval == 0 {
+		opts.AppOptions.CheckpointInterval = CheckpointInterval
+	}
+	if opts.AppOptions.AccessWatchInterval == 0 {
+		opts.AppOptions.AccessWatchInterval = AccessWatchInterval
 	}
 	logs := &SyncBuffer{}
 	ready := make(chan string, 1)

@@ -12,16 +12,24 @@ import (
 
 // quietServer starts torii with a heartbeat far beyond any test, so a
 // stream that ends was ended by the access change, not by the periodic
-// re-check.
-func quietServer(t *testing.T, env map[string]string) *testserver.Server {
+// re-check. watch is the audit log watch's interval: short for the
+// TestAccessWatch_ tests, which prove it; beyond any test for the others,
+// so that only the in-process broker can end their streams.
+func quietServer(t *testing.T, env map[string]string, watch time.Duration) *testserver.Server {
 	t.Helper()
 	return testserver.Start(t, testserver.Options{Env: env, AppOptions: app.Options{
-		Hasher: testserver.FastHasher(), ChatHeartbeat: time.Hour,
+		Hasher: testserver.FastHasher(), ChatHeartbeat: time.Hour, AccessWatchInterval: watch,
 	}})
 }
 
+// watchNever and watchOften are quietServer's two audit log watches.
+const (
+	watchNever = time.Hour
+	watchOften = 100 * time.Millisecond
+)
+
 func TestAdmin_DeactivationEndsLiveEventStreams(t *testing.T) {
-	srv := quietServer(t, adminEnv)
+	srv := quietServer(t, adminEnv, watchNever)
 	boss := adminClient(t, srv)
 	ann := signedIn(t, srv, "ann@example.com")
 	room := general(t, ann)
@@ -42,7 +50,7 @@ func TestAdmin_DeactivationEndsLiveEventStreams(t *testing.T) {
 }
 
 func TestAllowlist_RemovalEndsLiveEventStreamsOfTheUsersItAdmitted(t *testing.T) {
-	srv := quietServer(t, adminEnv)
+	srv := quietServer(t, adminEnv, watchNever)
 	boss := adminClient(t, srv)
 	allow(t, boss, "boss@example.com")
 	corp := allow(t, boss, "@corp.example")
@@ -59,7 +67,7 @@ func TestAllowlist_RemovalEndsLiveEventStreamsOfTheUsersItAdmitted(t *testing.T)
 // streams through the audit log watcher, not the in-process broker. The
 // streams' heartbeat is an hour, so only the watcher can end them.
 func TestAccessWatch_CLIDeactivationEndsLiveEventStreams(t *testing.T) {
-	srv := quietServer(t, nil)
+	srv := quietServer(t, nil, watchOften)
 	ann := signedIn(t, srv, "ann@example.com")
 	bob := signedIn(t, srv, "bob@example.com")
 	room := general(t, ann)
@@ -78,7 +86,7 @@ func TestAccessWatch_CLIDeactivationEndsLiveEventStreams(t *testing.T) {
 }
 
 func TestAccessWatch_CLIAllowlistRemovalEndsLiveEventStreams(t *testing.T) {
-	srv := quietServer(t, nil)
+	srv := quietServer(t, nil, watchOften)
 	for _, pattern := range []string{"ann@example.com", "@corp.example"} {
 		if out, code := srv.CLI(t, "", "allow", "add", pattern); code != 0 {
 			t.Fatalf("allow add %s: %s", pattern, out)

@@ -139,20 +139,17 @@ func (s *stream) next() event {
 	s.t.Helper()
 	timeout := time.After(eventWait)
 	for {
-		select {
-		case e := <-s.s.Events:
-			if e.Event == "" && e.Data == "" {
-				continue
-			}
-			if e.Event == "" {
-				e.Event = "message"
-			}
-			return event{Kind: e.Event, ID: e.ID, Data: e.Data}
-		case <-s.s.Done:
+		e, ok := s.s.recv(s.t, timeout, "event")
+		if !ok {
 			s.t.Fatal("event stream ended")
-		case <-timeout:
-			s.t.Fatal("no event")
 		}
+		if e.Event == "" && e.Data == "" {
+			continue
+		}
+		if e.Event == "" {
+			e.Event = "message"
+		}
+		return event{Kind: e.Event, ID: e.ID, Data: e.Data}
 	}
 }
 

@@ -150,14 +150,11 @@ func TestChat_ShutdownClosesStreamsWithReconnectHint(t *testing.T) {
 	var retry string
 	timeout := time.After(streamWait)
 	for retry == "" {
-		select {
-		case e := <-s.Events:
-			retry = e.Retry
-		case <-s.Done:
+		e, ok := s.recv(t, timeout, "retry hint")
+		if !ok {
 			t.Fatal("stream ended without a retry hint")
-		case <-timeout:
-			t.Fatal("no retry hint")
 		}
+		retry = e.Retry
 	}
 	s.wantEnded(t, "shutdown")
 	<-stopped

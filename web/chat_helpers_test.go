@@ -175,29 +175,50 @@ func (s *sseStream) Close() {
 
 const streamWait = 20 * time.Second
 
+// recv returns the next event, or false once the server has ended the
+// stream and every event it sent has been read. Events and Done can both
+// be ready (the reader queues the last events, then closes Done); a bare
+// select between them picks at random and would lose those last events,
+// the retry hint of an ending stream among them. It fails the test at
+// timeout.
+func (s *sseStream) recv(t testing.TB, timeout <-chan time.Time, what string) (sseEvent, bool) {
+	t.Helper()
+	select {
+	case e := <-s.Events:
+		return e, true
+	case <-s.Done:
+		select {
+		case e := <-s.Events:
+			return e, true
+		default:
+			return sseEvent{}, false
+		}
+	case <-timeout:
+		t.Fatalf("no %s within the deadline", what)
+		return sseEvent{}, false
+	}
+}
+
 // nextMessage returns the next message event, skipping comments.
 func (s *sseStream) nextMessage(t *testing.T) chatMessage {
 	t.Helper()
 	timeout := time.After(streamWait)
 	for {
-		select {
-		case e := <-s.Events:
-			if e.Event != "message" {
-				continue
-			}
-			var m chatMessage
-			if err := json.Unmarshal([]byte(e.Data), &m); err != nil {
-				t.Fatalf("message data %q: %v", e.Data, err)
-			}
-			if e.ID != strconv.FormatInt(m.ID, 10) {
-				t.Fatalf("event id %q for message %d", e.ID, m.ID)
-			}
-			return m
-		case <-s.Done:
+		e, ok := s.recv(t, timeout, "message")
+		if !ok {
 			t.Fatal("stream ended while a message was expected")
-		case <-timeout:
-			t.Fatal("no message within the deadline")
 		}
+		if e.Event != "message" {
+			continue
+		}
+		var m chatMessage
+		if err := json.Unmarshal([]byte(e.Data), &m); err != nil {
+			t.Fatalf("message data %q: %v", e.Data, err)
+		}
+		if e.ID != strconv.FormatInt(m.ID, 10) {
+			t.Fatalf("event id %q for message %d", e.ID, m.ID)
+		}
+		return m
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/toriihq/torii"
@@ -56,6 +57,13 @@ func localFuncs(l *i18n.Localizer) template.FuncMap {
 	f["jsMessages"] = func() map[string]any { return l.Messages("js.") }
 	return f
 }
+
+// sharedPages parses the templates once per process: they depend on
+// nothing but the embedded files and catalogs, and a parsed template is
+// safe for concurrent use. A process usually runs one server; the tests
+// run hundreds, and parsing every page in every language is most of what
+// starting one costs under -race.
+var sharedPages = sync.OnceValues(loadPages)
 
 func loadPages() (*pages, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")

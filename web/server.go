@@ -101,7 +101,7 @@ func New(opts Options) (*Server, error) {
 		opts.CookieName = "torii_session"
 	}
 	opts.Limits = opts.Limits.withDefaults()
-	pg, err := loadPages()
+	pg, err := sharedPages()
 	if err != nil {
 		return nil, err
 	}

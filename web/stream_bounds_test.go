@@ -217,17 +217,14 @@ func TestStreams_LifetimeEndsWithRetryHintAndResumesWithoutLoss(t *testing.T) {
 	timeout := time.After(streamWait)
 	var hint sseEvent
 	for hint.Retry == "" {
-		select {
-		case e := <-s.Events:
-			if e.Event == "message" {
-				t.Fatalf("unexpected message %+v", e)
-			}
-			hint = e
-		case <-s.Done:
+		e, ok := s.recv(t, timeout, "retry hint: the stream outlived its lifetime")
+		if !ok {
 			t.Fatal("stream ended without a retry hint")
-		case <-timeout:
-			t.Fatal("the stream outlived its lifetime")
 		}
+		if e.Event == "message" {
+			t.Fatalf("unexpected message %+v", e)
+		}
+		hint = e
 	}
 	if hint.Retry != "1000" || !strings.Contains(hint.Comment, "lifetime") {
 		t.Fatalf("hint %+v", hint)

@@ -126,24 +126,21 @@ func (s *sseStream) next(t *testing.T, kinds ...string) sseEvent {
 	t.Helper()
 	timeout := time.After(streamWait)
 	for {
-		select {
-		case e := <-s.Events:
-			for _, k := range kinds {
-				if e.Event == k {
-					var d map[string]any
-					if err := json.Unmarshal([]byte(e.Data), &d); err != nil {
-						t.Fatalf("%s data %q: %v", e.Event, e.Data, err)
-					}
-					if _, ok := d["roomId"]; !ok {
-						t.Fatalf("%s data without roomId: %s", e.Event, e.Data)
-					}
-					return e
-				}
-			}
-		case <-s.Done:
+		e, ok := s.recv(t, timeout, fmt.Sprint(kinds))
+		if !ok {
 			t.Fatalf("stream ended while %v was expected", kinds)
-		case <-timeout:
-			t.Fatalf("no %v within the deadline", kinds)
+		}
+		for _, k := range kinds {
+			if e.Event == k {
+				var d map[string]any
+				if err := json.Unmarshal([]byte(e.Data), &d); err != nil {
+					t.Fatalf("%s data %q: %v", e.Event, e.Data, err)
+				}
+				if _, ok := d["roomId"]; !ok {
+					t.Fatalf("%s data without roomId: %s", e.Event, e.Data)
+				}
+				return e
+			}
 		}
 	}
 }
@@ -178,19 +175,16 @@ func (s *sseStream) until(t *testing.T, kind string, match func(sseEvent) bool) 
 	var seen []sseEvent
 	timeout := time.After(streamWait)
 	for {
-		select {
-		case e := <-s.Events:
-			if e.Event == "" {
-				continue // a comment
-			}
-			seen = append(seen, e)
-			if e.Event == kind && match(e) {
-				return seen
-			}
-		case <-s.Done:
+		e, ok := s.recv(t, timeout, "matching "+kind)
+		if !ok {
 			t.Fatalf("stream ended while waiting for %s", kind)
-		case <-timeout:
-			t.Fatalf("no matching %s within the deadline", kind)
+		}
+		if e.Event == "" {
+			continue // a comment
+		}
+		seen = append(seen, e)
+		if e.Event == kind && match(e) {
+			return seen
 		}
 	}
 }

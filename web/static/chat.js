@@ -545,9 +545,13 @@
     seen[m.id] = m;
     if (!old) return;
     var node = messageNode(m);
+    // A message drawn again (a reaction, an edit) keeps the keyboard
+    // focus: its tools show while it has it.
+    var focused = old.contains(document.activeElement);
     old.replaceWith(node);
     R.layout(list, t);
     show(node, m);
+    if (focused) node.focus({ preventScroll: true });
   }
 
   function loadOlder() {
