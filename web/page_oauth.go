@@ -28,10 +28,17 @@ import (
 func (s *Server) oauthContinue(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	var pp *service.Principal
-	if p, ok := s.pagePrincipal(r); ok && p.Session.ID != "" {
+	p, perr := s.principal(r)
+	if perr == nil && p.Session.ID != "" {
 		pp = &p
 	}
 	d, err := s.svc.ContinueAuthRequest(r.Context(), id, pp)
+	if err == nil && d.Step == service.StepLogin && signedInButRefused(perr) {
+		// A signed-in user the server refuses (not on the allowlist,
+		// address not yet proved) gets the page that says why, not a
+		// sign-in form that would only refuse again.
+		err = perr
+	}
 	if err != nil {
 		if d.Request.ID != "" && d.NoPrompt {
 			s.op.Fail(w, r, d.Request, oidcop.ErrAccessDenied().WithDescription("%s", err.Error()))
@@ -169,4 +176,10 @@ func (s *Server) oauthHandOff(w http.ResponseWriter, r *http.Request, d service.
 // RP-initiated logout).
 func (s *Server) oauthSession(r *http.Request) (string, service.Meta) {
 	return cookieValue(r, s.opts.CookieName), s.meta(r)
+}
+
+// signedInButRefused reports whether err is the refusal of a valid
+// session (as opposed to no session at all).
+func signedInButRefused(err error) bool {
+	return torii.IsCode(err, torii.ENotAllowed) || torii.IsCode(err, torii.EEmailNotVerified)
 }
