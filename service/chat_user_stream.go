@@ -27,6 +27,7 @@ type UserStream struct {
 	s    *Service
 	sub  *chat.Subscription
 	uid  int64
+	sid  string // the session's id; "" for a bearer token
 	auth func(context.Context) (Principal, error)
 	// rooms is the set of rooms the user can see, read by the
 	// subscription's filter on the publishers' goroutines.
@@ -83,7 +84,7 @@ func (s *Service) OpenUserStream(ctx context.Context, p Principal, after int64, 
 	if err := p.WaitingErr(); err != nil {
 		return nil, err
 	}
-	us := &UserStream{s: s, uid: p.User.ID, auth: auth, last: after, replaying: true}
+	us := &UserStream{s: s, uid: p.User.ID, sid: p.Session.ID, auth: auth, last: after, replaying: true}
 	// The room set first: a room that becomes visible between this read
 	// and the subscription comes with a room.add, which always passes.
 	if err := us.loadRooms(ctx); err != nil {
@@ -136,7 +137,12 @@ func (us *UserStream) wants(e chat.Event) bool {
 	return false
 }
 
-func (us *UserStream) loadRooms(ctx context.Context) error {
+func (us *UserStream) loadRooms(ctx context.Context) error { return us.readRooms(ctx, true) }
+
+// readRooms reads the room set, and the presence scope when scope is set
+// or the set changed (the scope's member rooms change with the set: a
+// membership by its log row, a group's with its rooms).
+func (us *UserStream) readRooms(ctx context.Context, scope bool) error {
 	rs, err := us.s.store.RoomsVisibleTo(ctx, us.uid)
 	if err != nil {
 		return err
@@ -150,13 +156,17 @@ func (us *UserStream) loadRooms(ctx context.Context) error {
 		}
 	}
 	us.groupRooms = groups
-	sc, err := us.s.presenceScope(ctx, us.uid)
-	if err != nil {
-		return err
+	prev := us.rooms.Load()
+	changed := prev == nil || !maps.Equal(*prev, m)
+	if scope || changed {
+		sc, err := us.s.presenceScope(ctx, us.uid)
+		if err != nil {
+			return err
+		}
+		us.scope.Store(&sc)
 	}
-	us.scope.Store(&sc)
-	old := us.rooms.Swap(&m)
-	if old != nil && !maps.Equal(*old, m) {
+	us.rooms.Store(&m)
+	if prev != nil && changed {
 		// A wake-up for a room that just became visible may have been
 		// dropped by the old set: read the log once more, now that the
 		// new set lets every later wake-up through.
@@ -207,7 +217,7 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 		e := us.pending[0]
 		switch e.Kind {
 		case chat.KindAccess:
-			if err := us.Recheck(ctx); err != nil {
+			if err := us.check(ctx, true); err != nil {
 				return nil, false, err
 			}
 		case chat.KindLog:
@@ -381,11 +391,33 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 	return out, roomsChanged, nil
 }
 
-// Recheck re-reads the caller's access from the database, and the rooms
-// they can see; heartbeats and access events call it.
+// Recheck is the heartbeat's check (the web layer calls it every 15 s):
+// a session's stream re-reads the session and its user (heartbeatSession:
+// two reads, shared by the session's connections, a few at a time) and its
+// room set, not the whole principal (roles, identities, groups), which its
+// access events re-read at once. A bearer token's stream (no session)
+// re-reads everything.
 func (us *UserStream) Recheck(ctx context.Context) error {
 	us.s.touchPresence(ctx)
-	return us.check(ctx, true)
+	if us.sid == "" {
+		return us.check(ctx, true)
+	}
+	exp, err := us.s.heartbeatSession(ctx, us.sid, us.uid)
+	if err != nil {
+		return err
+	}
+	if !exp.IsZero() {
+		us.authAt, us.authExpires = us.s.now(), exp
+	}
+	// The room set still follows a change made without an access event
+	// (a group's membership written by another process): one read, the
+	// presence scope only when the set changed.
+	release, err := us.s.beats.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return us.refreshRooms(ctx, false)
 }
 
 func (us *UserStream) check(ctx context.Context, fresh bool) error {
@@ -412,8 +444,16 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 	if !fresh {
 		return nil
 	}
+	return us.refreshRooms(ctx, true)
+}
+
+// refreshRooms re-reads the room set (and the presence scope when scope is
+// set or the set changed) and queues room.add and room.remove without id
+// for the rooms that appeared or went without a log row (a group's
+// membership changed).
+func (us *UserStream) refreshRooms(ctx context.Context, scope bool) error {
 	old := *us.rooms.Load()
-	if err := us.loadRooms(ctx); err != nil {
+	if err := us.readRooms(ctx, scope); err != nil {
 		return err
 	}
 	now := *us.rooms.Load()
