@@ -41,6 +41,10 @@ type UserStream struct {
 	groupRooms map[int64]bool
 	// wantMsg is the newest message id a wake-up of the stream named.
 	wantMsg atomic.Int64
+	// beat is the result of a heartbeat check done off the stream's
+	// goroutine, applied by the next Next; beating is set while one runs.
+	beat    atomic.Pointer[beatResult]
+	beating atomic.Bool
 
 	last      int64
 	replaying bool
@@ -147,6 +151,11 @@ func (us *UserStream) readRooms(ctx context.Context, scope bool) error {
 	if err != nil {
 		return err
 	}
+	return us.setRooms(ctx, rs, scope)
+}
+
+// setRooms makes rs the stream's room set, as readRooms.
+func (us *UserStream) setRooms(ctx context.Context, rs []torii.Room, scope bool) error {
 	m := make(map[int64]bool, len(rs))
 	groups := map[int64]bool{}
 	for _, r := range rs {
@@ -206,6 +215,9 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 	}
 	if subErr != nil && (errors.Is(subErr, ErrStreamSlow) || len(us.pending) == 0) {
 		return nil, false, subErr
+	}
+	if err := us.applyBeat(ctx); err != nil {
+		return nil, false, err
 	}
 	evs, us.extra = append(evs, us.extra...), nil
 	if us.replaying {
@@ -391,33 +403,67 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 	return out, roomsChanged, nil
 }
 
-// Recheck is the heartbeat's check (the web layer calls it every 15 s):
-// a session's stream re-reads the session and its user (heartbeatSession:
-// two reads, shared by the session's connections, a few at a time) and its
-// room set, not the whole principal (roles, identities, groups), which its
-// access events re-read at once. A bearer token's stream (no session)
-// re-reads everything.
+// Recheck is the heartbeat's check (the web layer calls it every 15 s).
+// A session's stream does it off its own goroutine (heartbeat), so that
+// waiting for the database never stops the stream from sending or from
+// draining its queue (presence of many people coming online at once would
+// otherwise overflow it). A bearer token's stream (no session) re-reads
+// everything here, as before.
 func (us *UserStream) Recheck(ctx context.Context) error {
 	us.s.touchPresence(ctx)
 	if us.sid == "" {
 		return us.check(ctx, true)
 	}
-	exp, err := us.s.heartbeatSession(ctx, us.sid, us.uid)
-	if err != nil {
-		return err
+	if us.beating.CompareAndSwap(false, true) {
+		go us.heartbeat(ctx)
 	}
-	if !exp.IsZero() {
-		us.authAt, us.authExpires = us.s.now(), exp
+	return nil
+}
+
+// beatResult is what a heartbeat read: the session's expiry (zero when
+// another connection of the session checked it just now), the room set.
+type beatResult struct {
+	exp   time.Time
+	rooms []torii.Room
+	err   error
+}
+
+// heartbeat re-reads the session and its user (heartbeatSession: two
+// reads, shared by the session's connections) and the room set, not the
+// whole principal (roles, identities, groups), which the stream's access
+// events re-read at once; at most heartbeatReaders of an instance's
+// heartbeats use the database at a time. The result waits in us.beat for
+// Next, woken through the subscription.
+func (us *UserStream) heartbeat(ctx context.Context) {
+	r := &beatResult{}
+	r.exp, r.err = us.s.heartbeatSession(ctx, us.sid, us.uid)
+	if r.err == nil {
+		var release func()
+		if release, r.err = us.s.beats.turn(ctx); r.err == nil {
+			r.rooms, r.err = us.s.store.RoomsVisibleTo(ctx, us.uid)
+			release()
+		}
 	}
-	// The room set still follows a change made without an access event
-	// (a group's membership written by another process): one read, the
-	// presence scope only when the set changed.
-	release, err := us.s.beats.turn(ctx)
-	if err != nil {
-		return err
+	us.beat.Store(r)
+	us.beating.Store(false)
+	us.sub.Wake()
+}
+
+// applyBeat applies a heartbeat's result, if one is waiting: a failed
+// check ends the stream; rooms that appeared or went without a log row
+// are queued as room.add and room.remove.
+func (us *UserStream) applyBeat(ctx context.Context) error {
+	r := us.beat.Swap(nil)
+	if r == nil {
+		return nil
 	}
-	defer release()
-	return us.refreshRooms(ctx, false)
+	if r.err != nil {
+		return r.err
+	}
+	if !r.exp.IsZero() {
+		us.authAt, us.authExpires = us.s.now(), r.exp
+	}
+	return us.applyRooms(ctx, r.rooms, false)
 }
 
 func (us *UserStream) check(ctx context.Context, fresh bool) error {
@@ -452,8 +498,17 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 // for the rooms that appeared or went without a log row (a group's
 // membership changed).
 func (us *UserStream) refreshRooms(ctx context.Context, scope bool) error {
+	rs, err := us.s.store.RoomsVisibleTo(ctx, us.uid)
+	if err != nil {
+		return err
+	}
+	return us.applyRooms(ctx, rs, scope)
+}
+
+// applyRooms is refreshRooms with the room set rs already read.
+func (us *UserStream) applyRooms(ctx context.Context, rs []torii.Room, scope bool) error {
 	old := *us.rooms.Load()
-	if err := us.readRooms(ctx, scope); err != nil {
+	if err := us.setRooms(ctx, rs, scope); err != nil {
 		return err
 	}
 	now := *us.rooms.Load()
