@@ -203,6 +203,10 @@ func (s *Subscription) Take() ([]Event, error) {
 	return q, s.err
 }
 
+// Wake signals Ready without an event: the stream's owner has news of its
+// own (a check done off the stream's goroutine).
+func (s *Subscription) Wake() { s.signal() }
+
 // Close unregisters the subscription. It may be called more than once.
 func (s *Subscription) Close() {
 	s.once.Do(func() { s.hub.unsubscribe(s) })

@@ -27,6 +27,7 @@ type UserStream struct {
 	s    *Service
 	sub  *chat.Subscription
 	uid  int64
+	sid  string // the session's id; "" for a bearer token
 	auth func(context.Context) (Principal, error)
 	// rooms is the set of rooms the user can see, read by the
 	// subscription's filter on the publishers' goroutines.
@@ -40,6 +41,10 @@ type UserStream struct {
 	groupRooms map[int64]bool
 	// wantMsg is the newest message id a wake-up of the stream named.
 	wantMsg atomic.Int64
+	// beat is the result of a heartbeat check done off the stream's
+	// goroutine, applied by the next Next; beating is set while one runs.
+	beat    atomic.Pointer[beatResult]
+	beating atomic.Bool
 
 	last      int64
 	replaying bool
@@ -83,7 +88,7 @@ func (s *Service) OpenUserStream(ctx context.Context, p Principal, after int64, 
 	if err := p.WaitingErr(); err != nil {
 		return nil, err
 	}
-	us := &UserStream{s: s, uid: p.User.ID, auth: auth, last: after, replaying: true}
+	us := &UserStream{s: s, uid: p.User.ID, sid: p.Session.ID, auth: auth, last: after, replaying: true}
 	// The room set first: a room that becomes visible between this read
 	// and the subscription comes with a room.add, which always passes.
 	if err := us.loadRooms(ctx); err != nil {
@@ -136,11 +141,21 @@ func (us *UserStream) wants(e chat.Event) bool {
 	return false
 }
 
-func (us *UserStream) loadRooms(ctx context.Context) error {
+func (us *UserStream) loadRooms(ctx context.Context) error { return us.readRooms(ctx, true) }
+
+// readRooms reads the room set, and the presence scope when scope is set
+// or the set changed (the scope's member rooms change with the set: a
+// membership by its log row, a group's with its rooms).
+func (us *UserStream) readRooms(ctx context.Context, scope bool) error {
 	rs, err := us.s.store.RoomsVisibleTo(ctx, us.uid)
 	if err != nil {
 		return err
 	}
+	return us.setRooms(ctx, rs, scope)
+}
+
+// setRooms makes rs the stream's room set, as readRooms.
+func (us *UserStream) setRooms(ctx context.Context, rs []torii.Room, scope bool) error {
 	m := make(map[int64]bool, len(rs))
 	groups := map[int64]bool{}
 	for _, r := range rs {
@@ -150,13 +165,17 @@ func (us *UserStream) loadRooms(ctx context.Context) error {
 		}
 	}
 	us.groupRooms = groups
-	sc, err := us.s.presenceScope(ctx, us.uid)
-	if err != nil {
-		return err
+	prev := us.rooms.Load()
+	changed := prev == nil || !maps.Equal(*prev, m)
+	if scope || changed {
+		sc, err := us.s.presenceScope(ctx, us.uid)
+		if err != nil {
+			return err
+		}
+		us.scope.Store(&sc)
 	}
-	us.scope.Store(&sc)
-	old := us.rooms.Swap(&m)
-	if old != nil && !maps.Equal(*old, m) {
+	us.rooms.Store(&m)
+	if prev != nil && changed {
 		// A wake-up for a room that just became visible may have been
 		// dropped by the old set: read the log once more, now that the
 		// new set lets every later wake-up through.
@@ -197,6 +216,9 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 	if subErr != nil && (errors.Is(subErr, ErrStreamSlow) || len(us.pending) == 0) {
 		return nil, false, subErr
 	}
+	if err := us.applyBeat(ctx); err != nil {
+		return nil, false, err
+	}
 	evs, us.extra = append(evs, us.extra...), nil
 	if us.replaying {
 		if evs, err = us.read(ctx, evs); err != nil {
@@ -207,7 +229,7 @@ func (us *UserStream) Next(ctx context.Context) (evs []StreamEvent, more bool, e
 		e := us.pending[0]
 		switch e.Kind {
 		case chat.KindAccess:
-			if err := us.Recheck(ctx); err != nil {
+			if err := us.check(ctx, true); err != nil {
 				return nil, false, err
 			}
 		case chat.KindLog:
@@ -381,11 +403,67 @@ func (s *Service) logViews(ctx context.Context, uid int64, page []torii.ChatEven
 	return out, roomsChanged, nil
 }
 
-// Recheck re-reads the caller's access from the database, and the rooms
-// they can see; heartbeats and access events call it.
+// Recheck is the heartbeat's check (the web layer calls it every 15 s).
+// A session's stream does it off its own goroutine (heartbeat), so that
+// waiting for the database never stops the stream from sending or from
+// draining its queue (presence of many people coming online at once would
+// otherwise overflow it). A bearer token's stream (no session) re-reads
+// everything here, as before.
 func (us *UserStream) Recheck(ctx context.Context) error {
 	us.s.touchPresence(ctx)
-	return us.check(ctx, true)
+	if us.sid == "" {
+		return us.check(ctx, true)
+	}
+	if us.beating.CompareAndSwap(false, true) {
+		go us.heartbeat(ctx)
+	}
+	return nil
+}
+
+// beatResult is what a heartbeat read: the session's expiry (zero when
+// another connection of the session checked it just now), the room set.
+type beatResult struct {
+	exp   time.Time
+	rooms []torii.Room
+	err   error
+}
+
+// heartbeat re-reads the session and its user (heartbeatSession: two
+// reads, shared by the session's connections) and the room set, not the
+// whole principal (roles, identities, groups), which the stream's access
+// events re-read at once; at most heartbeatReaders of an instance's
+// heartbeats use the database at a time. The result waits in us.beat for
+// Next, woken through the subscription.
+func (us *UserStream) heartbeat(ctx context.Context) {
+	r := &beatResult{}
+	r.exp, r.err = us.s.heartbeatSession(ctx, us.sid, us.uid)
+	if r.err == nil {
+		var release func()
+		if release, r.err = us.s.beats.turn(ctx); r.err == nil {
+			r.rooms, r.err = us.s.store.RoomsVisibleTo(ctx, us.uid)
+			release()
+		}
+	}
+	us.beat.Store(r)
+	us.beating.Store(false)
+	us.sub.Wake()
+}
+
+// applyBeat applies a heartbeat's result, if one is waiting: a failed
+// check ends the stream; rooms that appeared or went without a log row
+// are queued as room.add and room.remove.
+func (us *UserStream) applyBeat(ctx context.Context) error {
+	r := us.beat.Swap(nil)
+	if r == nil {
+		return nil
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if !r.exp.IsZero() {
+		us.authAt, us.authExpires = us.s.now(), r.exp
+	}
+	return us.applyRooms(ctx, r.rooms, false)
 }
 
 func (us *UserStream) check(ctx context.Context, fresh bool) error {
@@ -412,8 +490,25 @@ func (us *UserStream) check(ctx context.Context, fresh bool) error {
 	if !fresh {
 		return nil
 	}
+	return us.refreshRooms(ctx, true)
+}
+
+// refreshRooms re-reads the room set (and the presence scope when scope is
+// set or the set changed) and queues room.add and room.remove without id
+// for the rooms that appeared or went without a log row (a group's
+// membership changed).
+func (us *UserStream) refreshRooms(ctx context.Context, scope bool) error {
+	rs, err := us.s.store.RoomsVisibleTo(ctx, us.uid)
+	if err != nil {
+		return err
+	}
+	return us.applyRooms(ctx, rs, scope)
+}
+
+// applyRooms is refreshRooms with the room set rs already read.
+func (us *UserStream) applyRooms(ctx context.Context, rs []torii.Room, scope bool) error {
 	old := *us.rooms.Load()
-	if err := us.loadRooms(ctx); err != nil {
+	if err := us.setRooms(ctx, rs, scope); err != nil {
 		return err
 	}
 	now := *us.rooms.Load()

@@ -124,6 +124,7 @@ type Service struct {
 	outbox    outboxWake
 	resetJobs resetJobs
 	team      teamChat // presence and typing (chat_presence.go)
+	beats     *heartbeatChecks
 }
 
 // New returns a Service for opts.
@@ -161,6 +162,7 @@ func New(opts Options) *Service {
 		opts:   opts,
 		broker: opts.Broker,
 		cache:  newPrincipalCache(),
+		beats:  newHeartbeatChecks(),
 	}
 	return s
 }

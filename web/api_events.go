@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -122,8 +123,12 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, st eventStre
 		streamWriteHook(ctx)
 		return send(b)
 	}
-	hb := time.NewTicker(s.opts.Heartbeat)
+	// The first heartbeat comes after a random part of the interval, the
+	// others a whole interval apart: streams opened together (a server's
+	// restart, a load test) do not all re-check at the same moment.
+	hb := time.NewTicker(firstHeartbeat(s.opts.Heartbeat))
 	defer hb.Stop()
+	first := true
 	end := time.NewTimer(s.lifetime())
 	defer end.Stop()
 	var buf bytes.Buffer
@@ -151,6 +156,10 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, st eventStre
 		select {
 		case <-st.Ready():
 		case <-hb.C:
+			if first {
+				hb.Reset(s.opts.Heartbeat)
+				first = false
+			}
 			var err error
 			offStack(func() { err = st.Recheck(ctx) })
 			if err != nil {
@@ -169,6 +178,11 @@ func (s *Server) pump(ctx context.Context, send func([]byte) error, st eventStre
 			return "client gone"
 		}
 	}
+}
+
+// firstHeartbeat is a random delay in (0, every].
+func firstHeartbeat(every time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(every))) + 1
 }
 
 // offStack runs f on a new goroutine and waits for it: f's deep calls
