@@ -1,12 +1,10 @@
 package service
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/toriihq/torii"
-	"github.com/toriihq/torii/sqlstore"
 )
 
 // TestExport_PartsPastTheirBoundAreCutAndSaySo: an export keeps the
@@ -14,14 +12,7 @@ import (
 // was cut; a part that fits exactly is not called cut. (The real bounds
 // are 100,000 and 10,000: the same functions run with small ones here.)
 func TestExport_PartsPastTheirBoundAreCutAndSaySo(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "torii.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	ctx := t.Context()
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	s := New(Options{Store: st, Now: func() time.Time { return t0 }})

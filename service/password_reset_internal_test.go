@@ -3,13 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/mail"
-	"github.com/toriihq/torii/sqlstore"
 )
 
 // gatedStore holds every address lookup until gate is closed, and
@@ -40,14 +38,7 @@ func (noMail) Send(context.Context, mail.Message) error { return nil }
 // address exists. An implementation that looked the address up (or made
 // the link) before answering blocks here and fails at the bound.
 func TestPasswordReset_AnswerNeverWaitsForTheAddressLookup(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "torii.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	ctx := t.Context()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	if _, err := st.CreateUser(ctx, torii.User{Email: "ann@example.com", Name: "Ann", Status: torii.StatusActive, CreatedAt: now}); err != nil {

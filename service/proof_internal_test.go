@@ -1,7 +1,6 @@
 package service
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/chat"
 	"github.com/toriihq/torii/password"
-	"github.com/toriihq/torii/sqlstore"
 )
 
 // TestAfterEmailVerified_ReleasesWaitingSessionAndPromotesBootstrapAdmin:
@@ -19,14 +17,7 @@ import (
 // session is released at once, the role granted, and the user's streams
 // are told their access changed.
 func TestAfterEmailVerified_ReleasesWaitingSessionAndPromotesBootstrapAdmin(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "torii.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	s := New(Options{
 		Store: st, Now: func() time.Time { return now }, PasswordLogin: true,
