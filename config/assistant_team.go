@@ -2,14 +2,16 @@ package config
 
 import (
 	"fmt"
+	"github.com/toriihq/torii/service"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// DefaultAssistantLease is the default TORII_ASSISTANT_LEASE.
-const DefaultAssistantLease = 30 * time.Second
+// DefaultAssistantLease is the default TORII_ASSISTANT_LEASE: the
+// service's own default, so the two cannot disagree.
+const DefaultAssistantLease = service.DefaultAssistantLease
 
 // AssistantTeam are the assistant's team settings (docs/api.md "Gemini for
 // a team"); Config embeds them.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/toriihq/torii/gemini"
 	"io"
 	"log/slog"
 	"os"
@@ -51,8 +52,9 @@ const (
 	DefaultSessionIdle = 336 * time.Hour
 	// DefaultSessionMax is the absolute lifetime of a session: 30 days.
 	DefaultSessionMax = 720 * time.Hour
-	// DefaultGeminiModel is the assistant's model.
-	DefaultGeminiModel = "gemini-2.5-flash"
+	// DefaultGeminiModel is the assistant's model: the gemini package's
+	// own default, so the two cannot disagree.
+	DefaultGeminiModel = gemini.DefaultModel
 	// DefaultGeminiSystemPrompt is the assistant's built-in system instruction.
 	DefaultGeminiSystemPrompt = "You are a helpful assistant taking part in a team chat. " +
 		"Answer concisely and to the point. " +

@@ -219,11 +219,7 @@ type quotaInputJSON struct {
 }
 
 func quotaTarget(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, torii.ErrNotFound
-	}
-	return id, nil
+	return pathID(r, "id")
 }
 
 // adminSetUserQuota is PUT /api/v1/admin/quotas/users/{id} {"daily",

@@ -2,10 +2,8 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
 )
 
@@ -35,9 +33,9 @@ func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request, p service.Prin
 
 // adminDeleteUser is DELETE /api/v1/admin/users/{id}: 204.
 func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	if err := s.svc.AdminDeleteUser(r.Context(), id, by); err != nil {
 		return err

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
@@ -78,9 +77,9 @@ func (s *Server) requestEmailChange(w http.ResponseWriter, r *http.Request, p se
 // {"url", "email", "oldEmail", "expiresAt"}, the confirmation link of the
 // user's waiting change of address, for the admin to hand over.
 func (s *Server) adminEmailChangeLink(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	link, err := s.svc.AdminEmailChangeLink(r.Context(), id, by)
 	if err != nil {

@@ -2,10 +2,8 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
 )
 
@@ -54,9 +52,9 @@ func (s *Server) passwordResetConfirm(w http.ResponseWriter, r *http.Request) er
 // adminPasswordReset is POST /api/v1/admin/users/{id}/password-reset:
 // 201 {"url", "expiresAt"}, a link for the admin to hand over.
 func (s *Server) adminPasswordReset(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	link, err := s.svc.AdminResetLink(r.Context(), id, by)
 	if err != nil {
@@ -123,9 +121,9 @@ func (s *Server) adminInvitations(w http.ResponseWriter, r *http.Request, by ser
 
 // adminRevokeInvitation is DELETE /api/v1/admin/invitations/{id}: 204.
 func (s *Server) adminRevokeInvitation(w http.ResponseWriter, r *http.Request, by service.Actor) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id")
 	if err != nil {
-		return torii.ErrNotFound
+		return err
 	}
 	if err := s.svc.RevokeInvitation(r.Context(), id, by); err != nil {
 		return err

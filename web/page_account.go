@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/toriihq/torii"
 	"github.com/toriihq/torii/service"
@@ -129,7 +128,7 @@ func (s *Server) accountUnlinkSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
+	id, err := formID(r, "id")
 	if err == nil {
 		err = s.svc.UnlinkIdentity(r.Context(), p, id, s.meta(r))
 	} else {
