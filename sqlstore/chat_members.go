@@ -418,30 +418,26 @@ func (s *Store) RoomCounts(ctx context.Context, roomID, userID int64) (torii.Roo
 // room list's without its "not deleted" part: a deleted room's
 // room.remove reaches those who could see it.
 func (s *Store) ChatEventsFor(ctx context.Context, userID, after int64, n int) ([]torii.ChatEvent, error) {
-	rows, err := s.reader().query(ctx, `SELECT e.id, e.room_id, e.kind, COALESCE(e.message_id, 0), COALESCE(e.user_id, 0), e.created_at
+	rows, err := s.reader().query(ctx, `SELECT `+chatEventColumns+`
 		FROM chat_events e
 		WHERE e.id > ? AND (e.user_id = ? OR (e.user_id IS NULL AND EXISTS (
 		      SELECT 1 FROM rooms r WHERE r.id = e.room_id AND `+roomVisibleSQL+`)))
 		ORDER BY e.id LIMIT ?`, after, userID, userID, userID, limit(n))
-	if err != nil {
-		return nil, s.f.err("chat events", err)
-	}
-	defer rows.Close()
-	out := []torii.ChatEvent{}
-	for rows.Next() {
-		var e torii.ChatEvent
-		if err := rows.Scan(&e.ID, &e.RoomID, &e.Kind, &e.MessageID, &e.UserID, timeCol{&e.CreatedAt}); err != nil {
-			return nil, s.f.err("chat events", err)
-		}
-		out = append(out, e)
-	}
-	return out, s.f.err("chat events", rows.Err())
+	return s.chatEvents(rows, err)
 }
 
 // ChatEventsAfter implements torii.ChatStore.
 func (s *Store) ChatEventsAfter(ctx context.Context, after int64, n int) ([]torii.ChatEvent, error) {
-	rows, err := s.reader().query(ctx, `SELECT e.id, e.room_id, e.kind, COALESCE(e.message_id, 0), COALESCE(e.user_id, 0), e.created_at
+	rows, err := s.reader().query(ctx, `SELECT `+chatEventColumns+`
 		FROM chat_events e WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit(n))
+	return s.chatEvents(rows, err)
+}
+
+// chatEventColumns are the columns chatEvents scans, in its order.
+const chatEventColumns = `e.id, e.room_id, e.kind, COALESCE(e.message_id, 0), COALESCE(e.user_id, 0), e.created_at`
+
+// chatEvents reads the rows of a chatEventColumns query.
+func (s *Store) chatEvents(rows *sql.Rows, err error) ([]torii.ChatEvent, error) {
 	if err != nil {
 		return nil, s.f.err("chat events", err)
 	}
