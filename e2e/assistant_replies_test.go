@@ -37,8 +37,7 @@ func TestBrowser_GeminiRepliesRegenerateEditResendCopyCodeRenameExport(t *testin
 				open(t, ctx, srv.URL, "/login?lang=ja") // remembered in a cookie
 			}
 			registerInBrowser(t, ctx, srv, "Ada Lovelace", "ada@example.com", "correct horse battery")
-			do(t, ctx, "new Gemini conversation", chromedp.Click(chromedp.ID("ask-gemini")),
-				chromedp.WaitVisible(chromedp.ID("room-kind")))
+			clickNewGemini(t, ctx)
 			waitLive(t, ctx)
 			do(t, ctx, "ask", chromedp.SendKeys(chromedp.ID("composer-body"), "How do I print in Go?"), chromedp.KeyEvent(kb.Enter))
 

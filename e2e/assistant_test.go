@@ -29,14 +29,7 @@ func waitLive(t *testing.T, ctx context.Context) {
 // new room to be open and live.
 func newGeminiConversation(t *testing.T, ctx context.Context) {
 	t.Helper()
-	// The button sits below the room list: a list drawn between finding
-	// the button and clicking it moves it, and the click lands on what is
-	// there now. So the first room is open (the list drawn) before the
-	// click.
-	get(t, ctx, "first room open", chromedp.Poll[bool](
-		"!!document.querySelector('#room-list .room-link.active') && !document.getElementById('messages').hasAttribute('aria-busy')"))
-	do(t, ctx, "new Gemini conversation", chromedp.Click(chromedp.ID("ask-gemini")),
-		chromedp.WaitVisible(chromedp.ID("room-kind")))
+	clickNewGemini(t, ctx)
 	// The room list is drawn again whenever a room changes (the live
 	// stream's room.add, the read marker), replacing its nodes: a node
 	// found by one step may be gone by the next ("No node with given id
@@ -48,6 +41,19 @@ func newGeminiConversation(t *testing.T, ctx context.Context) {
 		t.Errorf("the new room is not marked as a Gemini conversation in the list: %q", got)
 	}
 	waitLive(t, ctx)
+}
+
+// clickNewGemini clicks "New Gemini conversation" and waits for the new
+// room's header. The button sits below the room list: a list drawn
+// between finding the button and clicking it moves it, and the click
+// lands on what is there now. So the first room is open (the list drawn)
+// before the click.
+func clickNewGemini(t *testing.T, ctx context.Context) {
+	t.Helper()
+	get(t, ctx, "first room open", chromedp.Poll[bool](
+		"!!document.querySelector('#room-list .room-link.active') && !document.getElementById('messages').hasAttribute('aria-busy')"))
+	do(t, ctx, "new Gemini conversation", chromedp.Click(chromedp.ID("ask-gemini")),
+		chromedp.WaitVisible(chromedp.ID("room-kind")))
 }
 
 // TestBrowser_GeminiConversationStreamsReply: "New Gemini conversation"
