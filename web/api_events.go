@@ -38,41 +38,19 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	if err != nil {
 		return err
 	}
-	st, rc, err := s.openEvents(w, r, p)
-	if err != nil || st == nil {
+	st, err := s.openEvents(r, p)
+	if err != nil {
 		release()
 		return err
 	}
-	if s.detach(rc, r, st, release) {
-		return nil
-	}
-	defer release()
-	defer st.Close()
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
-	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
-	s.log.DebugContext(r.Context(), "event stream ended", "room", streamRoom(st), "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+	s.serveStream(w, r, st, release)
 	return nil
 }
 
-// openEvents opens the stream and sends the headers. A nil stream and
-// error means the client went away before the headers left.
-func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Principal) (*service.Stream, *http.ResponseController, error) {
-	id, err := roomID(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	after, err := lastEventID(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	auth := func(ctx context.Context) (service.Principal, error) {
-		return s.principalFor(r.WithContext(ctx), s.svc.Issuer())
-	}
-	st, err := s.svc.OpenStream(r.Context(), p, id, after, auth)
-	if err != nil {
-		return nil, nil, err
-	}
+// serveStream sends an opened stream's headers and runs it to its end:
+// detached over HTTP/1.1 (api_events_detached.go), else pumped here. Room
+// and user streams alike; it closes st and releases its stream slot.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, st eventStream, release func()) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -90,9 +68,35 @@ func (s *Server) openEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		st.Close()
-		return nil, nil, nil
+		release()
+		return
 	}
-	return st, rc, nil
+	if s.detach(rc, r, st, release) {
+		return
+	}
+	defer release()
+	defer st.Close()
+	s.metrics.streams.Inc()
+	defer s.metrics.streams.Dec()
+	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
+	s.log.DebugContext(r.Context(), "event stream ended", "room", streamRoom(st), "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+}
+
+// openEvents opens the room stream the request names (its {id} and
+// Last-Event-ID or ?after=).
+func (s *Server) openEvents(r *http.Request, p service.Principal) (*service.Stream, error) {
+	id, err := roomID(r)
+	if err != nil {
+		return nil, err
+	}
+	after, err := lastEventID(r)
+	if err != nil {
+		return nil, err
+	}
+	auth := func(ctx context.Context) (service.Principal, error) {
+		return s.principalFor(r.WithContext(ctx), s.svc.Issuer())
+	}
+	return s.svc.OpenStream(r.Context(), p, id, after, auth)
 }
 
 // lastEventID reads where a replay starts: the Last-Event-ID header, else

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/toriihq/torii/service"
 )
@@ -51,32 +50,7 @@ func (s *Server) userEvents(w http.ResponseWriter, r *http.Request, p service.Pr
 		release()
 		return err
 	}
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	if r.ProtoMajor == 1 {
-		h.Set("Connection", "close") // detached (api_events_detached.go)
-	}
-	// The first write's deadline counts from now, not from the request's
-	// start: opening the stream (database reads) must not eat into it.
-	_ = rc.SetWriteDeadline(time.Now().Add(s.opts.StreamWriteTimeout))
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		st.Close()
-		release()
-		return nil
-	}
-	if s.detach(rc, r, st, release) {
-		return nil
-	}
-	defer release()
-	defer st.Close()
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
-	reason := s.pump(r.Context(), func(b []byte) error { return s.writeStream(rc, w, b) }, st)
-	s.log.DebugContext(r.Context(), "event stream ended", "room", "user", "user", st.UserID(), "reason", reason, "request_id", requestID(r.Context()))
+	s.serveStream(w, r, st, release)
 	return nil
 }
 
