@@ -26,11 +26,15 @@ type heartbeatChecks struct {
 	slots  chan struct{}
 	flight singleflight.Group
 	mu     sync.Mutex
-	done   map[string]time.Time // session id → last check that passed
+	done   map[string]passedCheck // session id → last check that passed
 }
 
+// passedCheck is a session's last heartbeat check that passed: when, and
+// the session's absolute expiry it read.
+type passedCheck struct{ at, expires time.Time }
+
 func newHeartbeatChecks() *heartbeatChecks {
-	return &heartbeatChecks{slots: make(chan struct{}, heartbeatReaders), done: map[string]time.Time{}}
+	return &heartbeatChecks{slots: make(chan struct{}, heartbeatReaders), done: map[string]passedCheck{}}
 }
 
 // heartbeatSession is a user stream's heartbeat check of its session: two
@@ -46,12 +50,12 @@ func (s *Service) heartbeatSession(ctx context.Context, sid string, uid int64) (
 	hc := s.beats
 	now := s.now().UTC()
 	hc.mu.Lock()
-	at, ok := hc.done[sid]
+	last, ok := hc.done[sid]
 	hc.mu.Unlock()
-	if ok && now.Sub(at) < heartbeatShare && !now.Before(at) {
-		// Another connection of the session checked just now; its
-		// expiry is re-read by the next check (this one only skips).
-		return time.Time{}, nil
+	if ok && now.Sub(last.at) < heartbeatShare && !now.Before(last.at) && now.Before(last.expires) {
+		// Another connection of the session checked just now: its
+		// result stands for this one's.
+		return last.expires, nil
 	}
 	v, err, _ := hc.flight.Do(sid, func() (any, error) {
 		release, err := hc.turn(ctx)
@@ -67,7 +71,7 @@ func (s *Service) heartbeatSession(ctx context.Context, sid string, uid int64) (
 			if len(hc.done) >= maxCachedPrincipals {
 				clear(hc.done)
 			}
-			hc.done[sid] = s.now().UTC()
+			hc.done[sid] = passedCheck{at: s.now().UTC(), expires: exp}
 		}
 		hc.mu.Unlock()
 		return exp, err

@@ -61,17 +61,21 @@ type UserStream struct {
 }
 
 // userStreamAuthReuse is how long a stream's sends (a user stream's, and a
-// room stream's outside group rooms) rely on its last
-// check of the caller instead of checking again (through the principal
-// cache, whose 1 s TTL made every connected user's stream re-read its
-// session, user, roles and groups every second of a busy room: a fifth of
-// the server's CPU with 1,000 members). Every change of a user's access
-// (deactivation, a session revoked, a role, group or allowlist change; on
-// any instance, and the CLI's through the access watch) publishes an
-// access event, which re-checks the stream at once before anything else
-// is sent; this reuse only bounds what a lost event would leave unseen,
-// as the 15 s heartbeat's re-check does.
-const userStreamAuthReuse = 10 * time.Second
+// room stream's outside group rooms) rely on its last check of the caller
+// instead of checking again (through the principal cache, whose 1 s TTL
+// made every connected user's stream re-read its session, user, roles and
+// groups every second of a busy room: a fifth of the server's CPU with
+// 1,000 members). Every change of a user's access (deactivation, a session
+// revoked, a role, group or allowlist change; on any instance, and the
+// CLI's through the access watch) publishes an access event, which
+// re-checks the stream at once before anything else is sent; this reuse
+// only bounds what a lost event would leave unseen. It is longer than the
+// default 15 s heartbeat, whose session check renews it: with a shorter
+// one, a third of a busy stream's heartbeat interval re-read the whole
+// principal at every send (on PostgreSQL, five round trips per member every
+// 15 s; docs/benchmarks.md, "Team chat"), while the heartbeat has just
+// checked the session and the user and re-read the rooms.
+const userStreamAuthReuse = 20 * time.Second
 
 // RoomView is a room as a room.add or room.update event shows it.
 type RoomView struct {
@@ -294,23 +298,26 @@ func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEven
 	return append(evs, out...), nil
 }
 
-// readShared is read for a wake-up by new messages: the streams woken
-// for the same messages share one read of the whole log after their
-// position (chat_views.go, sharedLog), each keeping what it may see, as
-// the store's per-user read would: rows for someone else are dropped,
-// its own and those of public or private rooms it sees are kept. A page
-// the stream cannot decide alone goes to the store's per-user read (read):
-// one that does not hold the newest message it was woken for (the shared
-// read may have started before it committed), one with a room change,
-// or with a row of a group room (whose visibility changes without a row)
-// or of a room not in its set (which may have just become visible).
+// readShared is read for a wake-up by new messages: the streams of this
+// instance share its copy of the log's newest rows (chat_log_tail.go), each
+// keeping what it may see, as the store's per-user read would: rows for
+// someone else are dropped, its own and those of public or private rooms
+// it sees are kept. A page the stream cannot decide alone goes to the
+// store's per-user read (read): one with a room change, or with a row of a
+// group room (whose visibility changes without a row) or of a room not in
+// its set (which may have just become visible); so does a stream further
+// behind than the tail keeps. A full page leaves a wake-up queued, so that
+// a stream that is behind catches up through the tail too.
 func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
-	page, err := us.s.sharedLog(ctx, us.last, us.wantMsg.Load())
+	page, ok, err := us.s.tailPage(ctx, us.last, us.wantMsg.Load())
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
+	if !ok {
 		return us.read(ctx, evs)
+	}
+	if len(page) == 0 {
+		return evs, nil // sent already, by an earlier read
 	}
 	rooms := *us.rooms.Load()
 	mine := make([]torii.ChatEvent, 0, len(page))
@@ -329,7 +336,10 @@ func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]Stre
 	if err != nil {
 		return nil, err
 	}
-	us.last, us.replaying = page[len(page)-1].ID, len(page) == streamPage
+	us.last = page[len(page)-1].ID
+	if len(page) == streamPage {
+		us.pending = append(us.pending, chat.Event{Kind: chat.KindLog})
+	}
 	return append(evs, out...), nil
 }
 
@@ -420,8 +430,9 @@ func (us *UserStream) Recheck(ctx context.Context) error {
 	return nil
 }
 
-// beatResult is what a heartbeat read: the session's expiry (zero when
-// another connection of the session checked it just now), the room set.
+// beatResult is what a heartbeat read: the session's expiry (as another
+// connection of the session read it, if that one checked just now), the
+// room set.
 type beatResult struct {
 	exp   time.Time
 	rooms []torii.Room

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/toriihq/torii"
 )
 
 // Shared message views for the user streams (issue 17's benchmark). A
@@ -140,57 +138,4 @@ func (s *Service) sharedViews(ctx context.Context, latest map[int64]int64) (map[
 		out[id] = m
 	}
 	return out, nil
-}
-
-// sharedLog returns the log after id after (a page of streamPage rows,
-// every row), read once for the user streams woken together: from the
-// last shared read if it is of the same position and holds message
-// want's row, else from one read in flight for that position. It returns
-// nil when the page it got does not hold want's row and is not full (the
-// read started before that message committed): the caller reads alone.
-func (s *Service) sharedLog(ctx context.Context, after, want int64) ([]torii.ChatEvent, error) {
-	if want <= 0 {
-		return nil, nil
-	}
-	holds := func(page []torii.ChatEvent) bool {
-		if len(page) == streamPage {
-			return true
-		}
-		for _, e := range page {
-			if e.Kind == torii.ChatMessage && e.MessageID == want {
-				return true
-			}
-		}
-		return false
-	}
-	s.lastLog.mu.Lock()
-	lastAfter, lastPage := s.lastLog.after, s.lastLog.page
-	s.lastLog.mu.Unlock()
-	if lastPage != nil && lastAfter == after && holds(lastPage) {
-		return lastPage, nil
-	}
-	// Detached: one stream going away must not fail the others.
-	v, err, _ := s.reads.Do("log:"+strconv.FormatInt(after, 10), func() (any, error) {
-		page, err := s.store.ChatEventsAfter(context.WithoutCancel(ctx), after, streamPage)
-		if err == nil && len(page) > 0 {
-			s.lastLog.mu.Lock()
-			s.lastLog.after, s.lastLog.page = after, page
-			s.lastLog.mu.Unlock()
-		}
-		return page, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if page := v.([]torii.ChatEvent); holds(page) {
-		return page, nil
-	}
-	return nil, nil
-}
-
-// lastLog is the latest shared read of the log (sharedLog).
-type lastLog struct {
-	mu    sync.Mutex
-	after int64
-	page  []torii.ChatEvent
 }

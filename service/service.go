@@ -119,7 +119,7 @@ type Service struct {
 	reads     readGroup
 	lastReads lastReads
 	views     messageViews // shared by the user streams (chat_views.go)
-	lastLog   lastLog      // the user streams' latest shared log read
+	tail      logTail      // the user streams' copy of the log's newest rows (chat_log_tail.go)
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs

@@ -159,9 +159,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.chatWatchers, "chat-watchers", 10, "scenario chat (b): event streams that must read every message while the senders run")
 	fs.IntVar(&o.chatStreams, "chat-streams", 10000, "scenario chat (c): idle event streams whose server memory is measured")
 	fs.DurationVar(&o.chatIdle, "chat-idle", 20*time.Second, "scenario chat (c): how long the streams stay idle before the server's RSS is read (more than the 15 s heartbeat)")
-	fs.BoolVar(&o.serverPprof, "server-pprof", false, "scenario chat: print the address of the server process's net/http/pprof (always served on loopback)")
+	fs.BoolVar(&o.serverPprof, "server-pprof", false, "scenarios chat and team: print the addresses of the server processes' net/http/pprof (always served on loopback)")
 	fs.StringVar(&o.serverMemProfile, "server-memprofile", "", "scenario chat: write the server process's heap profile, taken with the idle streams of (c) open, to this file")
-	fs.StringVar(&o.serverCPUProfile, "server-cpuprofile", "", "scenario chat: write the server process's CPU profile over the throughput (b) phase to this file")
+	fs.StringVar(&o.serverCPUProfile, "server-cpuprofile", "", "scenario chat: write the server process's CPU profile over the throughput (b) phase to this file; scenario team: each server's over the user connections' latency rounds to this file .1, .2")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

@@ -1,0 +1,166 @@
+package service
+
+import (
+	"context"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/toriihq/torii"
+)
+
+// The log tail: this instance's copy of the newest rows of the chat event
+// log, shared by its user streams (issue 17's benchmark). A message in a
+// room of 1,000 members wakes 1,000 user streams, and each must read the
+// log after the last id it sent. One read of the log per wake-up, shared
+// by every stream whatever its position, replaces a read per stream: the
+// streams that fell a little behind (a slow client, a busy database) used
+// to miss the one shared page of their neighbours and read alone, and on
+// PostgreSQL those reads made the database slower still (docs/benchmarks.md,
+// "Team chat").
+//
+// The tail is exact because the log is appended in commit order: on
+// PostgreSQL every append takes the log's advisory lock first
+// (sqlstore.eventLockClass), SQLite has one writer. So a read of "every row
+// after the newest id held" returns every row committed since, and rows
+// holds every row in (base, top], none missing: a stream whose position is
+// in that range reads exactly what its own read of the database would
+// return (before its visibility filter, which readShared applies).
+const (
+	// maxTailRows bounds the rows kept; the oldest half goes when it is
+	// reached. A stream further behind than the rows kept reads alone.
+	maxTailRows = 8192
+	// tailRead is how many rows one read of the database fetches (the
+	// store's largest page).
+	tailRead = 100
+	// tailRounds bounds the reads that reached the end of the log one
+	// call waits for before it gives up and lets the stream read alone:
+	// a read in flight may have started before the wanted row committed,
+	// the next one cannot have. Reads of a full page (the tail catching
+	// up) do not count, up to maxTailReads in all.
+	tailRounds   = 3
+	maxTailReads = maxTailRows / tailRead
+)
+
+type logTail struct {
+	mu      sync.Mutex
+	started bool
+	base    int64             // rows holds every row with an id in (base, top]
+	top     int64             // the newest id read (base when none)
+	rows    []torii.ChatEvent // ascending ids
+	msgs    map[int64]bool    // the messages whose message row is in rows
+	reading chan struct{}     // closed when the read in flight ends; nil when none
+	atEnd   bool              // the latest read reached the end of the log
+	max     int               // the rows kept at most; 0 is maxTailRows (tests set less)
+}
+
+// tailPage returns up to streamPage rows of the log after id after (every
+// row, whoever it is for), once the tail holds the message row of message
+// want; ok is false when it cannot (after is older than the rows kept,
+// want is not a message id, or the row did not come within tailRounds
+// reads): the caller then reads the database alone.
+func (s *Service) tailPage(ctx context.Context, after, want int64) (page []torii.ChatEvent, ok bool, err error) {
+	t := &s.tail
+	if want <= 0 || want == math.MaxInt64 {
+		return nil, false, nil
+	}
+	for rounds, reads := 0, 0; rounds < tailRounds && reads < maxTailReads; reads++ {
+		t.mu.Lock()
+		if !t.started || (after > t.top && t.reading == nil) {
+			// The first position asked for starts the tail, and one
+			// ahead of it starts it again (no stream used it for a
+			// while): every row after it is read from now on.
+			t.restart(after)
+		}
+		if after < t.base {
+			t.mu.Unlock()
+			return nil, false, nil
+		}
+		if t.msgs[want] {
+			page = t.pageAfter(after)
+			t.mu.Unlock()
+			return page, true, nil
+		}
+		wait := t.reading
+		if wait == nil {
+			t.reading = make(chan struct{})
+		}
+		from := t.top
+		t.mu.Unlock()
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+		} else if err := s.readTail(ctx, from); err != nil {
+			return nil, false, err
+		}
+		t.mu.Lock()
+		if t.atEnd {
+			rounds++
+		}
+		t.mu.Unlock()
+	}
+	return nil, false, nil
+}
+
+// restart empties the tail, to hold the rows after id after from now on;
+// t.mu is held.
+func (t *logTail) restart(after int64) {
+	t.started, t.base, t.top = true, after, after
+	t.rows, t.msgs = nil, map[int64]bool{}
+}
+
+// readTail reads the rows after from (the tail's top when the read
+// started, its only reader until it ends) and appends them.
+func (s *Service) readTail(ctx context.Context, from int64) error {
+	t := &s.tail
+	// Detached: one stream going away must not fail the others waiting
+	// for this read.
+	rows, err := s.store.ChatEventsAfter(context.WithoutCancel(ctx), from, tailRead)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	close(t.reading)
+	t.reading = nil
+	if err != nil {
+		return err
+	}
+	t.atEnd = len(rows) < tailRead
+	if from != t.top {
+		return nil // restarted meanwhile (never while reading; kept safe)
+	}
+	for _, e := range rows {
+		t.rows = append(t.rows, e)
+		if e.Kind == torii.ChatMessage {
+			t.msgs[e.MessageID] = true
+		}
+	}
+	if len(rows) > 0 {
+		t.top = rows[len(rows)-1].ID
+	}
+	keep := t.max
+	if keep <= 0 {
+		keep = maxTailRows
+	}
+	if len(t.rows) > keep {
+		drop := len(t.rows) - keep/2
+		for _, e := range t.rows[:drop] {
+			if e.Kind == torii.ChatMessage {
+				delete(t.msgs, e.MessageID)
+			}
+		}
+		t.base = t.rows[drop-1].ID
+		t.rows = append([]torii.ChatEvent(nil), t.rows[drop:]...)
+	}
+	return nil
+}
+
+// pageAfter is up to streamPage rows after id after; t.mu is held and
+// after is within (base, top] or base.
+func (t *logTail) pageAfter(after int64) []torii.ChatEvent {
+	i := sort.Search(len(t.rows), func(i int) bool { return t.rows[i].ID > after })
+	n := min(len(t.rows)-i, streamPage)
+	// A copy: the rows slice is appended to and trimmed under the lock.
+	return append([]torii.ChatEvent(nil), t.rows[i:i+n]...)
+}
