@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/toriihq/torii"
@@ -163,4 +165,47 @@ func (t *logTail) pageAfter(after int64) []torii.ChatEvent {
 	n := min(len(t.rows)-i, streamPage)
 	// A copy: the rows slice is appended to and trimmed under the lock.
 	return append([]torii.ChatEvent(nil), t.rows[i:i+n]...)
+}
+
+// maxRoomKinds bounds the cached room kinds; the cache starts over when
+// it is full.
+const maxRoomKinds = 100_000
+
+// roomKinds caches each room's visibility, which never changes once the
+// room is made (no update sets it): readShared asks it for the rows of
+// rooms a stream does not see.
+type roomKinds struct {
+	mu sync.Mutex
+	m  map[int64]string
+}
+
+// roomKind returns room id's visibility ("" for a room that is gone), read
+// once per instance.
+func (s *Service) roomKind(ctx context.Context, id int64) (string, error) {
+	k := &s.kinds
+	k.mu.Lock()
+	v, ok := k.m[id]
+	k.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	got, err, _ := s.reads.Do("kind:"+strconv.FormatInt(id, 10), func() (any, error) {
+		r, err := s.store.RoomByID(context.WithoutCancel(ctx), id)
+		if errors.Is(err, torii.ErrNotFound) {
+			return "", nil // deleted: not cached, it has no rows to come
+		} else if err != nil {
+			return nil, err
+		}
+		k.mu.Lock()
+		if k.m == nil || len(k.m) >= maxRoomKinds {
+			k.m = map[int64]string{}
+		}
+		k.m[id] = r.Visibility
+		k.mu.Unlock()
+		return r.Visibility, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return got.(string), nil
 }

@@ -442,3 +442,61 @@ func TestUserStream_TabsOfOneSessionShareOneHeartbeatCheckAndItsResult(t *testin
 		t.Fatalf("%d full checks of the caller, want the first send's 2: the tab whose heartbeat shared the other's check relies on it too", n)
 	}
 }
+
+func TestUserStream_OtherPrivateRoomsRowsDoNotSendTheStreamToItsOwnRead(t *testing.T) {
+	f := newTailFixture(t)
+	ctx := t.Context()
+	other, err := f.st.CreateUser(ctx, torii.User{Email: "other@example.com", EmailVerified: true, Name: "Other", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := f.st.CreateRoom(ctx, torii.Room{Name: "theirs", Visibility: torii.RoomPrivate, CreatedBy: &other.ID, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Principal{User: f.user, Session: torii.Session{ID: "s1", UserID: f.user.ID, ExpiresAt: time.Now().Add(time.Hour)}}
+	us, err := f.s.OpenUserStream(ctx, p, -1, func(context.Context) (Principal, error) { return p, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer us.Close()
+	// A busy server: messages in a room the user is not in come between
+	// the user's own room's.
+	var want []int64
+	for i := range 20 {
+		m, _, err := f.st.CreateMessage(ctx, torii.Message{RoomID: theirs.ID, UserID: &other.ID, Body: fmt.Sprint("theirs ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.broker.Publish(ctx, chat.Event{Kind: chat.KindMessage, RoomID: theirs.ID, MessageID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		id := f.post(t, 1)
+		want = append(want, id)
+		if err := f.s.broker.Publish(ctx, chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: id}); err != nil {
+			t.Fatal(err)
+		}
+		<-us.Ready()
+		for more := true; more; {
+			evs, m, err := us.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			more = m
+			for _, e := range evs {
+				if e.Message != nil {
+					if e.Message.RoomID != f.room.ID {
+						t.Fatalf("the stream sent message %d of a room its user is not in", e.Message.ID)
+					}
+					want = slices.DeleteFunc(want, func(id int64) bool { return id == e.Message.ID })
+				}
+			}
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("messages %v of the user's room were not sent", want)
+	}
+	if n := f.st.forUser.Load(); n != 0 {
+		t.Fatalf("the stream read the log alone %d times for rows of a private room its user is not in", n)
+	}
+}

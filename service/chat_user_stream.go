@@ -304,9 +304,9 @@ func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEven
 // someone else are dropped, its own and those of public or private rooms
 // it sees are kept. A page the stream cannot decide alone goes to the
 // store's per-user read (read): one with a room change, or with a row of a
-// group room (whose visibility changes without a row) or of a room not in
-// its set (which may have just become visible); so does a stream further
-// behind than the tail keeps. A full page leaves a wake-up queued, so that
+// group room (whose visibility changes without a row) or of a public or
+// group room not in its set (which may have just become visible); so does
+// a stream further behind than the tail keeps. A full page leaves a wake-up queued, so that
 // a stream that is behind catches up through the tail too.
 func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
 	page, ok, err := us.s.tailPage(ctx, us.last, us.wantMsg.Load())
@@ -327,7 +327,24 @@ func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]Stre
 			return us.read(ctx, evs)
 		case e.UserID != 0 && e.UserID != us.uid:
 			continue
-		case e.UserID == 0 && (!rooms[e.RoomID] || us.groupRooms[e.RoomID]):
+		case e.UserID == 0 && us.groupRooms[e.RoomID]:
+			return us.read(ctx, evs)
+		case e.UserID == 0 && !rooms[e.RoomID]:
+			// A room it does not see. A private one becomes visible
+			// only with a row for the user (room.add), which a page
+			// sends to the user's own read before anything after it, so
+			// its rows are not for this stream: a busy server's other
+			// rooms do not send every stream to its own read. A group
+			// room becomes visible without a row (its group's membership
+			// changed), a public one by its room.add: the database
+			// decides.
+			kind, err := us.s.roomKind(ctx, e.RoomID)
+			if err != nil {
+				return nil, err
+			}
+			if kind == torii.RoomPrivate || kind == "" {
+				continue
+			}
 			return us.read(ctx, evs)
 		}
 		mine = append(mine, e)

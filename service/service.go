@@ -120,6 +120,7 @@ type Service struct {
 	lastReads lastReads
 	views     messageViews // shared by the user streams (chat_views.go)
 	tail      logTail      // the user streams' copy of the log's newest rows (chat_log_tail.go)
+	kinds     roomKinds    // each room's visibility, for the tail's readers
 	allow     allowlistCache
 	outbox    outboxWake
 	resetJobs resetJobs
