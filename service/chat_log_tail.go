@@ -68,10 +68,13 @@ func (s *Service) tailPage(ctx context.Context, after, want int64) (page []torii
 	}
 	for rounds, reads := 0, 0; rounds < tailRounds && reads < maxTailReads; reads++ {
 		t.mu.Lock()
-		if !t.started || (after > t.top && t.reading == nil) {
-			// The first position asked for starts the tail, and one
+		if !t.started || (after-t.top > maxTailRows && t.reading == nil) {
+			// The first position asked for starts the tail, and one far
 			// ahead of it starts it again (no stream used it for a
-			// while): every row after it is read from now on.
+			// while): every row after it is read from now on. A stream a
+			// little ahead (its own read went further) only pulls the
+			// tail forward: starting again there would drop the rows of
+			// the streams behind it, which would then read alone.
 			t.restart(after)
 		}
 		if after < t.base {

@@ -100,6 +100,7 @@ func eventIDs(evs []torii.ChatEvent) []int64 {
 }
 
 func TestLogTail_PageIsTheLogAfterThePositionWhateverThePosition(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	start := f.lastEvent(t)
 	want := f.post(t, 250)
@@ -126,6 +127,7 @@ func TestLogTail_PageIsTheLogAfterThePositionWhateverThePosition(t *testing.T) {
 }
 
 func TestLogTail_AReadStartedBeforeTheRowCommittedIsFollowedByAnother(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	start := f.lastEvent(t)
 	first := f.post(t, 1)
@@ -191,6 +193,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestLogTail_APositionOlderThanTheRowsKeptReadsAlone(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	f.s.tail.max = 40
 	// A stream follows the log ten messages at a time, past the rows
@@ -222,6 +225,7 @@ func TestLogTail_APositionOlderThanTheRowsKeptReadsAlone(t *testing.T) {
 }
 
 func TestLogTail_ConcurrentStreamsGetExactPagesWhileMessagesCommit(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	f.s.tail.max = 64 // trims often while streams read
 	start := f.lastEvent(t)
@@ -288,6 +292,7 @@ func TestLogTail_ConcurrentStreamsGetExactPagesWhileMessagesCommit(t *testing.T)
 }
 
 func TestUserStream_AStreamBehindByPagesCatchesUpThroughTheTailAlone(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	ctx := t.Context()
 	sess := torii.Session{ID: "s1", UserID: f.user.ID, ExpiresAt: time.Now().Add(time.Hour)}
@@ -407,6 +412,7 @@ func (f *authFixture) beat(t *testing.T, us *UserStream) {
 }
 
 func TestUserStream_SendsRelyOnTheLastHeartbeatsSessionCheck(t *testing.T) {
+	t.Parallel()
 	f := newAuthFixture(t)
 	us := f.open(t)
 	f.send(t, us) // the first send checks the caller
@@ -426,6 +432,7 @@ func TestUserStream_SendsRelyOnTheLastHeartbeatsSessionCheck(t *testing.T) {
 }
 
 func TestUserStream_TabsOfOneSessionShareOneHeartbeatCheckAndItsResult(t *testing.T) {
+	t.Parallel()
 	f := newAuthFixture(t)
 	a, b := f.open(t), f.open(t)
 	f.send(t, a, b)
@@ -444,6 +451,7 @@ func TestUserStream_TabsOfOneSessionShareOneHeartbeatCheckAndItsResult(t *testin
 }
 
 func TestUserStream_OtherPrivateRoomsRowsDoNotSendTheStreamToItsOwnRead(t *testing.T) {
+	t.Parallel()
 	f := newTailFixture(t)
 	ctx := t.Context()
 	other, err := f.st.CreateUser(ctx, torii.User{Email: "other@example.com", EmailVerified: true, Name: "Other", CreatedAt: time.Now()})
@@ -498,5 +506,30 @@ func TestUserStream_OtherPrivateRoomsRowsDoNotSendTheStreamToItsOwnRead(t *testi
 	}
 	if n := f.st.forUser.Load(); n != 0 {
 		t.Fatalf("the stream read the log alone %d times for rows of a private room its user is not in", n)
+	}
+}
+
+func TestLogTail_AStreamAheadOfTheTailDoesNotDropTheRowsOthersNeed(t *testing.T) {
+	t.Parallel()
+	f := newTailFixture(t)
+	start := f.lastEvent(t)
+	first := f.post(t, 10)
+	behind, ok, err := f.s.tailPage(t.Context(), start, first)
+	if !ok || err != nil {
+		t.Fatalf("ok %v, err %v", ok, err)
+	}
+	pos := behind[len(behind)-1].ID
+	// Five more messages; one stream's own read of the database has
+	// already taken it past them, ahead of the tail.
+	want := f.post(t, 5)
+	ahead := f.lastEvent(t)
+	if _, ok, err := f.s.tailPage(t.Context(), ahead, want); !ok || err != nil {
+		t.Fatalf("the stream ahead: ok %v, err %v", ok, err)
+	}
+	// The stream that was at the tail's old top still reads through it.
+	got, ok, err := f.s.tailPage(t.Context(), pos, want)
+	db, _ := f.st.Store.ChatEventsAfter(t.Context(), pos, streamPage)
+	if !ok || err != nil || !slices.Equal(eventIDs(got), eventIDs(db)) {
+		t.Fatalf("the stream behind: ok %v, err %v, %v; the log holds %v", ok, err, eventIDs(got), eventIDs(db))
 	}
 }
