@@ -170,21 +170,29 @@ func (t *logTail) pageAfter(after int64) []torii.ChatEvent {
 	return append([]torii.ChatEvent(nil), t.rows[i:i+n]...)
 }
 
-// maxRoomKinds bounds the cached room kinds; the cache starts over when
-// it is full.
-const maxRoomKinds = 100_000
+// maxRoomKinds bounds the cached room kinds, and maxGroupReads the groups
+// whose members are kept; each cache starts over when it is full.
+const (
+	maxRoomKinds  = 100_000
+	maxGroupReads = 10_000
+)
 
-// roomKinds caches each room's visibility, which never changes once the
-// room is made (no update sets it): readShared asks it for the rows of
-// rooms a stream does not see.
-type roomKinds struct {
-	mu sync.Mutex
-	m  map[int64]string
+// roomKind is what never changes in a room once it is made (no update
+// sets either): its visibility and a group room's group.
+type roomKind struct {
+	visibility string // "" for a room that is gone
+	group      int64
 }
 
-// roomKind returns room id's visibility ("" for a room that is gone), read
-// once per instance.
-func (s *Service) roomKind(ctx context.Context, id int64) (string, error) {
+// roomKinds caches each room's kind: readShared asks it for the rows of
+// rooms a stream does not see and of group rooms.
+type roomKinds struct {
+	mu sync.Mutex
+	m  map[int64]roomKind
+}
+
+// roomKind returns room id's kind, read once per instance.
+func (s *Service) roomKind(ctx context.Context, id int64) (roomKind, error) {
 	k := &s.kinds
 	k.mu.Lock()
 	v, ok := k.m[id]
@@ -195,20 +203,89 @@ func (s *Service) roomKind(ctx context.Context, id int64) (string, error) {
 	got, err, _ := s.reads.Do("kind:"+strconv.FormatInt(id, 10), func() (any, error) {
 		r, err := s.store.RoomByID(context.WithoutCancel(ctx), id)
 		if errors.Is(err, torii.ErrNotFound) {
-			return "", nil // deleted: not cached, it has no rows to come
+			return roomKind{}, nil // deleted: not cached, it has no rows to come
 		} else if err != nil {
 			return nil, err
 		}
+		v := roomKind{visibility: r.Visibility}
+		if r.GroupID != nil {
+			v.group = *r.GroupID
+		}
 		k.mu.Lock()
 		if k.m == nil || len(k.m) >= maxRoomKinds {
-			k.m = map[int64]string{}
+			k.m = map[int64]roomKind{}
 		}
-		k.m[id] = r.Visibility
+		k.m[id] = v
 		k.mu.Unlock()
-		return r.Visibility, nil
+		return v, nil
 	})
 	if err != nil {
-		return "", err
+		return roomKind{}, err
 	}
-	return got.(string), nil
+	return got.(roomKind), nil
+}
+
+// groupRead is a read of a group's members that started once every log
+// row up to id covers had committed.
+type groupRead struct {
+	covers  int64
+	members map[int64]bool
+}
+
+// groupReads keeps the latest groupRead of each group.
+type groupReads struct {
+	mu sync.Mutex
+	m  map[int64]groupRead
+}
+
+// groupMembersAfter returns group's members as read after log row row
+// committed: who may see a group room's row, decided as a stream's own
+// read of the database at that moment would decide it (roomVisibleSQL's
+// group branch is the membership alone). One read per group serves every
+// stream of the instance whose rows it covers, instead of a read per
+// stream: a member removed from the group before a message committed is
+// not among the members of a read that started after it. row is in the
+// tail (committed).
+func (s *Service) groupMembersAfter(ctx context.Context, group, row int64) (map[int64]bool, error) {
+	g := &s.groups
+	for reads := 0; ; reads++ {
+		g.mu.Lock()
+		r, ok := g.m[group]
+		g.mu.Unlock()
+		if ok && r.covers >= row {
+			return r.members, nil
+		}
+		if reads == 2 {
+			// A read joined in flight had started before row
+			// committed, and so had the next: the caller reads alone.
+			return nil, nil
+		}
+		_, err, _ := s.reads.Do("group:"+strconv.FormatInt(group, 10), func() (any, error) {
+			// Every row the tail holds has committed: a read starting
+			// now covers them all.
+			s.tail.mu.Lock()
+			covers := s.tail.top
+			s.tail.mu.Unlock()
+			ms, err := s.store.GroupMembers(context.WithoutCancel(ctx), group)
+			if err != nil {
+				return nil, err
+			}
+			members := make(map[int64]bool, len(ms))
+			for _, m := range ms {
+				members[m.UserID] = true
+			}
+			g.mu.Lock()
+			if g.m == nil || len(g.m) >= maxGroupReads {
+				g.m = map[int64]groupRead{}
+			}
+			if covers >= g.m[group].covers {
+				g.m[group] = groupRead{covers: covers, members: members}
+			}
+			g.mu.Unlock()
+			return nil, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 }

@@ -19,8 +19,8 @@ import (
 // later row committed).
 type countingStore struct {
 	*sqlstore.Store
-	after, forUser, sessionReads atomic.Int64
-	hold                         chan chan struct{} // when set, each shared read sends a release channel here and waits on it
+	after, forUser, sessionReads, groupReads atomic.Int64
+	hold                                     chan chan struct{} // when set, each shared read sends a release channel here and waits on it
 }
 
 func (c *countingStore) ChatEventsAfter(ctx context.Context, after int64, n int) ([]torii.ChatEvent, error) {
@@ -37,6 +37,11 @@ func (c *countingStore) ChatEventsAfter(ctx context.Context, after int64, n int)
 func (c *countingStore) SessionByID(ctx context.Context, id string) (torii.Session, error) {
 	c.sessionReads.Add(1)
 	return c.Store.SessionByID(ctx, id)
+}
+
+func (c *countingStore) GroupMembers(ctx context.Context, id int64) ([]torii.GroupMember, error) {
+	c.groupReads.Add(1)
+	return c.Store.GroupMembers(ctx, id)
 }
 
 func (c *countingStore) ChatEventsFor(ctx context.Context, uid, after int64, n int) ([]torii.ChatEvent, error) {
@@ -531,5 +536,127 @@ func TestLogTail_AStreamAheadOfTheTailDoesNotDropTheRowsOthersNeed(t *testing.T)
 	db, _ := f.st.Store.ChatEventsAfter(t.Context(), pos, streamPage)
 	if !ok || err != nil || !slices.Equal(eventIDs(got), eventIDs(db)) {
 		t.Fatalf("the stream behind: ok %v, err %v, %v; the log holds %v", ok, err, eventIDs(got), eventIDs(db))
+	}
+}
+
+// groupFixture is a group of two, a group room of theirs, and a user
+// stream for each.
+type groupFixture struct {
+	*tailFixture
+	other   torii.User
+	group   torii.Group
+	room    torii.Room
+	streams []*UserStream
+}
+
+func newGroupFixture(t *testing.T) *groupFixture {
+	t.Helper()
+	ctx := t.Context()
+	f := &groupFixture{tailFixture: newTailFixture(t)}
+	var err error
+	if f.other, err = f.st.CreateUser(ctx, torii.User{Email: "other@example.com", EmailVerified: true, Name: "Other", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if f.group, err = f.st.CreateGroup(ctx, torii.Group{Name: "team", CreatedBy: &f.user.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []torii.User{f.user, f.other} {
+		if err := f.st.SetGroupMember(ctx, torii.GroupMember{GroupID: f.group.ID, UserID: u.ID, Role: torii.GroupRoleMember, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.room, err = f.st.CreateRoom(ctx, torii.Room{Name: "team", Visibility: torii.RoomGroup, GroupID: &f.group.ID, CreatedBy: &f.user.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range []torii.User{f.user, f.other} {
+		p := Principal{User: u, Session: torii.Session{ID: fmt.Sprint("s", i), UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}}
+		us, err := f.s.OpenUserStream(ctx, p, -1, func(context.Context) (Principal, error) { return p, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(us.Close)
+		f.streams = append(f.streams, us)
+	}
+	return f
+}
+
+// postInRoom stores a message of the first user in the group room and
+// publishes its wake-up.
+func (f *groupFixture) postInRoom(t *testing.T) int64 {
+	t.Helper()
+	m, _, err := f.st.CreateMessage(t.Context(), torii.Message{RoomID: f.room.ID, UserID: &f.user.ID, Body: "hello team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.broker.Publish(t.Context(), chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+// drain returns the ids of the messages a stream sends now.
+func drain(t *testing.T, us *UserStream) []int64 {
+	t.Helper()
+	var got []int64
+	for more := true; more; {
+		evs, m, err := us.Next(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		more = m
+		for _, e := range evs {
+			if e.Message != nil {
+				got = append(got, e.Message.ID)
+			}
+		}
+	}
+	return got
+}
+
+func TestUserStream_GroupRoomRowsAreDecidedByOneSharedReadOfTheGroup(t *testing.T) {
+	t.Parallel()
+	f := newGroupFixture(t)
+	reads := f.st.groupReads.Load()
+	for range 5 {
+		id := f.postInRoom(t)
+		for _, us := range f.streams {
+			<-us.Ready()
+			if got := drain(t, us); !slices.Equal(got, []int64{id}) {
+				t.Fatalf("stream of user %d sent %v, want [%d]", us.UserID(), got, id)
+			}
+		}
+	}
+	if n := f.st.forUser.Load(); n != 0 {
+		t.Fatalf("the streams read the log alone %d times for a group room's rows", n)
+	}
+	if n := f.st.groupReads.Load() - reads; n > 5 {
+		t.Fatalf("%d reads of the group for 5 messages and 2 streams, want at most one per message", n)
+	}
+}
+
+func TestUserStream_AMemberRemovedFromTheGroupGetsNoLaterMessageBeforeTheAccessEvent(t *testing.T) {
+	t.Parallel()
+	f := newGroupFixture(t)
+	first := f.postInRoom(t)
+	other := f.streams[1]
+	<-other.Ready()
+	if got := drain(t, other); !slices.Equal(got, []int64{first}) {
+		t.Fatalf("before the removal the member's stream sent %v, want [%d]", got, first)
+	}
+	// The removal commits; its access event has not reached the stream
+	// (it is published after the commit, by another goroutine) when the
+	// next message's wake-up does.
+	if err := f.st.RemoveGroupMember(t.Context(), f.group.ID, f.other.ID); err != nil {
+		t.Fatal(err)
+	}
+	second := f.postInRoom(t)
+	<-other.Ready()
+	if got := drain(t, other); len(got) != 0 {
+		t.Fatalf("after the removal the stream sent messages %v (the second is %d)", got, second)
+	}
+	// The member still in the group gets it.
+	<-f.streams[0].Ready()
+	if got := drain(t, f.streams[0]); !slices.Equal(got, []int64{first, second}) {
+		t.Fatalf("the remaining member's stream sent %v, want [%d %d]", got, first, second)
 	}
 }

@@ -303,10 +303,10 @@ func (us *UserStream) read(ctx context.Context, evs []StreamEvent) ([]StreamEven
 // keeping what it may see, as the store's per-user read would: rows for
 // someone else are dropped, its own and those of public or private rooms
 // it sees are kept. A page the stream cannot decide alone goes to the
-// store's per-user read (read): one with a room change, or with a row of a
-// group room (whose visibility changes without a row) or of a public or
-// group room not in its set (which may have just become visible); so does
-// a stream further behind than the tail keeps. A full page leaves a wake-up queued, so that
+// store's per-user read (read): one with a room change, or with a row
+// whose room's visibility for the user may have changed since the stream
+// read its set (sharedVisible); so does a stream further behind than the
+// tail keeps. A full page leaves a wake-up queued, so that
 // a stream that is behind catches up through the tail too.
 func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]StreamEvent, error) {
 	page, ok, err := us.s.tailPage(ctx, us.last, us.wantMsg.Load())
@@ -327,25 +327,17 @@ func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]Stre
 			return us.read(ctx, evs)
 		case e.UserID != 0 && e.UserID != us.uid:
 			continue
-		case e.UserID == 0 && us.groupRooms[e.RoomID]:
-			return us.read(ctx, evs)
-		case e.UserID == 0 && !rooms[e.RoomID]:
-			// A room it does not see. A private one becomes visible
-			// only with a row for the user (room.add), which a page
-			// sends to the user's own read before anything after it, so
-			// its rows are not for this stream: a busy server's other
-			// rooms do not send every stream to its own read. A group
-			// room becomes visible without a row (its group's membership
-			// changed), a public one by its room.add: the database
-			// decides.
-			kind, err := us.s.roomKind(ctx, e.RoomID)
+		case e.UserID == 0 && (us.groupRooms[e.RoomID] || !rooms[e.RoomID]):
+			keep, decided, err := us.sharedVisible(ctx, e, rooms[e.RoomID])
 			if err != nil {
 				return nil, err
 			}
-			if kind == torii.RoomPrivate || kind == "" {
+			if !decided {
+				return us.read(ctx, evs)
+			}
+			if !keep {
 				continue
 			}
-			return us.read(ctx, evs)
 		}
 		mine = append(mine, e)
 	}
@@ -358,6 +350,44 @@ func (us *UserStream) readShared(ctx context.Context, evs []StreamEvent) ([]Stre
 		us.pending = append(us.pending, chat.Event{Kind: chat.KindLog})
 	}
 	return append(evs, out...), nil
+}
+
+// sharedVisible decides, for readShared, whether row e (for everyone who
+// can see its room) of a group room, or of a room not in the stream's set,
+// is the user's, as the store's per-user read would at this moment:
+// decided is false when the database must decide.
+//
+//   - A private room it does not see is not its: a private room becomes
+//     visible only with a row for the user (room.add), which a page sends
+//     to the user's own read before anything after it. So a busy server's
+//     other rooms do not send every stream to its own read.
+//   - A group room is decided by its group's members as read after the row
+//     committed (groupMembersAfter: one read per group for all streams):
+//     kept if the user is a member and the room is in the set, skipped if
+//     neither; a group membership that changed since the set was read
+//     (the access event that re-reads it may not have come yet) goes to
+//     the database, which then decides with the new membership.
+//   - A public room it does not see yet (just made: its room.add row sends
+//     the page to the own read anyway) goes to the database.
+func (us *UserStream) sharedVisible(ctx context.Context, e torii.ChatEvent, inSet bool) (keep, decided bool, err error) {
+	k, err := us.s.roomKind(ctx, e.RoomID)
+	if err != nil {
+		return false, false, err
+	}
+	switch k.visibility {
+	case "":
+		return false, true, nil // gone
+	case torii.RoomPrivate:
+		return false, !inSet, nil
+	case torii.RoomGroup:
+		members, err := us.s.groupMembersAfter(ctx, k.group, e.ID)
+		if err != nil || members == nil {
+			return false, false, err
+		}
+		member := members[us.uid]
+		return member && inSet, member == inSet, nil
+	}
+	return false, false, nil
 }
 
 type roomRemoveJSON struct {
