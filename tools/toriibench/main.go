@@ -88,6 +88,7 @@ type options struct {
 	teamRate      float64
 	teamInstances int
 	teamIdle      time.Duration
+	teamBigGroup  bool
 	stdout        io.Writer
 	stderr        io.Writer
 }
@@ -135,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.teamBig, "team-big", 1000, "scenario team: members of the room the measured messages are posted in")
 	fs.Float64Var(&o.teamRate, "team-rate", 10, "scenario team: messages posted per second (open loop) in the big room while the latency is measured")
 	fs.IntVar(&o.teamInstances, "team-instances", 1, "scenario team: servers sharing the connections (2 needs -database postgres://…)")
+	fs.BoolVar(&o.teamBigGroup, "team-big-group", false, "scenario team: the big room is a group room of a group of its members instead of a private room")
 	fs.DurationVar(&o.teamIdle, "team-idle", 20*time.Second, "scenario team: how long the connections stay idle before the servers' RSS is read (more than the 15 s heartbeat)")
 	fs.IntVar(&o.fanoutStreams, "fanout-streams", 10, "scenario fanout: streams open on each of the two instances")
 	fs.IntVar(&o.fanoutMessages, "fanout-messages", 500, "scenario fanout: messages measured (after 20 unmeasured)")

@@ -40,8 +40,10 @@ type TeamResult struct {
 	Users        int `json:"users"`
 	RoomsPerUser int `json:"roomsPerUser"`
 	BigRoom      int `json:"bigRoomMembers"`
-	Rooms        int `json:"rooms"`
-	Instances    int `json:"instances"`
+	// BigGroup: the big room is a group room (-team-big-group).
+	BigGroup  bool `json:"bigGroup"`
+	Rooms     int  `json:"rooms"`
+	Instances int  `json:"instances"`
 	// Seed is the unmeasured set-up through the store.
 	Seed time.Duration `json:"seedNs"`
 	// Open is the time to open every user connection, 100 at a time.
@@ -93,10 +95,14 @@ func scenarioTeam(ctx context.Context, o options, dsn string, env map[string]str
 	if need := uint64(o.teamUsers + 300); noFileLimit() < need {
 		return nil, fmt.Errorf("-team-users %d needs %d open files per process; the limit is %d (ulimit -Hn)", o.teamUsers, need, noFileLimit())
 	}
-	r := &TeamResult{Users: o.teamUsers, RoomsPerUser: o.teamRooms, BigRoom: o.teamBig, Instances: o.teamInstances}
-	progress("  set-up through the store: %d users with a session, a %d-member room, every user in %d rooms …", o.teamUsers, o.teamBig, o.teamRooms)
+	r := &TeamResult{Users: o.teamUsers, RoomsPerUser: o.teamRooms, BigRoom: o.teamBig, BigGroup: o.teamBigGroup, Instances: o.teamInstances}
+	kind := "private"
+	if o.teamBigGroup {
+		kind = "group"
+	}
+	progress("  set-up through the store: %d users with a session, a %d-member %s room, every user in %d rooms …", o.teamUsers, o.teamBig, kind, o.teamRooms)
 	t0 := time.Now()
-	seed, err := seedTeam(ctx, dsn, o.teamUsers, o.teamBig, o.teamRooms)
+	seed, err := seedTeam(ctx, dsn, o.teamUsers, o.teamBig, o.teamRooms, o.teamBigGroup)
 	if err != nil {
 		return nil, fmt.Errorf("set-up: %w", err)
 	}
@@ -250,7 +256,7 @@ func scenarioTeam(ctx context.Context, o options, dsn string, env map[string]str
 
 // seedTeam writes the users, sessions, rooms and memberships through the
 // store (see the scenario's comment), 8 at a time.
-func seedTeam(ctx context.Context, dsn string, users, big, perUser int) (*teamSeed, error) {
+func seedTeam(ctx context.Context, dsn string, users, big, perUser int, bigGroup bool) (*teamSeed, error) {
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -304,11 +310,29 @@ func seedTeam(ctx context.Context, dsn string, users, big, perUser int) (*teamSe
 		}
 	}
 	seed.rooms = len(rooms)
+	// With -team-big-group the big room is a group room of a group of its
+	// members: whoever is in the group sees it, no room membership.
+	var group *int64
+	if bigGroup {
+		g, err := st.CreateGroup(ctx, torii.Group{Name: "team-big", CreatedBy: &seed.userIDs[0], CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		group = &g.ID
+		if err := parallel(ctx, big, func(i int) error {
+			return st.SetGroupMember(ctx, torii.GroupMember{GroupID: g.ID, UserID: seed.userIDs[i], Role: torii.GroupRoleMember, CreatedAt: now})
+		}); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]int64, len(rooms))
 	if err := parallel(ctx, len(rooms), func(k int) error {
 		owner := seed.userIDs[rooms[k][0]]
-		room, err := st.CreateRoom(ctx, torii.Room{Name: fmt.Sprintf("team-%d", k), Visibility: torii.RoomPrivate,
-			CreatedBy: &owner, CreatedAt: now})
+		r := torii.Room{Name: fmt.Sprintf("team-%d", k), Visibility: torii.RoomPrivate, CreatedBy: &owner, CreatedAt: now}
+		if k == 0 && group != nil {
+			r.Visibility, r.GroupID = torii.RoomGroup, group
+		}
+		room, err := st.CreateRoom(ctx, r)
 		ids[k] = room.ID
 		return err
 	}); err != nil {
@@ -318,6 +342,9 @@ func seedTeam(ctx context.Context, dsn string, users, big, perUser int) (*teamSe
 	type add struct{ room, user int64 }
 	var adds []add
 	for k, members := range rooms {
+		if k == 0 && group != nil {
+			continue // the group's members see it
+		}
 		for _, i := range members[1:] { // the first is the owner, a member already
 			adds = append(adds, add{ids[k], seed.userIDs[i]})
 		}
