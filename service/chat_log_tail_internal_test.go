@@ -87,6 +87,28 @@ func (f *tailFixture) post(t *testing.T, n int) int64 {
 	return id
 }
 
+// openStream opens a user stream for u (a session of its own, sid) that
+// sends only what comes next, closed when the test ends.
+func (f *tailFixture) openStream(t *testing.T, u torii.User, sid string) *UserStream {
+	t.Helper()
+	p := Principal{User: u, Session: torii.Session{ID: sid, UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}}
+	us, err := f.s.OpenUserStream(t.Context(), p, -1, func(context.Context) (Principal, error) { return p, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(us.Close)
+	return us
+}
+
+// publish announces message id of room, as the service does after the
+// commit.
+func (f *tailFixture) publish(t *testing.T, room, id int64) {
+	t.Helper()
+	if err := f.s.broker.Publish(t.Context(), chat.Event{Kind: chat.KindMessage, RoomID: room, MessageID: id}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f *tailFixture) lastEvent(t *testing.T) int64 {
 	t.Helper()
 	id, err := f.st.LastChatEventID(t.Context())
@@ -299,38 +321,16 @@ func TestLogTail_ConcurrentStreamsGetExactPagesWhileMessagesCommit(t *testing.T)
 func TestUserStream_AStreamBehindByPagesCatchesUpThroughTheTailAlone(t *testing.T) {
 	t.Parallel()
 	f := newTailFixture(t)
-	ctx := t.Context()
-	sess := torii.Session{ID: "s1", UserID: f.user.ID, ExpiresAt: time.Now().Add(time.Hour)}
-	p := Principal{User: f.user, Session: sess}
-	auth := func(context.Context) (Principal, error) { return p, nil }
-	us, err := f.s.OpenUserStream(ctx, p, -1, auth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer us.Close()
+	us := f.openStream(t, f.user, "s1")
 	// 250 messages arrive while the stream is not reading: their
 	// wake-ups merge into one.
 	var want []int64
 	for range 250 {
 		id := f.post(t, 1)
 		want = append(want, id)
-		if err := f.s.broker.Publish(ctx, chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: id}); err != nil {
-			t.Fatal(err)
-		}
+		f.publish(t, f.room.ID, id)
 	}
-	var got []int64
-	for more := true; more; {
-		evs, m, err := us.Next(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		more = m
-		for _, e := range evs {
-			if e.Kind == torii.ChatMessage {
-				got = append(got, e.Message.ID)
-			}
-		}
-	}
+	got := drain(t, us)
 	if !slices.Equal(got, want) {
 		t.Fatalf("the stream sent %d messages %v…, want the %d in order", len(got), got[:min(len(got), 5)], len(want))
 	}
@@ -386,20 +386,11 @@ func (f *authFixture) open(t *testing.T) *UserStream {
 func (f *authFixture) send(t *testing.T, streams ...*UserStream) {
 	t.Helper()
 	id := f.post(t, 1)
-	if err := f.s.broker.Publish(t.Context(), chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: id}); err != nil {
-		t.Fatal(err)
-	}
+	f.publish(t, f.room.ID, id)
 	for _, us := range streams {
 		<-us.Ready()
-		evs, _, err := us.Next(t.Context())
-		var got []int64
-		for _, e := range evs {
-			if e.Message != nil {
-				got = append(got, e.Message.ID)
-			}
-		}
-		if err != nil || !slices.Equal(got, []int64{id}) {
-			t.Fatalf("the stream sent messages %v (err %v), want [%d]", got, err, id)
+		if got := drain(t, us); !slices.Equal(got, []int64{id}) {
+			t.Fatalf("the stream sent messages %v, want [%d]", got, id)
 		}
 	}
 }
@@ -467,47 +458,24 @@ func TestUserStream_OtherPrivateRoomsRowsDoNotSendTheStreamToItsOwnRead(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Principal{User: f.user, Session: torii.Session{ID: "s1", UserID: f.user.ID, ExpiresAt: time.Now().Add(time.Hour)}}
-	us, err := f.s.OpenUserStream(ctx, p, -1, func(context.Context) (Principal, error) { return p, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer us.Close()
+	us := f.openStream(t, f.user, "s1")
 	// A busy server: messages in a room the user is not in come between
 	// the user's own room's.
-	var want []int64
+	var want, got []int64
 	for i := range 20 {
 		m, _, err := f.st.CreateMessage(ctx, torii.Message{RoomID: theirs.ID, UserID: &other.ID, Body: fmt.Sprint("theirs ", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.s.broker.Publish(ctx, chat.Event{Kind: chat.KindMessage, RoomID: theirs.ID, MessageID: m.ID}); err != nil {
-			t.Fatal(err)
-		}
+		f.publish(t, theirs.ID, m.ID)
 		id := f.post(t, 1)
 		want = append(want, id)
-		if err := f.s.broker.Publish(ctx, chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: id}); err != nil {
-			t.Fatal(err)
-		}
+		f.publish(t, f.room.ID, id)
 		<-us.Ready()
-		for more := true; more; {
-			evs, m, err := us.Next(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			more = m
-			for _, e := range evs {
-				if e.Message != nil {
-					if e.Message.RoomID != f.room.ID {
-						t.Fatalf("the stream sent message %d of a room its user is not in", e.Message.ID)
-					}
-					want = slices.DeleteFunc(want, func(id int64) bool { return id == e.Message.ID })
-				}
-			}
-		}
+		got = append(got, drain(t, us)...)
 	}
-	if len(want) != 0 {
-		t.Fatalf("messages %v of the user's room were not sent", want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the stream sent messages %v, want its own room's %v", got, want)
 	}
 	if n := f.st.forUser.Load(); n != 0 {
 		t.Fatalf("the stream read the log alone %d times for rows of a private room its user is not in", n)
@@ -568,15 +536,7 @@ func newGroupFixture(t *testing.T) *groupFixture {
 	if f.room, err = f.st.CreateRoom(ctx, torii.Room{Name: "team", Visibility: torii.RoomGroup, GroupID: &f.group.ID, CreatedBy: &f.user.ID, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	for i, u := range []torii.User{f.user, f.other} {
-		p := Principal{User: u, Session: torii.Session{ID: fmt.Sprint("s", i), UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}}
-		us, err := f.s.OpenUserStream(ctx, p, -1, func(context.Context) (Principal, error) { return p, nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(us.Close)
-		f.streams = append(f.streams, us)
-	}
+	f.streams = []*UserStream{f.openStream(t, f.user, "s0"), f.openStream(t, f.other, "s1")}
 	return f
 }
 
@@ -588,9 +548,7 @@ func (f *groupFixture) postInRoom(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.broker.Publish(t.Context(), chat.Event{Kind: chat.KindMessage, RoomID: f.room.ID, MessageID: m.ID}); err != nil {
-		t.Fatal(err)
-	}
+	f.publish(t, f.room.ID, m.ID)
 	return m.ID
 }
 
