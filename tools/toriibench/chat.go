@@ -789,15 +789,19 @@ func (r *ChatResult) failures() int64 {
 // disturbed names the measured rounds in which other processes took more
 // than disturbedAbove of the CPUs.
 func (r *ChatResult) disturbed() []string {
+	return append(disturbedRounds("chat (a) latency", r.Latency.Rounds, latencyCPU),
+		disturbedRounds("chat (b) throughput", r.Throughput.Rounds, func(x ChatRateRound) CPU { return x.CPU })...)
+}
+
+func latencyCPU(x ChatLatencyRound) CPU { return x.CPU }
+
+// disturbedRounds names the rounds (label round n) whose CPU, as cpu reads
+// it, shows other processes above disturbedAbove.
+func disturbedRounds[R any](label string, rounds []R, cpu func(R) CPU) []string {
 	var out []string
-	for i, x := range r.Latency.Rounds {
-		if x.CPU.Others > disturbedAbove {
-			out = append(out, fmt.Sprintf("chat (a) latency round %d (%s)", i+1, fmtPct(x.CPU.Others)))
-		}
-	}
-	for i, x := range r.Throughput.Rounds {
-		if x.CPU.Others > disturbedAbove {
-			out = append(out, fmt.Sprintf("chat (b) throughput round %d (%s)", i+1, fmtPct(x.CPU.Others)))
+	for i, x := range rounds {
+		if o := cpu(x).Others; o > disturbedAbove {
+			out = append(out, fmt.Sprintf("%s round %d (%s)", label, i+1, fmtPct(o)))
 		}
 	}
 	return out

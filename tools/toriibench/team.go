@@ -463,18 +463,8 @@ func (r *TeamResult) failures() int64 {
 }
 
 func (r *TeamResult) disturbed() []string {
-	var out []string
-	for i, x := range r.Latency.Rounds {
-		if x.CPU.Others > disturbedAbove {
-			out = append(out, fmt.Sprintf("team latency round %d (%s)", i+1, fmtPct(x.CPU.Others)))
-		}
-	}
-	for i, x := range r.Baseline.Rounds {
-		if x.CPU.Others > disturbedAbove {
-			out = append(out, fmt.Sprintf("team baseline round %d (%s)", i+1, fmtPct(x.CPU.Others)))
-		}
-	}
-	return out
+	return append(disturbedRounds("team latency", r.Latency.Rounds, latencyCPU),
+		disturbedRounds("team baseline", r.Baseline.Rounds, latencyCPU)...)
 }
 
 // teamProfiles saves each server's CPU profile over the user connections'

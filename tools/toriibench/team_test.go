@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,5 +27,21 @@ func TestUserStreamReader_CountsMessageEventsByTheirMessageID(t *testing.T) {
 	}
 	if s.last.Load() != 45 || !s.seen.has(41) || !s.seen.has(45) || s.dups.Load() != 0 {
 		t.Fatalf("last %d, dups %d", s.last.Load(), s.dups.Load())
+	}
+}
+
+func TestDisturbed_NamesTheRoundsWhereOthersTookMoreThanTheThreshold(t *testing.T) {
+	r := &TeamResult{
+		Latency:  ChatLatency{Rounds: []ChatLatencyRound{{CPU: CPU{Others: 0.02}}, {CPU: CPU{Others: 0.30}}}},
+		Baseline: ChatLatency{Rounds: []ChatLatencyRound{{CPU: CPU{Others: 0.06}}}},
+	}
+	got := r.disturbed()
+	want := []string{"team latency round 2 (30 %)", "team baseline round 1 (6 %)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("disturbed() = %q, want %q", got, want)
+	}
+	c := &ChatResult{Throughput: ChatThroughput{Rounds: []ChatRateRound{{CPU: CPU{Others: 0.5}}}}}
+	if got := c.disturbed(); !slices.Equal(got, []string{"chat (b) throughput round 1 (50 %)"}) {
+		t.Fatalf("chat disturbed() = %q", got)
 	}
 }
