@@ -131,10 +131,8 @@ func (s *Service) readTail(ctx context.Context, from int64) error {
 	if err != nil {
 		return err
 	}
+	// from is still t.top: restart waits for no read in flight.
 	t.atEnd = len(rows) < tailRead
-	if from != t.top {
-		return nil // restarted meanwhile (never while reading; kept safe)
-	}
 	for _, e := range rows {
 		t.rows = append(t.rows, e)
 		if e.Kind == torii.ChatMessage {
@@ -170,12 +168,9 @@ func (t *logTail) pageAfter(after int64) []torii.ChatEvent {
 	return append([]torii.ChatEvent(nil), t.rows[i:i+n]...)
 }
 
-// maxRoomKinds bounds the cached room kinds, and maxGroupReads the groups
-// whose members are kept; each cache starts over when it is full.
-const (
-	maxRoomKinds  = 100_000
-	maxGroupReads = 10_000
-)
+// maxGroupReads bounds the groups whose members are kept; the cache
+// starts over when it is full.
+const maxGroupReads = 10_000
 
 // roomKind is what never changes in a room once it is made (no update
 // sets either): its visibility and a group room's group.
@@ -184,40 +179,30 @@ type roomKind struct {
 	group      int64
 }
 
-// roomKinds caches each room's kind: readShared asks it for the rows of
-// rooms a stream does not see and of group rooms.
-type roomKinds struct {
-	mu sync.Mutex
-	m  map[int64]roomKind
-}
-
-// roomKind returns room id's kind, read once per instance.
+// roomKind returns room id's kind for readShared (the rows of rooms a
+// stream does not see and of group rooms), from the room rows the
+// principal cache keeps for Service.Room, or one read shared by the
+// streams asking at once.
 func (s *Service) roomKind(ctx context.Context, id int64) (roomKind, error) {
-	k := &s.kinds
-	k.mu.Lock()
-	v, ok := k.m[id]
-	k.mu.Unlock()
-	if ok {
-		return v, nil
+	kindOf := func(r torii.Room) roomKind {
+		k := roomKind{visibility: r.Visibility}
+		if r.GroupID != nil {
+			k.group = *r.GroupID
+		}
+		return k
 	}
-	got, err, _ := s.reads.Do("kind:"+strconv.FormatInt(id, 10), func() (any, error) {
+	if r, ok := s.cache.room(id, s.now()); ok {
+		return kindOf(r), nil
+	}
+	got, err, _ := s.reads.Do("room:"+strconv.FormatInt(id, 10), func() (any, error) {
 		r, err := s.store.RoomByID(context.WithoutCancel(ctx), id)
 		if errors.Is(err, torii.ErrNotFound) {
-			return roomKind{}, nil // deleted: not cached, it has no rows to come
+			return roomKind{}, nil // deleted: it has no rows to come
 		} else if err != nil {
 			return nil, err
 		}
-		v := roomKind{visibility: r.Visibility}
-		if r.GroupID != nil {
-			v.group = *r.GroupID
-		}
-		k.mu.Lock()
-		if k.m == nil || len(k.m) >= maxRoomKinds {
-			k.m = map[int64]roomKind{}
-		}
-		k.m[id] = v
-		k.mu.Unlock()
-		return v, nil
+		s.cache.putRoom(r, s.now())
+		return kindOf(r), nil
 	})
 	if err != nil {
 		return roomKind{}, err

@@ -120,7 +120,6 @@ type Service struct {
 	lastReads lastReads
 	views     messageViews // shared by the user streams (chat_views.go)
 	tail      logTail      // the user streams' copy of the log's newest rows (chat_log_tail.go)
-	kinds     roomKinds    // each room's visibility and group, for the tail's readers
 	groups    groupReads   // group members as the tail's readers last read them
 	allow     allowlistCache
 	outbox    outboxWake
